@@ -1,0 +1,234 @@
+"""The message-log interface every component talks to.
+
+Two backends implement it: ``embedded`` (SQLite in WAL mode, the default; no server) and
+``kafka`` (confluent-kafka). Backends are chosen by URL through :func:`vitalstream.log.open_log`.
+One contract suite (``tests/contract/log_contract.py``) runs over both.
+
+Contract
+--------
+* A topic has ``partitions`` numbered ``0..n-1``. A record with a key goes to
+  ``partition_for(key, n)`` (CRC32 of the key, librdkafka's "consistent" partitioner) unless a
+  partition is given; a record without a key goes round-robin.
+* Offsets are per partition, start at 0 (or the low watermark after retention), and increase
+  by one per record. ``Record.offset`` is the record's own offset; a *position* or committed
+  offset is always the offset of the *next* record to read (Kafka's convention).
+* ``Producer.send`` buffers; ``Producer.flush`` returns only when every buffered record is
+  durable (embedded: committed to the WAL; Kafka: acknowledged with ``acks=all``). A record is
+  *acknowledged* only once ``flush`` has returned. ``flush`` returns the stored records' offsets.
+* ``Consumer.poll`` returns up to ``max_records`` records from the partitions assigned to this
+  member of the group, in offset order within each partition, waiting at most ``timeout``
+  seconds when nothing is available. Partitions are split between the live members of a group;
+  a member that stops heart-beating (poll) for ``session_timeout`` loses its partitions.
+* ``Consumer.commit`` stores the group's positions (next offset to read) for the records
+  returned so far, or for the explicit ``offsets`` given. Commit after the work is durable:
+  that is what makes the pipeline at-least-once, and idempotent sinks make it exactly-once in
+  effect. A new member starts at the committed position, else at ``auto_offset_reset``.
+* Retention removes records older than ``retention_ms`` (by record timestamp); compacted topics
+  keep at least the latest record per key.
+"""
+
+from __future__ import annotations
+
+import abc
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+Headers = tuple[tuple[str, bytes], ...]
+TopicPartition = tuple[str, int]
+
+WEEK_MS = 7 * 24 * 3600 * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One stored record. ``timestamp_ms`` is the producer's (event or create) time in UTC ms."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    timestamp_ms: int
+    headers: Headers = ()
+
+    def header(self, name: str) -> bytes | None:
+        for k, v in self.headers:
+            if k == name:
+                return v
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """How a topic is created. ``retention_ms=None`` keeps records forever."""
+
+    name: str
+    partitions: int = 6
+    retention_ms: int | None = WEEK_MS
+    compacted: bool = False
+    replication_factor: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionInfo:
+    partition: int
+    low: int  # first offset still stored
+    high: int  # next offset to be written (high watermark)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicInfo:
+    spec: TopicSpec
+    partitions: tuple[PartitionInfo, ...] = field(default_factory=tuple)
+
+    @property
+    def records(self) -> int:
+        return sum(p.high - p.low for p in self.partitions)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupLag:
+    """Committed position and lag of one group on one partition."""
+
+    group: str
+    topic: str
+    partition: int
+    committed: int | None
+    high: int
+
+    @property
+    def lag(self) -> int:
+        return self.high - (self.committed or 0)
+
+
+def partition_for(key: bytes, partitions: int) -> int:
+    """Partition of a keyed record: CRC32 (librdkafka 'consistent'), same on every backend."""
+    return zlib.crc32(key) % partitions
+
+
+class Producer(abc.ABC):
+    """Buffers records and makes them durable on :meth:`flush`."""
+
+    @abc.abstractmethod
+    def send(
+        self,
+        topic: str,
+        value: bytes,
+        key: bytes | None = None,
+        headers: Headers = (),
+        timestamp_ms: int | None = None,
+        partition: int | None = None,
+    ) -> None:
+        """Buffer one record. Raises :class:`TopicError` for an unknown topic."""
+
+    def send_many(
+        self,
+        topic: str,
+        items: Iterable[tuple[bytes | None, bytes]],
+        headers: Headers = (),
+        timestamp_ms: int | None = None,
+    ) -> None:
+        """Buffer many ``(key, value)`` pairs to one topic (backends may do this faster)."""
+        for key, value in items:
+            self.send(topic, value, key=key, headers=headers, timestamp_ms=timestamp_ms)
+
+    @abc.abstractmethod
+    def flush(self, timeout: float | None = None) -> None:
+        """Block until every buffered record is durable; raise if any could not be stored."""
+
+    def close(self) -> None:
+        self.flush()
+
+    def __enter__(self) -> Producer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Consumer(abc.ABC):
+    """One member of a consumer group."""
+
+    @abc.abstractmethod
+    def poll(self, max_records: int = 5000, timeout: float = 1.0) -> list[Record]:
+        """Return up to ``max_records`` records (possibly none after ``timeout`` seconds)."""
+
+    @abc.abstractmethod
+    def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
+        """Store positions: those given, or just past every record returned by poll so far."""
+
+    @abc.abstractmethod
+    def assignment(self) -> list[TopicPartition]:
+        """Partitions this member currently owns."""
+
+    @abc.abstractmethod
+    def seek_to_beginning(self, partitions: Sequence[TopicPartition] | None = None) -> None: ...
+
+    @abc.abstractmethod
+    def seek_to_end(self, partitions: Sequence[TopicPartition] | None = None) -> None: ...
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Leave the group (partitions move to the other members). Does not commit."""
+
+    def __enter__(self) -> Consumer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Log(abc.ABC):
+    """A message log: topics, a producer factory, consumer groups, administration."""
+
+    url: str
+
+    @abc.abstractmethod
+    def create_topic(self, spec: TopicSpec, exist_ok: bool = True) -> None: ...
+
+    @abc.abstractmethod
+    def delete_topic(self, name: str) -> None: ...
+
+    @abc.abstractmethod
+    def purge_topic(self, name: str) -> None:
+        """Remove every record but keep the topic (offsets keep increasing)."""
+
+    @abc.abstractmethod
+    def list_topics(self) -> list[str]: ...
+
+    @abc.abstractmethod
+    def describe_topic(self, name: str) -> TopicInfo:
+        """Raises :class:`TopicError` if the topic does not exist."""
+
+    @abc.abstractmethod
+    def producer(self) -> Producer: ...
+
+    @abc.abstractmethod
+    def consumer(
+        self,
+        group: str,
+        topics: Sequence[str],
+        auto_offset_reset: Literal["earliest", "latest"] = "earliest",
+        session_timeout: float = 10.0,
+    ) -> Consumer: ...
+
+    @abc.abstractmethod
+    def group_lag(self, group: str, topics: Sequence[str] | None = None) -> list[GroupLag]: ...
+
+    @abc.abstractmethod
+    def list_groups(self) -> list[str]: ...
+
+    def enforce_retention(self, now_ms: int | None = None) -> int:
+        """Apply retention/compaction now; returns records removed (Kafka does this itself)."""
+        return 0
+
+    def close(self) -> None:
+        """Release connections."""
+
+    def __enter__(self) -> Log:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,117 @@
+"""vitalstream's own topics: names from the five source systems (BRIEF §1), how each is
+created, and which warehouse table each processed topic lands in.
+
+This catalogue is what ``topics reset`` may touch: it never deletes a topic that is not
+listed here (seed 0's reset script deleted every topic in the cluster).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .log.base import WEEK_MS, TopicSpec
+
+DEFAULT_PARTITIONS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class TopicDef:
+    name: str
+    role: str  # raw | reference | processed | alerts | deadletter | notes
+    key: str  # field that keys the topic
+    table: str | None = None  # warehouse table fed from this topic, if any
+    compacted: bool = False
+    description: str = ""
+
+    def spec(
+        self,
+        partitions: int = DEFAULT_PARTITIONS,
+        retention_ms: int | None = WEEK_MS,
+        replication_factor: int = 1,
+    ) -> TopicSpec:
+        return TopicSpec(
+            name=self.name,
+            partitions=partitions,
+            # Reference data is compacted and kept forever: enrichment reads it from the
+            # earliest offset, so metadata sent before a processor started is never missed.
+            retention_ms=None if self.compacted else retention_ms,
+            compacted=self.compacted,
+            replication_factor=replication_factor,
+        )
+
+
+# --- seed 0: smartwatch vitals + patient metadata ------------------------------------------
+HEART_RATE = "heart-rate-data"
+BLOOD_OXYGEN = "blood-oxygen-data"
+BLOOD_PRESSURE = "blood-pressure-data"
+FALL_DETECTION = "fall-detection-data"
+PATIENT_METADATA = "patient-metadata"
+PROCESSED_HEART_RATE = "processed-heart-rate-data"
+PROCESSED_BLOOD_OXYGEN = "processed-blood-oxygen-data"
+PROCESSED_BLOOD_PRESSURE = "processed-blood-pressure-data"
+PROCESSED_FALL_DETECTION = "processed-fall-detection-data"
+# --- seed 1: MQTT device gateway --------------------------------------------------------------
+DEVICE_DATA = "device_data"
+BP_DEVICE = "blood_pressure_device_topic"
+HR_DEVICE = "heart_rate_device_topic"
+SPO2_DEVICE = "oxygen_saturation_device_topic"
+TEMP_DEVICE = "temperature_device_topic"
+# --- seed 2: medical notes ----------------------------------------------------------------------
+MEDICAL_ENTRIES = "medical-entries"
+PROCESSED_ENTRIES = "processed-entries"
+# --- seed 3: heart-rate stream + OLTP reference data -------------------------------------------
+HR_DATA = "hr-data-topic"
+HR_USERS = "hr-users"
+HR_ACTIVITIES = "hr-activities"
+PROCESSED_HR = "processed-hr-data"
+# --- seed 4: smartwatch HTTP events ------------------------------------------------------------
+SMARTWATCH = "smartwatch-events"
+USER_PROFILES = "user-profiles"
+PROCESSED_SMARTWATCH = "processed-smartwatch-data"
+# --- vitalstream's own ---------------------------------------------------------------------------
+ALERTS = "alerts"
+NEWS2 = "news2-scores"
+DEAD_LETTERS = "dlq-topic"  # seed 2's name for its dead-letter queue
+
+CATALOGUE: tuple[TopicDef, ...] = (
+    TopicDef(HEART_RATE, "raw", "patient_id", description="seed 0 heart rate"),
+    TopicDef(BLOOD_OXYGEN, "raw", "patient_id", description="seed 0 SpO2"),
+    TopicDef(BLOOD_PRESSURE, "raw", "patient_id", description="seed 0 blood pressure"),
+    TopicDef(FALL_DETECTION, "raw", "patient_id", description="seed 0 fall detection"),
+    TopicDef(PATIENT_METADATA, "reference", "patient_id", "patient_metadata", compacted=True),
+    TopicDef(PROCESSED_HEART_RATE, "processed", "patient_id", "processed_heart_rate_data"),
+    TopicDef(PROCESSED_BLOOD_OXYGEN, "processed", "patient_id", "processed_blood_oxygen_data"),
+    TopicDef(PROCESSED_BLOOD_PRESSURE, "processed", "patient_id", "processed_blood_pressure_data"),
+    TopicDef(PROCESSED_FALL_DETECTION, "processed", "patient_id", "processed_fall_detection_data"),
+    TopicDef(DEVICE_DATA, "raw", "deviceId", description="seed 1 combined device message"),
+    TopicDef(BP_DEVICE, "processed", "deviceId", "blood_pressure_device"),
+    TopicDef(HR_DEVICE, "processed", "deviceId", "heart_rate_device"),
+    TopicDef(SPO2_DEVICE, "processed", "deviceId", "oxygen_saturation_device"),
+    TopicDef(TEMP_DEVICE, "processed", "deviceId", "temperature_device"),
+    TopicDef(MEDICAL_ENTRIES, "raw", "patient_id", description="seed 2 free-text notes"),
+    TopicDef(PROCESSED_ENTRIES, "notes", "patient_id", "processed_entries"),
+    TopicDef(HR_DATA, "raw", "user_id", description="seed 3 heart-rate stream"),
+    TopicDef(HR_USERS, "reference", "user_id", "users", compacted=True),
+    TopicDef(HR_ACTIVITIES, "reference", "activity_id", "activities", compacted=True),
+    TopicDef(PROCESSED_HR, "processed", "user_id", "heart_rate_events"),
+    TopicDef(SMARTWATCH, "raw", "device_id", description="seed 4 smartwatch events"),
+    TopicDef(USER_PROFILES, "reference", "device_id", "user_profiles", compacted=True),
+    TopicDef(PROCESSED_SMARTWATCH, "processed", "device_id", "smartwatch_events"),
+    TopicDef(ALERTS, "alerts", "patient_id", "alerts"),
+    TopicDef(NEWS2, "alerts", "patient_id", "news2_scores"),
+    TopicDef(DEAD_LETTERS, "deadletter", "source_key", "dead_letters"),
+)
+
+BY_NAME: dict[str, TopicDef] = {t.name: t for t in CATALOGUE}
+RAW_TOPICS = tuple(t.name for t in CATALOGUE if t.role == "raw")
+REFERENCE_TOPICS = tuple(t.name for t in CATALOGUE if t.role == "reference")
+
+
+def is_own(name: str) -> bool:
+    """True for topics vitalstream created and may reset."""
+    return name in BY_NAME
+
+
+def own_spec(name: str, partitions: int = DEFAULT_PARTITIONS, retention_ms: int | None = WEEK_MS,
+             replication_factor: int = 1) -> TopicSpec:
+    return BY_NAME[name].spec(partitions, retention_ms, replication_factor)
