@@ -42,3 +42,62 @@ class Vital(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True):
     device_id: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+
+
+class ProcessedVital(Vital, frozen=True, omit_defaults=True, kw_only=True):
+    """A validated, normalised vital enriched with the patient's metadata at processing time.
+
+    This is the value on every ``processed-*`` topic and the row shape of the processed
+    warehouse tables. Metadata fields are ``None`` when no metadata had arrived yet; the
+    warehouse views join the *current* metadata at query time, so late metadata still shows.
+    """
+
+    data_type: str  # heart_rate | blood_oxygen | blood_pressure | fall_detection | temperature | smartwatch | device
+    original_timestamp: str  # the timestamp exactly as the source sent it
+    processed_timestamp: datetime
+    user_id: str | None = None  # seed 4: profile's user for the device
+    age: int | None = None
+    gender: str | None = None
+    medical_history: str | None = None
+    emergency_contact: str | None = None
+    blood_type: str | None = None
+    allergies: str | None = None
+    last_checkup_date: str | None = None
+
+
+Severity = Literal["low", "medium", "high", "critical"]
+AlertState = Literal["raised", "escalated", "cleared"]
+
+
+class Alert(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True):
+    """One alert transition on the ``alerts`` topic (key: patient_id).
+
+    ``alert_id`` is deterministic (derived from patient, rule, state and the triggering
+    event), so a replayed batch re-produces the same id and the warehouse upsert keeps one row.
+    """
+
+    alert_id: str
+    patient_id: str
+    rule: str  # low_spo2 | tachycardia | bradycardia | hypertensive_crisis | fever | fall
+    severity: Severity
+    state: AlertState
+    values: dict[str, float | int | bool]
+    event_time: datetime  # event time of the triggering reading
+    raise_time: datetime  # processing time the transition was decided
+    event_id: str  # the triggering event
+    message: str = ""
+
+
+class News2Score(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True):
+    """NEWS2 from the latest fresh value of each parameter (on the ``news2-scores`` topic)."""
+
+    patient_id: str
+    total: int
+    band: Literal["low", "low-medium", "medium", "high"]
+    subscores: dict[str, int]  # parameter -> 0..3, only for parameters present
+    missing: list[str]  # parameters without a fresh value: the score is partial if non-empty
+    partial: bool
+    scale: int  # SpO2 scale 1 or 2
+    event_time: datetime  # newest event time among the inputs
+    computed_time: datetime
+    score_id: str  # deterministic: patient + event_time
