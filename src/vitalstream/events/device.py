@@ -1,0 +1,72 @@
+"""Seed 1: the combined device message on ``device_data`` (bridged from MQTT, key ``deviceId``).
+
+``{"deviceId", "timestamp" (epoch s), "heartRate", "systolic", "diastolic",
+"oxygenSaturation", "bodyTemperature" (°F), "latitude"?, "longitude"?}``. The seed's Avro
+schema requires the location, but its own test message omitted it; we accept absence (both
+or neither: a lone coordinate is rejected).
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from .canonical import Vital
+from .ids import uuid5_str
+from .physiology import (
+    Diastolic,
+    EpochSeconds,
+    HeartRate,
+    Latitude,
+    Longitude,
+    NonEmpty,
+    SpO2,
+    Systolic,
+    TemperatureF,
+    check_pressure,
+    f_to_c,
+    from_epoch,
+)
+
+
+class DeviceReading(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+    """Avro record ``com.example.HealthData`` (see :mod:`vitalstream.events.avro`)."""
+
+    device_id: NonEmpty
+    timestamp: EpochSeconds
+    heart_rate: HeartRate
+    systolic: Systolic
+    diastolic: Diastolic
+    oxygen_saturation: SpO2
+    body_temperature: TemperatureF
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+
+    def __post_init__(self) -> None:
+        check_pressure(self.systolic, self.diastolic)
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("latitude: latitude and longitude come together or not at all")
+
+
+def to_vitals(topic: str, event: DeviceReading) -> list[Vital]:
+    temperature_c = f_to_c(event.body_temperature)
+    event_id = uuid5_str(
+        f"{topic}\x1f{event.device_id}\x1f{event.timestamp * 1000}\x1f{event.heart_rate}"
+        f"\x1f{event.systolic}\x1f{event.diastolic}\x1f{event.oxygen_saturation}"
+        f"\x1f{event.body_temperature}"
+    )
+    return [
+        Vital(
+            event_id=event_id,
+            patient_id=event.device_id,
+            source="device",
+            event_time=from_epoch(event.timestamp),
+            heart_rate=event.heart_rate,
+            spo2=event.oxygen_saturation,
+            systolic=event.systolic,
+            diastolic=event.diastolic,
+            temperature_c=temperature_c,
+            device_id=event.device_id,
+            latitude=event.latitude,
+            longitude=event.longitude,
+        )
+    ]

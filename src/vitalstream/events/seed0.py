@@ -1,0 +1,102 @@
+"""Seed 0: smartwatch vitals on four topics plus patient metadata (keyed by ``patient_id``).
+
+Wire shape of a vital: ``{"event_id": uuid4, "patient_id": str, "timestamp":
+"2024-04-01T08:00:00.000Z", "data_type": "heart_rate", "heart_rate": 72}``. ``data_type`` is
+one of ``heart_rate | blood_oxygen | blood_pressure | fall_detection`` and must match the topic.
+Unknown extra fields are ignored (forward compatibility); missing or mistyped ones are not.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from .canonical import Vital
+from .physiology import (
+    Age,
+    Diastolic,
+    HeartRate,
+    NonEmpty,
+    SpO2,
+    Systolic,
+    UtcDatetime,
+    as_utc,
+    check_pressure,
+    check_time,
+)
+
+Id = NonEmpty
+
+
+class _VitalEvent(msgspec.Struct, frozen=True, kw_only=True):
+    event_id: Id
+    patient_id: Id
+    timestamp: UtcDatetime
+
+    def __post_init__(self) -> None:
+        check_time(self.timestamp)
+
+
+class HeartRateEvent(_VitalEvent, frozen=True, kw_only=True):
+    data_type: Literal["heart_rate"]
+    heart_rate: HeartRate
+
+
+class BloodOxygenEvent(_VitalEvent, frozen=True, kw_only=True):
+    data_type: Literal["blood_oxygen"]
+    spo2: SpO2
+
+
+class BloodPressureEvent(_VitalEvent, frozen=True, kw_only=True):
+    data_type: Literal["blood_pressure"]
+    systolic: Systolic
+    diastolic: Diastolic
+
+    def __post_init__(self) -> None:
+        check_time(self.timestamp)
+        check_pressure(self.systolic, self.diastolic)
+
+
+class FallDetectionEvent(_VitalEvent, frozen=True, kw_only=True):
+    data_type: Literal["fall_detection"]
+    fall_detected: bool
+
+
+class PatientMetadata(msgspec.Struct, frozen=True, kw_only=True):
+    """Reference record on ``patient-metadata`` (compacted; latest per patient wins).
+
+    ``last_checkup_date`` is an ISO date string (``YYYY-MM-DD``); free-text fields are kept as
+    sent. ``medical_history`` and ``allergies`` are free text such as ``"COPD; hypertension"``.
+    """
+
+    patient_id: Id
+    age: Age
+    gender: str
+    medical_history: str
+    emergency_contact: str
+    blood_type: str
+    allergies: str
+    last_checkup_date: str
+    device_id: str
+
+
+SeedZeroVital = HeartRateEvent | BloodOxygenEvent | BloodPressureEvent | FallDetectionEvent
+
+
+def to_vitals(event: SeedZeroVital) -> list[Vital]:
+    common = {
+        "event_id": event.event_id,
+        "patient_id": event.patient_id,
+        "source": "vitals",
+        "event_time": as_utc(event.timestamp),
+    }
+    if type(event) is HeartRateEvent:
+        return [Vital(**common, heart_rate=event.heart_rate)]
+    if type(event) is BloodOxygenEvent:
+        return [Vital(**common, spo2=event.spo2)]
+    if type(event) is BloodPressureEvent:
+        return [Vital(**common, systolic=event.systolic, diastolic=event.diastolic)]
+    if type(event) is FallDetectionEvent:
+        return [Vital(**common, fall_detected=event.fall_detected)]
+    raise TypeError(f"not a seed-0 vital: {type(event).__name__}")

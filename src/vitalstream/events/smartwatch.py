@@ -1,0 +1,130 @@
+"""Seed 4: smartwatch events posted over HTTP to ``smartwatch-events`` (key: device id).
+
+Two field-name variants arrive and both normalise to the same :class:`Vital`:
+
+* :class:`SmartwatchEvent` ``{"device_id", "hr", "steps", "state", "timestamp"}`` with
+  ``timestamp`` in epoch seconds (float, millisecond precision);
+* :class:`SmartwatchEventLabelled` ``{"Device ID", "Heart Rate", "Step Count",
+  "Sleeping State", "date"}`` with ``date`` as ``"yyyy-MM-dd HH:mm:ss.SSS"`` in UTC (an
+  explicit offset is honoured).
+
+Sleep state: the seed does not document it, so both common encodings are accepted in either
+variant: booleans / ``1`` / ``0`` (1 = sleeping) and the words ``"sleeping"``, ``"asleep"``,
+``"sleep"`` vs ``"awake"``, ``"active"`` (case-insensitive; ``"1"``/``"0"``/``"true"``/
+``"false"`` too). The simulator sends ``"sleeping"``/``"awake"`` in the first variant and
+``1``/``0`` in the second. ``steps`` is the step count since the device's previous event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+from .canonical import Vital
+from .ids import uuid5_str
+from .physiology import (
+    Age,
+    EpochSecondsF,
+    HeartRateF,
+    NonEmpty,
+    Steps,
+    as_utc,
+    check_time,
+    from_epoch,
+)
+
+SleepState = bool | int | str
+_SLEEPING = {"sleeping": True, "asleep": True, "sleep": True, "1": True, "true": True,
+             "awake": False, "active": False, "0": False, "false": False}
+
+
+def parse_sleeping(state: SleepState, field: str = "state") -> bool:
+    if state is True or state is False:
+        return state
+    if type(state) is int:
+        if state in (0, 1):
+            return state == 1
+    elif type(state) is str:
+        found = _SLEEPING.get(state.strip().lower())
+        if found is not None:
+            return found
+    raise ValueError(f"{field}: expected sleeping/awake, true/false or 1/0")
+
+
+class SmartwatchEvent(msgspec.Struct, frozen=True, kw_only=True):
+    device_id: NonEmpty
+    hr: HeartRateF
+    steps: Steps
+    state: SleepState
+    timestamp: EpochSecondsF
+
+    def __post_init__(self) -> None:
+        parse_sleeping(self.state)
+
+    @property
+    def sleeping(self) -> bool:
+        return parse_sleeping(self.state)
+
+    @property
+    def event_time(self) -> datetime:
+        return from_epoch(self.timestamp)
+
+
+class SmartwatchEventLabelled(msgspec.Struct, frozen=True, kw_only=True):
+    device_id: NonEmpty = msgspec.field(name="Device ID")
+    heart_rate: HeartRateF = msgspec.field(name="Heart Rate")
+    step_count: Steps = msgspec.field(name="Step Count")
+    sleeping_state: SleepState = msgspec.field(name="Sleeping State")
+    date: datetime = msgspec.field(name="date")
+
+    def __post_init__(self) -> None:
+        parse_sleeping(self.sleeping_state, "Sleeping State")
+        check_time(as_utc(self.date), "date")
+
+    @property
+    def sleeping(self) -> bool:
+        return parse_sleeping(self.sleeping_state)
+
+    @property
+    def event_time(self) -> datetime:
+        return as_utc(self.date)
+
+
+class UserProfile(msgspec.Struct, frozen=True, kw_only=True):
+    """Maps a device to its user (reference data on ``user-profiles``, key ``device_id``)."""
+
+    device_id: NonEmpty
+    user_id: NonEmpty
+    age: Age
+    gender: str
+
+
+AnySmartwatchEvent = SmartwatchEvent | SmartwatchEventLabelled
+
+
+def to_vitals(topic: str, event: AnySmartwatchEvent) -> list[Vital]:
+    if type(event) is SmartwatchEvent:
+        device, hr, steps, when = event.device_id, event.hr, event.steps, event.event_time
+    else:
+        assert type(event) is SmartwatchEventLabelled
+        device, hr, steps, when = (
+            event.device_id, event.heart_rate, event.step_count, event.event_time
+        )
+    heart_rate = max(1, round(hr))
+    sleeping = event.sleeping
+    time_ms = round(when.timestamp() * 1000)
+    return [
+        Vital(
+            event_id=uuid5_str(
+                f"{topic}\x1f{device}\x1f{time_ms}\x1f{heart_rate}\x1f{steps}\x1f{sleeping}"
+            ),
+            patient_id=device,
+            source="smartwatch",
+            event_time=when,
+            heart_rate=heart_rate,
+            steps=steps,
+            sleeping=sleeping,
+            device_id=device,
+        )
+    ]
