@@ -36,9 +36,10 @@ _sw_labelled = _decoder(smartwatch.SmartwatchEventLabelled)
 
 
 def _decode_smartwatch(value: bytes) -> msgspec.Struct:
-    # The labelled variant is the only one with a space in its keys: one substring test
-    # picks the decoder without a generic (slow) dict parse.
-    if b'"Device ID"' in value:
+    # Only the labelled variant has spaces in its keys: substring tests pick the decoder
+    # without a generic (slow) dict parse; two keys, so a message missing one still gets
+    # the error message of its own variant.
+    if b'"Device ID"' in value or b'"Heart Rate"' in value:
         return _sw_labelled(value)
     return _sw_plain(value)
 
