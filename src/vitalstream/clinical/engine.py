@@ -1,0 +1,164 @@
+"""The clinical alert engine: rules and NEWS2 over micro-batches of vitals, per patient.
+
+Contract
+--------
+* ``observe_batch(vitals)`` handles the vitals in order and returns the alert transitions
+  they cause (``raised``, ``escalated``, ``cleared``; see :mod:`vitalstream.clinical.episode`).
+  Windows run on the vitals' *event time* (timezone-aware), so the same input in the same
+  order yields the same alerts and ids; only ``raise_time`` comes from the injected clock.
+* A reading counts for a field only if its event time is newer than the latest one the state
+  holds for that patient and field. Replays, duplicates (same ``event_id``) and out-of-order
+  readings are therefore ignored for alerting and for NEWS2: after a restore from a snapshot,
+  re-observing vitals the snapshot already reflects raises nothing new.
+* ``take_scores()`` returns one :class:`News2Score` per patient whose NEWS2 inputs changed
+  since the previous call; call it after each batch.
+* State is per patient (:mod:`vitalstream.clinical.state`). A processor persists
+  ``snapshot(pid)`` for each of ``dirty_patients()`` with its offset commit, then
+  ``clear_dirty()``; after a restart or rebalance it ``restore``s them, and ``drop``s the
+  patients of revoked partitions.
+
+Not thread-safe: one engine per partition (or per worker) and one caller at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from vitalstream.clinical.clock import Clock, SystemClock
+from vitalstream.clinical.episode import step
+from vitalstream.clinical.rules import Rule, RuleConfig, compile_rules, default_rules
+from vitalstream.clinical.state import PatientContext, PatientState, PatientStore, RuleState
+from vitalstream.clinical.tracker import NEWS2_FIELDS, News2Tracker
+from vitalstream.errors import ConfigError
+from vitalstream.events.canonical import Alert, News2Score, Vital
+
+Contexts = Sequence[PatientContext | None] | Mapping[str, PatientContext]
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Rules by name (default: :func:`~vitalstream.clinical.rules.default_rules`; rules left
+    out are off) and NEWS2 scoring with its freshness window in seconds of event time."""
+
+    rules: Mapping[str, RuleConfig] = field(default_factory=default_rules)
+    news2: bool = True
+    news2_freshness_s: float = 3600.0
+
+    def __post_init__(self) -> None:
+        if self.news2_freshness_s <= 0:
+            raise ConfigError(f"news2_freshness_s must be > 0, got {self.news2_freshness_s}")
+
+
+class AlertEngine:
+    """Alert rules and NEWS2 for the patients of one partition (see the module contract)."""
+
+    def __init__(self, config: EngineConfig | None = None, clock: Clock | None = None) -> None:
+        self.config = config or EngineConfig()
+        self.clock: Clock = clock or SystemClock()
+        self._store = PatientStore()
+        self._rules = compile_rules(self.config.rules)
+        self.news2: News2Tracker | None = (
+            News2Tracker(self.clock, self.config.news2_freshness_s, self._store)
+            if self.config.news2
+            else None
+        )
+        # fields that were new in a vital -> (rules to evaluate, NEWS2 input changed)
+        self._plan: dict[tuple[str, ...], tuple[tuple[Rule, ...], bool]] = {}
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return tuple(self._rules)
+
+    def observe(self, vital: Vital, context: PatientContext | None = None) -> list[Alert]:
+        """Observe one vital; ``context`` carries the patient's age and SpO2 scale."""
+        return self.observe_batch((vital,), None if context is None else (context,))
+
+    def observe_batch(
+        self, vitals: Iterable[Vital], contexts: Contexts | None = None
+    ) -> list[Alert]:
+        """Observe vitals in order. ``contexts`` is aligned with ``vitals`` (``None`` items
+        allowed) or maps patient_id to context."""
+        out: list[Alert] = []
+        states = self._store.states
+        dirty = self._store.dirty
+        plan = self._plan
+        clock = self.clock
+        pending = self.news2.pending if self.news2 is not None else None
+        by_pid = contexts if isinstance(contexts, Mapping) else None
+        by_pos = contexts if contexts is not None and by_pid is None else None
+        for i, v in enumerate(vitals):
+            pid = v.patient_id
+            ps = states.get(pid)
+            if ps is None:
+                ps = states[pid] = PatientState()
+            if contexts is not None:
+                ctx = by_pid.get(pid) if by_pid is not None else by_pos[i]  # type: ignore[index]
+                if ctx is not None and ps.apply(ctx):
+                    dirty.add(pid)
+                    if pending is not None:
+                        pending[pid] = None
+            t = v.event_time.timestamp()
+            fresh = ps.record(v, t)
+            if fresh is None:
+                continue
+            dirty.add(pid)
+            key = tuple(fresh)
+            todo = plan.get(key)
+            if todo is None:
+                todo = plan[key] = self._plan_for(key)
+            rules, touches_news2 = todo
+            if touches_news2 and pending is not None:
+                pending[pid] = None
+            if not rules:
+                continue
+            prs = ps.rules
+            for rule in rules:
+                breach = rule.breach(v)
+                rs = prs.get(rule.name)
+                if rs is None:
+                    if not breach:
+                        continue  # the common path: nothing open, nothing breaching
+                    rs = prs[rule.name] = RuleState()
+                if not step(rule, rs, v, t, breach, ps, clock, out):
+                    del prs[rule.name]
+        return out
+
+    def take_scores(self) -> list[News2Score]:
+        """NEWS2 of every patient whose inputs changed since the last call."""
+        return self.news2.take_scores() if self.news2 is not None else []
+
+    def news2_score(self, patient_id: str) -> News2Score | None:
+        """The patient's current NEWS2, or ``None`` (no input, or NEWS2 disabled)."""
+        return self.news2.current(patient_id) if self.news2 is not None else None
+
+    # -- state -------------------------------------------------------------------------
+    def snapshot(self, patient_id: str) -> bytes:
+        """msgspec (msgpack) encoding of the patient's whole clinical state."""
+        return self._store.snapshot(patient_id)
+
+    def restore(self, patient_id: str, data: bytes) -> None:
+        """Replace the patient's state with a snapshot (raises ``ValueError`` if corrupt)."""
+        self._store.restore(patient_id, data)
+
+    def dirty_patients(self) -> set[str]:
+        """Patients whose state changed since the last :meth:`clear_dirty`."""
+        return self._store.dirty_patients()
+
+    def clear_dirty(self) -> None:
+        self._store.clear_dirty()
+
+    def drop(self, patient_ids: Iterable[str]) -> None:
+        """Forget patients (their partition was revoked)."""
+        ids = list(patient_ids)
+        self._store.drop(ids)
+        if self.news2 is not None:
+            self.news2.drop(ids)
+
+    def patients(self) -> set[str]:
+        """Patients the engine holds state for."""
+        return set(self._store.states)
+
+    def _plan_for(self, fresh: tuple[str, ...]) -> tuple[tuple[Rule, ...], bool]:
+        rules = tuple(r for r in self._rules if any(f in fresh for f in r.fields))
+        return rules, not NEWS2_FIELDS.isdisjoint(fresh)
