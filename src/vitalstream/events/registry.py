@@ -27,8 +27,15 @@ class TopicCodec:
     normalise: Normaliser | None = None  # None: reference data / notes, not vitals
 
 
-def _decoder(schema: type[msgspec.Struct], strict: bool = True) -> Callable[[bytes], msgspec.Struct]:
+def _decoder(
+    schema: type[msgspec.Struct], strict: bool = True
+) -> Callable[[bytes], msgspec.Struct]:
     return msgspec.json.Decoder(schema, strict=strict).decode
+
+
+def _codec(schema: type[msgspec.Struct], key: KeyOf, normalise: Normaliser | None = None,
+           *, strict: bool = True) -> TopicCodec:
+    return TopicCodec(schema, _decoder(schema, strict), key, normalise)
 
 
 _sw_plain = _decoder(smartwatch.SmartwatchEvent)
@@ -65,21 +72,33 @@ def _device(event: msgspec.Struct) -> str:
     return event.device_id  # type: ignore[attr-defined, no-any-return]
 
 
+def _user(event: msgspec.Struct) -> str:
+    return str(event.user_id)  # type: ignore[attr-defined]
+
+
+def _userid(event: msgspec.Struct) -> str:
+    return str(event.userid)  # type: ignore[attr-defined]
+
+
+def _activity(event: msgspec.Struct) -> str:
+    return str(event.activity_id)  # type: ignore[attr-defined]
+
+
+_device_vitals: Normaliser = device.to_vitals  # type: ignore[assignment]
+_hr_vitals: Normaliser = heartrate.to_vitals  # type: ignore[assignment]
+_sw_vitals: Normaliser = smartwatch.to_vitals  # type: ignore[assignment]
+
 CODECS: dict[str, TopicCodec] = {
-    t.HEART_RATE: TopicCodec(seed0.HeartRateEvent, _decoder(seed0.HeartRateEvent), _patient, _seed0),
-    t.BLOOD_OXYGEN: TopicCodec(seed0.BloodOxygenEvent, _decoder(seed0.BloodOxygenEvent), _patient, _seed0),
-    t.BLOOD_PRESSURE: TopicCodec(seed0.BloodPressureEvent, _decoder(seed0.BloodPressureEvent), _patient, _seed0),
-    t.FALL_DETECTION: TopicCodec(seed0.FallDetectionEvent, _decoder(seed0.FallDetectionEvent), _patient, _seed0),
-    t.PATIENT_METADATA: TopicCodec(seed0.PatientMetadata, _decoder(seed0.PatientMetadata), _patient),
-    t.DEVICE_DATA: TopicCodec(device.DeviceReading, _decoder(device.DeviceReading), _device,
-                              device.to_vitals),  # type: ignore[arg-type]
+    t.HEART_RATE: _codec(seed0.HeartRateEvent, _patient, _seed0),
+    t.BLOOD_OXYGEN: _codec(seed0.BloodOxygenEvent, _patient, _seed0),
+    t.BLOOD_PRESSURE: _codec(seed0.BloodPressureEvent, _patient, _seed0),
+    t.FALL_DETECTION: _codec(seed0.FallDetectionEvent, _patient, _seed0),
+    t.PATIENT_METADATA: _codec(seed0.PatientMetadata, _patient),
+    t.DEVICE_DATA: _codec(device.DeviceReading, _device, _device_vitals),
     t.MEDICAL_ENTRIES: TopicCodec(notes.MedicalEntry, _decode_notes, _patient),
-    t.HR_DATA: TopicCodec(heartrate.HeartRateReading, _decoder(heartrate.HeartRateReading, False),
-                          lambda e: str(e.user_id), heartrate.to_vitals),  # type: ignore[attr-defined, arg-type]
-    t.HR_USERS: TopicCodec(heartrate.User, _decoder(heartrate.User, False), lambda e: str(e.userid)),  # type: ignore[attr-defined]
-    t.HR_ACTIVITIES: TopicCodec(heartrate.Activity, _decoder(heartrate.Activity, False),
-                                lambda e: str(e.activity_id)),  # type: ignore[attr-defined]
-    t.SMARTWATCH: TopicCodec(smartwatch.SmartwatchEvent, _decode_smartwatch, _device,
-                             smartwatch.to_vitals),  # type: ignore[arg-type]
-    t.USER_PROFILES: TopicCodec(smartwatch.UserProfile, _decoder(smartwatch.UserProfile), _device),
+    t.HR_DATA: _codec(heartrate.HeartRateReading, _user, _hr_vitals, strict=False),
+    t.HR_USERS: _codec(heartrate.User, _userid, strict=False),
+    t.HR_ACTIVITIES: _codec(heartrate.Activity, _activity, strict=False),
+    t.SMARTWATCH: TopicCodec(smartwatch.SmartwatchEvent, _decode_smartwatch, _device, _sw_vitals),
+    t.USER_PROFILES: _codec(smartwatch.UserProfile, _device),
 }

@@ -47,5 +47,8 @@ def emergency_contact(rng: random.Random) -> str:
     return f"{first} {last} ({rng.choice(RELATIONS)}) +1-555-01{rng.randrange(100):02d}"
 
 
-def home(rng: random.Random, country: tuple[str, str, float, float, str, str]) -> tuple[float, float]:
+Country = tuple[str, str, float, float, str, str]
+
+
+def home(rng: random.Random, country: Country) -> tuple[float, float]:
     return (round(country[2] + rng.uniform(-2, 2), 6), round(country[3] + rng.uniform(-2, 2), 6))

@@ -59,7 +59,8 @@ def test_event_id_is_deterministic_and_content_sensitive() -> None:
 @pytest.mark.parametrize(("fahrenheit", "celsius"), [(77.0, 25.0), (98.6, 37.0), (100.4, 38.0),
                                                      (104.0, 40.0), (113.0, 45.0)])
 def test_fahrenheit_conversion_bounds(fahrenheit: float, celsius: float) -> None:
-    [vital] = normalise(topics.DEVICE_DATA, decode(topics.DEVICE_DATA, msg(bodyTemperature=fahrenheit)))
+    event = decode(topics.DEVICE_DATA, msg(bodyTemperature=fahrenheit))
+    [vital] = normalise(topics.DEVICE_DATA, event)
     assert vital.temperature_c == celsius
 
 

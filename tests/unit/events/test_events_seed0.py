@@ -90,7 +90,8 @@ def test_spo2_rejects_impossible(value: int) -> None:
 def test_blood_pressure_boundaries() -> None:
     event = decode(topics.BLOOD_PRESSURE, bp(120, 80))
     assert isinstance(event, BloodPressureEvent)
-    assert decode(topics.BLOOD_PRESSURE, bp(121, 120)).diastolic == 120  # type: ignore[attr-defined]
+    narrow = decode(topics.BLOOD_PRESSURE, bp(121, 120))
+    assert narrow.diastolic == 120  # type: ignore[attr-defined]
     assert decode(topics.BLOOD_PRESSURE, bp(220, 130)).systolic == 220  # type: ignore[attr-defined]
     [vital] = normalise(topics.BLOOD_PRESSURE, event)
     assert (vital.systolic, vital.diastolic) == (120, 80)

@@ -75,7 +75,8 @@ def test_unknown_sleep_state_rejected(state: Any) -> None:
 @pytest.mark.parametrize(("body", "field"), [
     ({**PLAIN, "steps": -1}, "steps"), ({**PLAIN, "hr": 0}, "hr"), ({**PLAIN, "hr": 301}, "hr"),
     ({**PLAIN, "timestamp": "1711936800"}, "timestamp"), ({**PLAIN, "timestamp": 5.0}, "timestamp"),
-    ({**LABELLED, "Step Count": -3}, "Step Count"), ({**LABELLED, "date": "01.04.2024 02:00"}, "date"),
+    ({**LABELLED, "Step Count": -3}, "Step Count"),
+    ({**LABELLED, "date": "01.04.2024 02:00"}, "date"),
     ({**LABELLED, "date": "1999-12-31 23:59:59.000"}, "date"),
     ({**LABELLED, "Heart Rate": "55"}, "Heart Rate"),
 ])
@@ -104,4 +105,5 @@ def test_user_profile() -> None:
     assert isinstance(profile, UserProfile)
     assert key_of(topics.USER_PROFILES, profile) == "sw-0001"
     with pytest.raises(InvalidEvent):
-        decode(topics.USER_PROFILES, b'{"device_id":"sw-0001","user_id":"u","age":200,"gender":"f"}')
+        decode(topics.USER_PROFILES,
+               b'{"device_id":"sw-0001","user_id":"u","age":200,"gender":"f"}')

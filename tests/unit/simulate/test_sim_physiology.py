@@ -89,7 +89,8 @@ def test_some_patient_deteriorates_early_so_alerts_fire() -> None:
 
 
 def test_device_messages_in_fahrenheit_with_optional_location() -> None:
-    msgs = [_any.decode(m.value) for m in islice(make("device", patients=40, seed=1).events(), 4000)]
+    sim = make("device", patients=40, seed=1)
+    msgs = [_any.decode(m.value) for m in islice(sim.events(), 4000)]
     temps = [m["bodyTemperature"] for m in msgs]
     assert 96.0 < mean(temps) < 100.0
     with_gps = sum("latitude" in m for m in msgs)
