@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 _AT_PATH = re.compile(r"at `\$((?:\.[^`]+?)?)`")
+_MISSING = re.compile(r"missing required field `([^`]+)`")
 _FIELD_PREFIX = re.compile(r"^([A-Za-z_]\w*(?: [A-Z]\w*)?): ")
 
 
@@ -22,11 +23,16 @@ class InvalidEvent(ValueError):
 
     @classmethod
     def from_validation(cls, topic: str, message: str) -> InvalidEvent:
-        """Wrap a msgspec error message; pull the field out of ``at `$.x``` or ``x: ...``."""
+        """Wrap a msgspec error message; the field comes from ``at `$.x```, ``missing
+        required field `x``` or a ``x: ...`` prefix (our own physiology checks)."""
         field: str | None = None
         match = _AT_PATH.search(message)
-        if match and match.group(1):
-            field = match.group(1)[1:]
+        path = match.group(1)[1:] if match and match.group(1) else ""
+        missing = _MISSING.search(message)
+        if missing:
+            field = f"{path}.{missing.group(1)}" if path else missing.group(1)
+        elif path:
+            field = path
         else:
             prefix = _FIELD_PREFIX.match(message)
             if prefix:

@@ -35,7 +35,7 @@ class MedicalEntry(msgspec.Struct, frozen=True, kw_only=True):
 
 def parse_time(text: str) -> datetime:
     try:
-        return as_utc(datetime.fromisoformat(text.strip()))
+        return as_utc(datetime.fromisoformat(text))
     except ValueError:
         raise ValueError("timestamp: not an ISO-8601 date-time") from None
 

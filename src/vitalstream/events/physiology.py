@@ -29,6 +29,7 @@ TEMP_C_MIN, TEMP_C_MAX = 25.0, 45.0
 TEMP_F_MIN, TEMP_F_MAX = 77.0, 113.0
 TIME_MIN = datetime(2000, 1, 1, tzinfo=UTC)
 TIME_MAX = datetime(2100, 1, 1, tzinfo=UTC)
+_NAIVE_MIN, _NAIVE_MAX = TIME_MIN.replace(tzinfo=None), TIME_MAX.replace(tzinfo=None)
 EPOCH_MIN = int(TIME_MIN.timestamp())
 EPOCH_MAX = int(TIME_MAX.timestamp())
 
@@ -60,8 +61,12 @@ def check_pressure(systolic: int, diastolic: int) -> None:
 
 
 def check_time(value: datetime, field: str = "timestamp") -> None:
-    """``value`` is tz-aware (checked by msgspec); reject times outside the window."""
-    if not TIME_MIN <= value < TIME_MAX:
+    """Reject times outside the window; naive values are UTC (no costly ``replace``)."""
+    if value.tzinfo is None:
+        inside = _NAIVE_MIN <= value < _NAIVE_MAX
+    else:
+        inside = TIME_MIN <= value < TIME_MAX
+    if not inside:
         raise ValueError(f"{field}: must be between 2000-01-01 and 2100-01-01 UTC")
 
 

@@ -80,7 +80,7 @@ class SmartwatchEventLabelled(msgspec.Struct, frozen=True, kw_only=True):
 
     def __post_init__(self) -> None:
         parse_sleeping(self.sleeping_state, "Sleeping State")
-        check_time(as_utc(self.date), "date")
+        check_time(self.date, "date")
 
     @property
     def sleeping(self) -> bool:

@@ -88,7 +88,8 @@ def test_location_is_optional() -> None:
      "meta.location.latitude"),
     ({**HR, "meta": {"activity_id": 1, "location": {"latitude": "nan", "longitude": 0}}},
      "meta.location.latitude"),
-    ({k: v for k, v in HR.items() if k != "meta"}, None),
+    ({k: v for k, v in HR.items() if k != "meta"}, "meta"),
+    ({**HR, "meta": {"location": None}}, "meta.activity_id"),
 ])
 def test_heart_rate_stream_rejections(body: dict[str, Any], field: str | None) -> None:
     with pytest.raises(InvalidEvent) as info:

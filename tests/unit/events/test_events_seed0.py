@@ -124,7 +124,7 @@ def test_data_type_must_match_topic() -> None:
 def test_missing_field_rejected(missing: str) -> None:
     body = {**BASE, "data_type": "heart_rate", "heart_rate": 70}
     del body[missing]
-    exc = reject(topics.HEART_RATE, msgspec.json.encode(body))
+    exc = reject(topics.HEART_RATE, msgspec.json.encode(body), missing)
     assert missing in exc.reason
 
 
