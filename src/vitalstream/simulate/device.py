@@ -37,7 +37,7 @@ class DeviceSimulator(Simulator):
 
     def events(self) -> Iterator[Outgoing]:
         rng = self.rng("events")
-        uniform = rng.uniform
+        rand = rng.random
         encode = msgspec.json.encode
         ids = [(self.device_id(i), self.device_id(i).encode()) for i in range(self.patients)]
         tick = 0
@@ -57,7 +57,7 @@ class DeviceSimulator(Simulator):
                     "bodyTemperature": round(p.temp * 1.8 + 32.0, 1),
                 }
                 if place is not None:
-                    message["latitude"] = round(place[0] + uniform(-0.001, 0.001), 6)
-                    message["longitude"] = round(place[1] + uniform(-0.001, 0.001), 6)
+                    message["latitude"] = round(place[0] + (rand() - 0.5) * 0.002, 6)
+                    message["longitude"] = round(place[1] + (rand() - 0.5) * 0.002, 6)
                 yield Outgoing(topics.DEVICE_DATA, key, encode(message), ms)
             tick += 1
