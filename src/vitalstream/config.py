@@ -1,0 +1,226 @@
+"""One typed, frozen configuration.
+
+Precedence, lowest first: defaults < ``vitalstream.toml`` (or ``--config FILE``) <
+environment < command-line flags.
+
+Environment rule: ``VITALSTREAM_<SECTION>_<FIELD>`` in upper case, e.g. ``VITALSTREAM_LOG_URL``
+(top-level ``log_url``), ``VITALSTREAM_HTTP_PORT`` (``[http] port``). Lists are comma-separated.
+The TOML file uses the same names: top-level keys and one table per section.
+
+The embedded defaults (log, warehouse, lake) all live under ``home``, so one ``--home DIR``
+isolates a whole pipeline. A bad value fails at start-up with :class:`ConfigError` naming the
+setting and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from .errors import ConfigError
+
+ENV_PREFIX = "VITALSTREAM_"
+DEFAULT_FILE = "vitalstream.toml"
+
+
+class _Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    pass
+
+
+class HttpSettings(_Section, frozen=True):
+    host: str = "127.0.0.1"
+    port: int = 62333
+    # "device_id:key" pairs or bare keys (a bare key may send for any device). Empty + auth on
+    # means every request is refused: configure keys or tokens.
+    api_keys: tuple[str, ...] = ()
+    auth: bool = True
+    max_body_bytes: int = 4 * 1024 * 1024
+    rate_per_device: float = 200.0  # events per second per device (token bucket)
+
+
+class MqttSettings(_Section, frozen=True):
+    url: str = ""  # mqtt://user:password@host:port ; mqtts:// for TLS
+    topics: tuple[str, ...] = ("health/device_data",)
+    client_id: str = "vitalstream-bridge"
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+
+
+class ProcessSettings(_Section, frozen=True):
+    max_batch: int = 5000
+    max_wait_ms: int = 100  # micro-batch time bound: latency stays low at low rates
+    news2_freshness_s: int = 3600
+    dedup_window: int = 100_000  # recent event ids remembered per worker
+
+
+class SimulateSettings(_Section, frozen=True):
+    profiles: tuple[str, ...] = ("vitals", "device", "heart-rate", "smartwatch")
+    patients: int = 50
+    rate: float = 200.0  # events per second per profile
+    seed: int = 0
+
+
+class Settings(_Section, frozen=True):
+    home: str = "./vitalstream-data"
+    log_url: str = ""  # default: sqlite:///<home>/log.db
+    warehouse_url: str = ""  # default: duckdb:///<home>/warehouse.duckdb
+    lake_url: str = ""  # default: file://<home>/lake
+    partitions: int = 6
+    retention_hours: float = 168.0  # one week, as the seed topics
+    replication_factor: int = 1
+    log_level: str = "INFO"
+    http: HttpSettings = HttpSettings()
+    mqtt: MqttSettings = MqttSettings()
+    process: ProcessSettings = ProcessSettings()
+    simulate: SimulateSettings = SimulateSettings()
+
+    @property
+    def home_path(self) -> Path:
+        return Path(self.home).expanduser().resolve()
+
+    @property
+    def retention_ms(self) -> int:
+        return int(self.retention_hours * 3600 * 1000)
+
+
+_SECTIONS = {f: t for f, t in Settings.__annotations__.items() if t.endswith("Settings")}
+_TUPLE_FIELDS = {
+    (sec, f)
+    for sec, cls in (("", Settings), *((s, globals()[t]) for s, t in _SECTIONS.items()))
+    for f, t in cls.__annotations__.items()
+    if str(t).startswith("tuple")
+}
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name.startswith(ENV_PREFIX + "TEST_") \
+                or name.startswith(ENV_PREFIX + "KAFKA_"):
+            continue  # TEST_* point tests at services; KAFKA_* pass through to librdkafka
+        key = name[len(ENV_PREFIX):].lower()
+        section = next((s for s in _SECTIONS if key.startswith(s + "_")), None)
+        if section:
+            field = key[len(section) + 1:]
+            target = out.setdefault(section, {})
+        else:
+            field, target = key, out
+        if (section or "", field) in _TUPLE_FIELDS:
+            target[field] = [v.strip() for v in value.split(",") if v.strip()]
+        else:
+            target[field] = value
+    return out
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
+            out[k] = _merge(out[k], v)
+        elif v is not None:
+            out[k] = v
+    return out
+
+
+def _convert(data: dict[str, Any], origin: str) -> Settings:
+    try:
+        return msgspec.convert(data, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        # msgspec says e.g. "Expected `int`, got `str` - at `$.http.port`": name the setting.
+        msg = str(exc)
+        where = msg.rsplit("at `$.", 1)[-1].rstrip("`") if "at `$." in msg else ""
+        setting = where.replace(".", "_").upper()
+        hint = f" (setting {where}, env {ENV_PREFIX}{setting})" if where else ""
+        raise ConfigError(f"invalid configuration from {origin}{hint}: {msg}") from None
+
+
+def load(
+    config_file: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build the settings: defaults < file < environment < ``overrides`` (CLI flags)."""
+    environ = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    path = Path(config_file) if config_file else Path(environ.get(ENV_PREFIX + "CONFIG", DEFAULT_FILE))
+    if config_file and not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+        _convert(data, str(path))  # fail early, naming the file
+    env = _from_env(environ)
+    env.pop("config", None)
+    data = _merge(data, env)
+    data = _merge(data, overrides or {})
+    settings = _convert(data, "file/environment/flags")
+    return _validate(_fill_defaults(settings))
+
+
+def _fill_defaults(s: Settings) -> Settings:
+    home = s.home_path
+    return msgspec.structs.replace(
+        s,
+        home=str(home),
+        log_url=s.log_url or f"sqlite:///{home}/log.db",
+        warehouse_url=s.warehouse_url or f"duckdb:///{home}/warehouse.duckdb",
+        lake_url=s.lake_url or f"file://{home}/lake",
+    )
+
+
+_LOG_SCHEMES = ("sqlite", "embedded", "kafka")
+_WAREHOUSE_SCHEMES = ("duckdb", "postgresql", "postgres")
+_LAKE_SCHEMES = ("file", "s3", "memory")
+
+
+def _scheme_ok(name: str, url: str, allowed: tuple[str, ...]) -> None:
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in allowed:
+        raise ConfigError(
+            f"{name} = {url!r} (env {ENV_PREFIX}{name.upper()}): scheme must be one of "
+            + ", ".join(f"{a}://" for a in allowed)
+        )
+
+
+def _validate(s: Settings) -> Settings:
+    _scheme_ok("log_url", s.log_url, _LOG_SCHEMES)
+    _scheme_ok("warehouse_url", s.warehouse_url, _WAREHOUSE_SCHEMES)
+    _scheme_ok("lake_url", s.lake_url, _LAKE_SCHEMES)
+    checks = [
+        ("partitions", s.partitions >= 1, "an integer >= 1"),
+        ("replication_factor", s.replication_factor >= 1, "an integer >= 1"),
+        ("retention_hours", s.retention_hours > 0, "a number of hours > 0"),
+        ("http_port", 0 <= s.http.port <= 65535, "a port 0-65535"),
+        ("http_max_body_bytes", s.http.max_body_bytes > 0, "a size in bytes > 0"),
+        ("http_rate_per_device", s.http.rate_per_device > 0, "events per second > 0"),
+        ("process_max_batch", s.process.max_batch >= 1, "an integer >= 1"),
+        ("process_max_wait_ms", s.process.max_wait_ms >= 0, "milliseconds >= 0"),
+        ("simulate_patients", s.simulate.patients >= 1, "an integer >= 1"),
+        ("simulate_rate", s.simulate.rate > 0, "events per second > 0"),
+        ("log_level", s.log_level.upper() in ("DEBUG", "INFO", "WARNING", "ERROR"),
+         "DEBUG, INFO, WARNING or ERROR"),
+    ]
+    for name, ok, allowed in checks:
+        if not ok:
+            raise ConfigError(f"setting {name} (env {ENV_PREFIX}{name.upper()}) must be {allowed}")
+    if s.mqtt.url:
+        _scheme_ok("mqtt_url", s.mqtt.url, ("mqtt", "mqtts"))
+    return s
+
+
+def redact_url(url: str) -> str:
+    """A URL safe to log: the password part replaced."""
+    if "://" in url and "@" in url.split("://", 1)[1].split("/", 1)[0]:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.split("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url
