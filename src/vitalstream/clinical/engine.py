@@ -7,7 +7,7 @@ Contract
   Windows run on the vitals' *event time* (timezone-aware), so the same input in the same
   order yields the same alerts and ids; only ``raise_time`` comes from the injected clock.
 * A reading counts for a field only if its event time is newer than the latest one the state
-  holds for that patient and field. Replays, duplicates (same ``event_id``) and out-of-order
+  holds for that patient and field (a naive event time is taken as UTC). Replays, duplicates (same ``event_id``) and out-of-order
   readings are therefore ignored for alerting and for NEWS2: after a restore from a snapshot,
   re-observing vitals the snapshot already reflects raises nothing new.
 * ``take_scores()`` returns one :class:`News2Score` per patient whose NEWS2 inputs changed
@@ -24,11 +24,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC
 
 from vitalstream.clinical.clock import Clock, SystemClock
 from vitalstream.clinical.episode import step
 from vitalstream.clinical.rules import Rule, RuleConfig, compile_rules, default_rules
-from vitalstream.clinical.state import PatientContext, PatientState, PatientStore, RuleState
+from vitalstream.clinical.state import (
+    FIELD_BITS,
+    PatientContext,
+    PatientState,
+    PatientStore,
+    RuleState,
+)
 from vitalstream.clinical.tracker import NEWS2_FIELDS, News2Tracker
 from vitalstream.errors import ConfigError
 from vitalstream.events.canonical import Alert, News2Score, Vital
@@ -63,8 +70,8 @@ class AlertEngine:
             if self.config.news2
             else None
         )
-        # fields that were new in a vital -> (rules to evaluate, NEWS2 input changed)
-        self._plan: dict[tuple[str, ...], tuple[tuple[Rule, ...], bool]] = {}
+        # mask of fields new in a vital -> (rules to evaluate, NEWS2 input changed)
+        self._plan: dict[int, tuple[tuple[Rule, ...], bool]] = {}
 
     @property
     def rules(self) -> tuple[Rule, ...]:
@@ -98,15 +105,16 @@ class AlertEngine:
                     dirty.add(pid)
                     if pending is not None:
                         pending[pid] = None
-            t = v.event_time.timestamp()
+            t = v.event_time
+            if t.tzinfo is None:  # validated upstream; never let one reading crash a worker
+                t = t.replace(tzinfo=UTC)
             fresh = ps.record(v, t)
-            if fresh is None:
+            if not fresh:
                 continue
             dirty.add(pid)
-            key = tuple(fresh)
-            todo = plan.get(key)
+            todo = plan.get(fresh)
             if todo is None:
-                todo = plan[key] = self._plan_for(key)
+                todo = plan[fresh] = self._plan_for(fresh)
             rules, touches_news2 = todo
             if touches_news2 and pending is not None:
                 pending[pid] = None
@@ -115,7 +123,7 @@ class AlertEngine:
             prs = ps.rules
             for rule in rules:
                 breach = rule.breach(v)
-                rs = prs.get(rule.name)
+                rs = prs.get(rule.name) if prs else None
                 if rs is None:
                     if not breach:
                         continue  # the common path: nothing open, nothing breaching
@@ -159,6 +167,7 @@ class AlertEngine:
         """Patients the engine holds state for."""
         return set(self._store.states)
 
-    def _plan_for(self, fresh: tuple[str, ...]) -> tuple[tuple[Rule, ...], bool]:
-        rules = tuple(r for r in self._rules if any(f in fresh for f in r.fields))
+    def _plan_for(self, mask: int) -> tuple[tuple[Rule, ...], bool]:
+        fresh = {f for f, bit in FIELD_BITS.items() if mask & bit}
+        rules = tuple(r for r in self._rules if not fresh.isdisjoint(r.fields))
         return rules, not NEWS2_FIELDS.isdisjoint(fresh)

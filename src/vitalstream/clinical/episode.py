@@ -30,6 +30,8 @@ newer than anything seen for it), in event time:
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from vitalstream.clinical.clock import Clock
 from vitalstream.clinical.ids import alert_id
 from vitalstream.clinical.rules import SEVERITIES, Rule
@@ -41,7 +43,7 @@ def step(
     rule: Rule,
     rs: RuleState,
     v: Vital,
-    t: float,
+    t: datetime,
     breach: bool,
     patient: PatientState,
     clock: Clock,
@@ -52,20 +54,20 @@ def step(
     Returns whether ``rs`` still holds anything worth keeping (else the caller drops it).
     """
     cfg = rule.config
-    if rs.last_t is not None and cfg.max_gap_s is not None and t - rs.last_t > cfg.max_gap_s:
+    if rs.last_t is not None and rule.max_gap is not None and t - rs.last_t > rule.max_gap:
         rs.bits = 0
         rs.breach_since = None
     rs.last_t = t
 
     if (
         rs.phase != IDLE
-        and cfg.auto_clear_s is not None
+        and rule.auto_clear is not None
         and rs.last_breach is not None
-        and t - rs.last_breach >= cfg.auto_clear_s
+        and t - rs.last_breach >= rule.auto_clear
     ):
         if rs.phase == ACTIVE:
             out.append(_alert(rule, rs, v, "cleared", rs.severity, clock))
-            rs.cleared_at = rs.last_breach + cfg.auto_clear_s
+            rs.cleared_at = rs.last_breach + rule.auto_clear
         _close(rs)
 
     if rule.mask:
@@ -109,25 +111,25 @@ def step(
         rs.phase == IDLE
         and rs.bits == 0
         and rs.breach_since is None
-        and (rs.cleared_at is None or t >= rs.cleared_at + cfg.suppression_s)
+        and (rs.cleared_at is None or t >= rs.cleared_at + rule.suppression)
     )
 
 
-def _persisted(rule: Rule, rs: RuleState, t: float) -> bool:
-    cfg = rule.config
-    if cfg.k_of_n is None and cfg.persistence_s is None:
+def _persisted(rule: Rule, rs: RuleState, t: datetime) -> bool:
+    k_of_n = rule.config.k_of_n
+    if k_of_n is None and rule.persistence is None:
         return True
-    if cfg.k_of_n is not None and rs.bits.bit_count() >= cfg.k_of_n[0]:
+    if k_of_n is not None and rs.bits.bit_count() >= k_of_n[0]:
         return True
     return (
-        cfg.persistence_s is not None
+        rule.persistence is not None
         and rs.breach_since is not None
-        and t - rs.breach_since >= cfg.persistence_s
+        and t - rs.breach_since >= rule.persistence
     )
 
 
-def _suppressed(rule: Rule, rs: RuleState, t: float) -> bool:
-    return rs.cleared_at is not None and t < rs.cleared_at + rule.config.suppression_s
+def _suppressed(rule: Rule, rs: RuleState, t: datetime) -> bool:
+    return rs.cleared_at is not None and t < rs.cleared_at + rule.suppression
 
 
 def _beyond_step(rule: Rule, worse: float) -> bool:

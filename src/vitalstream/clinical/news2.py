@@ -33,8 +33,8 @@ scores 3, else ``low``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Literal, NamedTuple
 
 Band = Literal["low", "low-medium", "medium", "high"]
@@ -50,8 +50,16 @@ PARAMETERS: tuple[str, ...] = (
 )
 
 ACVPU = frozenset("ACVPU")
-
-_ONE = Decimal(1)
+_ACVPU_WORDS = {
+    **{c.lower(): c for c in "ACVPU"},
+    "alert": "A",
+    "confusion": "C",
+    "new confusion": "C",
+    "confused": "C",
+    "voice": "V",
+    "pain": "P",
+    "unresponsive": "U",
+}
 
 
 class News2Result(NamedTuple):
@@ -67,15 +75,18 @@ class News2Result(NamedTuple):
         return bool(self.missing)
 
 
-def _charted(value: float, places: int = 0) -> Decimal:
-    """Round half-up to ``places`` decimals, as a clinician would chart the value."""
+def _charted(value: float, places: int = 0) -> int:
+    """The value as charted, in units of 10**-places, rounded half-up (36.05 → 361 tenths).
+
+    The 1e-9 nudge makes a decimal half (36.05, stored as 36.04999…) round up, as it would on
+    paper; values already charted to ``places`` decimals are never moved across a boundary.
+    """
+    if type(value) is int:
+        return value * 10**places
     try:
-        d = Decimal(str(value))
-        if not d.is_finite():
-            raise ValueError(f"not a finite number: {value!r}")
-        return d.quantize(_ONE.scaleb(-places), rounding=ROUND_HALF_UP)
-    except InvalidOperation as exc:  # pragma: no cover - str(float) is always a Decimal
-        raise ValueError(f"not a number: {value!r}") from exc
+        return math.floor(value * 10**places + 0.5 + 1e-9)
+    except (ValueError, OverflowError, TypeError) as exc:
+        raise ValueError(f"not a finite number: {value!r}") from exc
 
 
 def respiration_score(rate: float) -> int:
@@ -162,23 +173,32 @@ def pulse_score(rate: float) -> int:
 
 
 def consciousness_score(level: str) -> int:
-    """ACVPU: ``A`` (alert) → 0; ``C``, ``V``, ``P``, ``U`` → 3. Anything else is a ValueError."""
-    code = level.strip().upper()[:1] if isinstance(level, str) else ""
-    if code not in ACVPU:
+    """ACVPU: ``A`` (alert) → 0; ``C`` (new confusion), ``V``, ``P``, ``U`` → 3.
+
+    The letter or the word (``alert``, ``confusion``/``new confusion``/``confused``,
+    ``voice``, ``pain``, ``unresponsive``), any case. Anything else is a ``ValueError``.
+    """
+    code = _ACVPU_WORDS.get(level.strip().lower()) if isinstance(level, str) else None
+    if code is None:
         raise ValueError(f"consciousness must be one of A, C, V, P, U; got {level!r}")
     return 0 if code == "A" else 3
 
 
+def acvpu(level: object) -> str | None:
+    """The ACVPU letter for ``level`` (letter or word), or ``None`` if it is not one."""
+    return _ACVPU_WORDS.get(level.strip().lower()) if isinstance(level, str) else None
+
+
 def temperature_score(celsius: float) -> int:
     """≤35.0 → 3; 35.1–36.0 → 1; 36.1–38.0 → 0; 38.1–39.0 → 1; ≥39.1 → 2 (one decimal)."""
-    t = _charted(celsius, 1)
-    if t <= Decimal("35.0"):
+    tenths = _charted(celsius, 1)
+    if tenths <= 350:
         return 3
-    if t <= Decimal("36.0"):
+    if tenths <= 360:
         return 1
-    if t <= Decimal("38.0"):
+    if tenths <= 380:
         return 0
-    if t <= Decimal("39.0"):
+    if tenths <= 390:
         return 1
     return 2
 
@@ -203,14 +223,8 @@ def score(params: Mapping[str, object], scale: int = 1) -> News2Result:
     if scale not in (1, 2):
         raise ValueError(f"SpO2 scale must be 1 or 2, got {scale!r}")
     sub: dict[str, int] = {}
-    missing: list[str] = []
-
-    def get(name: str) -> object:
-        value = params.get(name)
-        if value is None:
-            missing.append(name)
-        return value
-
+    missing = [p for p in PARAMETERS if params.get(p) is None]
+    get = params.get
     rr = get("respiratory_rate")
     spo2 = get("spo2")
     on_o2 = get("on_oxygen")

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from types import MappingProxyType
 from typing import Literal
 
@@ -169,7 +170,10 @@ class Rule:
     fields the larger excess), and drives escalation.
     """
 
-    __slots__ = ("name", "kind", "config", "fields", "mask", "breach", "clears", "worse")
+    __slots__ = (
+        "name", "kind", "config", "fields", "mask", "breach", "clears", "worse",
+        "persistence", "suppression", "auto_clear", "max_gap",
+    )
 
     def __init__(self, kind: RuleKind, config: RuleConfig) -> None:
         self.name = kind.name
@@ -177,6 +181,10 @@ class Rule:
         self.config = config
         self.fields = kind.fields
         self.mask = (1 << config.k_of_n[1]) - 1 if config.k_of_n else 0
+        self.persistence = _td(config.persistence_s)
+        self.suppression = timedelta(seconds=config.suppression_s)
+        self.auto_clear = _td(config.auto_clear_s)
+        self.max_gap = _td(config.max_gap_s)
         if kind.direction != "flag":
             for label, table in (
                 ("thresholds", config.thresholds),
@@ -200,6 +208,10 @@ class Rule:
 
     def __repr__(self) -> str:
         return f"Rule({self.name!r}, {self.config!r})"
+
+
+def _td(seconds: float | None) -> timedelta | None:
+    return None if seconds is None else timedelta(seconds=seconds)
 
 
 Predicate = Callable[[Vital], bool]

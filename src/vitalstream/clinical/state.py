@@ -6,13 +6,14 @@ patients that changed (:meth:`PatientStore.dirty_patients`) with each offset com
 rebuild it after a restart or rebalance with :meth:`PatientStore.restore`. Everything the
 engine decides is derived from this state and the vitals observed after it.
 
-Times inside the state are event times as float POSIX seconds (UTC). A snapshot is the
+Times inside the state are event times (timezone-aware ``datetime``). A snapshot is the
 msgpack encoding of one :class:`PatientState` (``schema`` guards format changes).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Literal
 
 import msgspec
@@ -36,6 +37,10 @@ TRACKED_FIELDS: tuple[str, ...] = (
     "on_oxygen",
     "fall_detected",
 )
+#: Bit of each tracked field in the mask :meth:`PatientState.record` returns.
+FIELD_BITS: dict[str, int] = {f: 1 << i for i, f in enumerate(TRACKED_FIELDS)}
+_FIELD_BITS = tuple(FIELD_BITS.items())
+assert [FIELD_BITS[f] for f in TRACKED_FIELDS] == [1, 2, 4, 8, 16, 32, 64, 128, 256]
 
 Value = int | float | bool | str
 
@@ -58,20 +63,21 @@ class RuleState(msgspec.Struct, array_like=True, gc=False):
 
     phase: int = IDLE
     bits: int = 0  # k-of-n window: bit i set = the i-th most recent sample breached
-    breach_since: float | None = None  # first sample of the current consecutive breach run
-    last_breach: float | None = None
-    last_t: float | None = None  # latest sample this rule looked at
+    breach_since: datetime | None = None  # first sample of the current consecutive breach run
+    last_breach: datetime | None = None
+    last_t: datetime | None = None  # latest sample this rule looked at
     clear_run: int = 0  # consecutive samples past the clear threshold
     notified: float = 0.0  # ``worse`` of the last raised/escalated notification
     severity: str = ""  # severity of the last notification
-    cleared_at: float | None = None  # event time of the last emitted clear
+    cleared_at: datetime | None = None  # event time of the last emitted clear
 
 
 class PatientState(msgspec.Struct, gc=False):
     """Everything the engine remembers about one patient."""
 
     schema: int = SCHEMA
-    latest: dict[str, tuple[Value, float]] = {}  # field -> (value, event time)
+    latest: dict[str, tuple[Value, datetime]] = {}  # field -> (value, event time)
+    newest: datetime | None = None  # newest event time in ``latest``
     rules: dict[str, RuleState] = {}
     age: int | None = None
     spo2_scale: int = 1
@@ -87,27 +93,60 @@ class PatientState(msgspec.Struct, gc=False):
             changed = True
         return changed
 
-    def record(self, v: Vital, t: float) -> list[str] | None:
-        """Store the fields of ``v`` newer than what is known; return those fields.
+    def record(self, v: Vital, t: datetime) -> int:
+        """Store the fields of ``v`` newer than what is known; return their bit mask.
 
-        A field whose event time is not newer than the stored one (a replay, a duplicate or
-        an out-of-order reading) is ignored. ``None`` when nothing was new.
+        A field whose event time ``t`` is not newer than the stored one (a replay, a
+        duplicate or an out-of-order reading) is ignored. 0 when nothing was new.
         """
+        newest = self.newest
+        if newest is not None and t <= newest:
+            return self._record_late(v, t)
+        # In order (the common case): every present field is new. Unrolled on purpose: this
+        # runs for every vital and a loop over getattr costs three times as much.
+        self.newest = t
         latest = self.latest
-        fresh: list[str] | None = None
-        for f in TRACKED_FIELDS:
+        mask = 0
+        if (x := v.heart_rate) is not None:
+            latest["heart_rate"] = (x, t)
+            mask |= 1
+        if (x := v.spo2) is not None:
+            latest["spo2"] = (x, t)
+            mask |= 2
+        if (x := v.systolic) is not None:
+            latest["systolic"] = (x, t)
+            mask |= 4
+        if (x := v.diastolic) is not None:
+            latest["diastolic"] = (x, t)
+            mask |= 8
+        if (x := v.temperature_c) is not None:
+            latest["temperature_c"] = (x, t)
+            mask |= 16
+        if (x := v.respiratory_rate) is not None:
+            latest["respiratory_rate"] = (x, t)
+            mask |= 32
+        if (x := v.consciousness) is not None:
+            latest["consciousness"] = (x, t)
+            mask |= 64
+        if (x := v.on_oxygen) is not None:
+            latest["on_oxygen"] = (x, t)
+            mask |= 128
+        if (x := v.fall_detected) is not None:
+            latest["fall_detected"] = (x, t)
+            mask |= 256
+        return mask
+
+    def _record_late(self, v: Vital, t: datetime) -> int:
+        latest = self.latest
+        mask = 0
+        for f, bit in _FIELD_BITS:
             x = getattr(v, f)
-            if x is None:
-                continue
-            prev = latest.get(f)
-            if prev is not None and t <= prev[1]:
-                continue
-            latest[f] = (x, t)
-            if fresh is None:
-                fresh = [f]
-            else:
-                fresh.append(f)
-        return fresh
+            if x is not None:
+                prev = latest.get(f)
+                if prev is None or t > prev[1]:
+                    latest[f] = (x, t)
+                    mask |= bit
+        return mask
 
 
 _encoder = msgspec.msgpack.Encoder()

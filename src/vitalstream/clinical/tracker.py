@@ -17,17 +17,18 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from vitalstream.clinical import news2
 from vitalstream.clinical.clock import Clock, SystemClock
 from vitalstream.clinical.ids import score_id
-from vitalstream.clinical.state import PatientContext, PatientState, PatientStore
+from vitalstream.clinical.state import FIELD_BITS, PatientContext, PatientState, PatientStore
 from vitalstream.events.canonical import News2Score, Vital
 
 log = logging.getLogger(__name__)
 
 NEWS2_FIELDS = frozenset(news2.PARAMETERS)
+NEWS2_MASK = sum(FIELD_BITS[f] for f in news2.PARAMETERS)
 
 
 class News2Tracker:
@@ -48,6 +49,7 @@ class News2Tracker:
             raise ValueError(f"freshness_s must be > 0, got {freshness_s}")
         self.clock: Clock = clock or SystemClock()
         self.freshness_s = freshness_s
+        self._freshness = timedelta(seconds=freshness_s)
         self.store = store if store is not None else PatientStore()
         self.pending: dict[str, None] = {}  # insertion-ordered set: deterministic output
 
@@ -56,10 +58,11 @@ class News2Tracker:
         if context is not None and state.apply(context):
             self.store.dirty.add(vital.patient_id)
             self.pending[vital.patient_id] = None
-        fresh = state.record(vital, vital.event_time.timestamp())
+        t = vital.event_time
+        fresh = state.record(vital, t if t.tzinfo is not None else t.replace(tzinfo=UTC))
         if fresh:
             self.store.dirty.add(vital.patient_id)
-            if not NEWS2_FIELDS.isdisjoint(fresh):
+            if fresh & NEWS2_MASK:
                 self.pending[vital.patient_id] = None
 
     def mark(self, patient_id: str) -> None:
@@ -92,25 +95,27 @@ class News2Tracker:
 
     def _score(self, pid: str, state: PatientState, now: datetime) -> News2Score | None:
         latest = state.latest
-        times = [latest[p][1] for p in news2.PARAMETERS if p in latest]
-        if not times:
+        entries = [(p, latest[p]) for p in news2.PARAMETERS if p in latest]
+        if not entries:
             return None
-        newest = max(times)
-        horizon = newest - self.freshness_s
-        params: dict[str, object] = {}
-        for p in news2.PARAMETERS:
-            entry = latest.get(p)
-            if entry is not None and entry[1] >= horizon and _scoreable(p, entry[0]):
-                params[p] = entry[0]
-        result = news2.score(params, scale=state.spo2_scale)
-        event_time = datetime.fromtimestamp(newest, UTC)
+        newest = max(e[1] for _, e in entries)
+        horizon = newest - self._freshness
+        params = {p: e[0] for p, e in entries if e[1] >= horizon}
+        try:
+            result = news2.score(params, scale=state.spo2_scale)
+        except ValueError:
+            # Validation happens upstream; a value that slipped through counts as missing
+            # rather than crashing the worker.
+            params = {p: x for p, x in params.items() if _scoreable(p, x)}
+            result = news2.score(params, scale=state.spo2_scale)
+        event_time = newest.astimezone(UTC)
         return News2Score(
             patient_id=pid,
             total=result.total,
             band=result.band,
             subscores=result.subscores,
             missing=result.missing,
-            partial=result.partial,
+            partial=bool(result.missing),
             scale=state.spo2_scale,
             event_time=event_time,
             computed_time=now,
@@ -119,14 +124,13 @@ class News2Tracker:
 
 
 def _scoreable(param: str, value: object) -> bool:
-    # Validation happens upstream; a value that slipped through counts as missing rather
-    # than crashing the worker. The value itself is PHI and is not logged.
+    # The value itself is PHI and is not logged.
     if param == "consciousness":
-        ok = isinstance(value, str) and value.strip().upper()[:1] in news2.ACVPU
+        ok = news2.acvpu(value) is not None
     elif param == "on_oxygen":
         ok = isinstance(value, bool)
     else:
-        ok = isinstance(value, int | float) and math.isfinite(value)
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if not ok:
         log.warning("unscoreable NEWS2 %s value ignored", param)
     return ok
