@@ -72,6 +72,7 @@ PROCESSED_SMARTWATCH = "processed-smartwatch-data"
 ALERTS = "alerts"
 NEWS2 = "news2-scores"
 DEAD_LETTERS = "dlq-topic"  # seed 2's name for its dead-letter queue
+ALERT_STATE = "alert-state"  # changelog of per-patient alert/NEWS2 state (compacted)
 
 CATALOGUE: tuple[TopicDef, ...] = (
     TopicDef(HEART_RATE, "raw", "patient_id", description="seed 0 heart rate"),
@@ -100,6 +101,8 @@ CATALOGUE: tuple[TopicDef, ...] = (
     TopicDef(ALERTS, "alerts", "patient_id", "alerts"),
     TopicDef(NEWS2, "alerts", "patient_id", "news2_scores"),
     TopicDef(DEAD_LETTERS, "deadletter", "source_key", "dead_letters"),
+    TopicDef(ALERT_STATE, "state", "patient_id", compacted=True,
+             description="processor state changelog, rebuilt on restart/rebalance"),
 )
 
 BY_NAME: dict[str, TopicDef] = {t.name: t for t in CATALOGUE}
@@ -115,3 +118,17 @@ def is_own(name: str) -> bool:
 def own_spec(name: str, partitions: int = DEFAULT_PARTITIONS, retention_ms: int | None = WEEK_MS,
              replication_factor: int = 1) -> TopicSpec:
     return BY_NAME[name].spec(partitions, retention_ms, replication_factor)
+
+
+def ensure(log, names, partitions: int = DEFAULT_PARTITIONS, retention_ms: int | None = WEEK_MS,
+           replication_factor: int = 1) -> None:  # type: ignore[no-untyped-def]
+    """Create the given vitalstream topics that do not exist yet (first use creates them)."""
+    existing = set(log.list_topics())
+    for name in names:
+        if name not in existing:
+            log.create_topic(own_spec(name, partitions, retention_ms, replication_factor))
+
+
+def ensure_all(log, partitions: int = DEFAULT_PARTITIONS, retention_ms: int | None = WEEK_MS,
+               replication_factor: int = 1) -> None:  # type: ignore[no-untyped-def]
+    ensure(log, [t.name for t in CATALOGUE], partitions, retention_ms, replication_factor)

@@ -1,0 +1,118 @@
+"""Running a consumer-group worker: poll a micro-batch, process it durably, then commit.
+
+A :class:`Worker` is a processor or a sink. The loop guarantees at-least-once: offsets are
+committed only after ``process`` returned, i.e. after the worker made its outputs durable.
+A :class:`~vitalstream.errors.TransientError` from ``process`` is retried with backoff (the
+same batch, so ``process`` must be safe to call again with it); the worker reports itself
+unhealthy meanwhile. Invalid data never reaches here as an exception: workers dead-letter it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
+
+from .errors import TransientError
+from .log.base import Log, Record, TopicPartition
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Worker(Protocol):
+    """What the loop drives. ``group`` is the consumer group; ``topics`` what it reads."""
+
+    group: str
+    topics: Sequence[str]
+
+    def assigned(self, partitions: set[TopicPartition]) -> None:
+        """The owned partitions changed (full new set): rebuild or drop per-partition state."""
+
+    def process(self, records: list[Record]) -> None:
+        """Handle one batch; return only once its outputs are durable."""
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class Health:
+    """Shared, cheap-to-read status of one worker (for progress lines and /readyz)."""
+
+    healthy: bool = True
+    records: int = 0
+    batches: int = 0
+    last_error: str = ""
+    last_commit: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+
+def retry_transient(fn: Callable[[], T], stop: threading.Event, health: Health | None = None,
+                    what: str = "operation", max_delay: float = 10.0) -> T:
+    """Call ``fn`` until it does not raise TransientError (or ``stop`` is set: then re-raise).
+
+    Logs once per backoff step, not once per try, so an outage does not flood the logs.
+    """
+    delay = 0.1
+    while True:
+        try:
+            result = fn()
+            if health is not None and not health.healthy:
+                health.healthy = True
+                logger.warning("%s recovered", what)
+            return result
+        except TransientError as exc:
+            if health is not None:
+                health.healthy = False
+                health.last_error = str(exc)
+            if stop.is_set():
+                raise
+            logger.warning("%s failed (%s); retrying in %.1fs", what, exc, delay)
+            stop.wait(delay)
+            delay = min(delay * 2, max_delay)
+
+
+def run_worker(
+    log: Log,
+    worker: Worker,
+    stop: threading.Event,
+    *,
+    max_records: int = 5000,
+    max_wait_s: float = 0.1,
+    health: Health | None = None,
+    until_idle: bool = False,
+) -> Health:
+    """Drive ``worker`` until ``stop`` is set (or, with ``until_idle``, until a poll is empty
+    and nothing is left to read). Always leaves the group and closes the worker."""
+    health = health or Health()
+    consumer = retry_transient(
+        lambda: log.consumer(worker.group, worker.topics), stop, health, f"{worker.group}: join group"
+    )
+    owned: set[TopicPartition] | None = None
+    try:
+        while not stop.is_set():
+            records = consumer.poll(max_records=max_records, timeout=max_wait_s)
+            current = set(consumer.assignment())
+            if current != owned:
+                worker.assigned(current)
+                owned = current
+            if not records:
+                if until_idle and _caught_up(log, worker):
+                    break
+                continue
+            retry_transient(lambda: worker.process(records), stop, health, f"{worker.group}: process")
+            retry_transient(consumer.commit, stop, health, f"{worker.group}: commit")
+            health.records += len(records)
+            health.batches += 1
+            health.last_commit = time.time()
+    finally:
+        consumer.close()
+        worker.close()
+    return health
+
+
+def _caught_up(log: Log, worker: Worker) -> bool:
+    return all(g.lag <= 0 for g in log.group_lag(worker.group, list(worker.topics)))
