@@ -1,0 +1,224 @@
+"""Per-patient state: snapshot/restore equivalence, replay without duplicates, dirty
+tracking, deterministic ids, and the NEWS2 tracker inside the same state."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from clinical_helpers import T0, vital
+
+from vitalstream.clinical import (
+    AlertEngine,
+    EngineConfig,
+    ManualClock,
+    News2Tracker,
+    PatientContext,
+    alert_id,
+    score_id,
+)
+from vitalstream.clinical.ids import NAMESPACE
+from vitalstream.events.canonical import Vital
+
+
+def episode() -> list[Vital]:
+    """Two patients: a low-SpO2 episode that raises, escalates and clears, plus fevers."""
+    out = []
+    spo2 = [95, 89, 88, 88, 87, 84, 83, 91, 92, 93, 88, 88, 88, 96, 96]
+    for i, s in enumerate(spo2):
+        out.append(vital(i * 10, "p1", spo2=s, heart_rate=80 + i, respiratory_rate=18))
+        out.append(vital(i * 10 + 1, "p2", temperature_c=37.0 + i * 0.2, spo2=97))
+    return out
+
+
+def fresh_engine(start: datetime | None = None) -> AlertEngine:
+    return AlertEngine(EngineConfig(), ManualClock(start or datetime(2024, 4, 1, 9, tzinfo=UTC)))
+
+
+def run_all(engine: AlertEngine, vitals: list[Vital]) -> tuple[list, list]:
+    alerts = engine.observe_batch(vitals)
+    return alerts, engine.take_scores()
+
+
+@pytest.mark.parametrize("cut", [1, 5, 9, 14, 21, 29])
+def test_restart_mid_episode_gives_the_same_outputs(cut: int) -> None:
+    vitals = episode()
+    reference = fresh_engine()
+    expected = reference.observe_batch(vitals[:cut]) + reference.observe_batch(vitals[cut:])
+    expected_scores = reference.take_scores()
+
+    first = fresh_engine()
+    before = first.observe_batch(vitals[:cut])
+    first.take_scores()
+    saved = {pid: first.snapshot(pid) for pid in first.dirty_patients()}
+
+    second = fresh_engine()  # a new process, same clock reading
+    for pid, data in saved.items():
+        second.restore(pid, data)
+    after = second.observe_batch(vitals[cut:])
+    assert before + after == expected
+    assert len(expected) > 0 and {a.state for a in expected} == {"raised", "escalated", "cleared"}
+    # the restarted engine scores the patients it saw after the cut, as the reference did
+    expected_by_patient = {s.patient_id: s for s in expected_scores}
+    for score in second.take_scores():
+        assert score == expected_by_patient[score.patient_id]
+
+
+def test_replaying_after_a_crash_reproduces_the_same_alerts_and_ids() -> None:
+    vitals = episode()
+    engine = fresh_engine()
+    engine.observe_batch(vitals[:6])
+    committed = {pid: engine.snapshot(pid) for pid in engine.dirty_patients()}
+    engine.clear_dirty()
+    first_try = engine.observe_batch(vitals[6:])  # produced, then the worker dies uncommitted
+
+    recovered = fresh_engine()
+    for pid, data in committed.items():
+        recovered.restore(pid, data)
+    assert recovered.observe_batch(vitals[6:]) == first_try
+
+
+def test_re_observing_what_the_state_reflects_raises_nothing() -> None:
+    vitals = episode()
+    engine = fresh_engine()
+    assert engine.observe_batch(vitals)
+    engine.take_scores()
+    assert engine.observe_batch(vitals) == []
+    assert engine.take_scores() == []
+
+    restored = fresh_engine()
+    for pid in ("p1", "p2"):
+        restored.restore(pid, engine.snapshot(pid))
+    assert restored.observe_batch(vitals) == []
+    assert restored.observe_batch(list(reversed(vitals))) == []
+    assert restored.take_scores() == []
+    assert restored.dirty_patients() == set()
+
+
+def test_dirty_tracking_and_drop() -> None:
+    engine = fresh_engine()
+    engine.observe_batch([vital(0, "a", spo2=97), vital(0, "b", heart_rate=70)])
+    assert engine.dirty_patients() == {"a", "b"}
+    engine.clear_dirty()
+    assert engine.dirty_patients() == set()
+    engine.observe_batch([vital(0, "a", spo2=97), vital(10, "b", heart_rate=71)])  # a: replay
+    assert engine.dirty_patients() == {"b"}
+    engine.observe(vital(20, "a"), PatientContext(age=70))  # context alone changes state
+    assert engine.dirty_patients() == {"a", "b"}
+    engine.drop(["a", "b"])
+    assert engine.patients() == set() and engine.dirty_patients() == set()
+    assert engine.take_scores() == []
+
+
+def test_snapshot_of_an_unknown_patient_restores_to_nothing() -> None:
+    engine = fresh_engine()
+    engine.observe(vital(0, "a", spo2=97))
+    engine.restore("a", engine.snapshot("never-seen"))
+    assert engine.patients() == set()
+
+
+@pytest.mark.parametrize("garbage", [b"", b"\xff\x00garbage", b"\x81\xa6schema\x63"])
+def test_corrupt_snapshots_are_rejected(garbage: bytes) -> None:
+    with pytest.raises(ValueError):
+        fresh_engine().restore("a", garbage)
+
+
+def test_snapshots_are_small_and_hold_context() -> None:
+    engine = fresh_engine()
+    engine.observe(vital(0, "a", spo2=97, heart_rate=70), PatientContext(age=80, spo2_scale=2))
+    data = engine.snapshot("a")
+    assert len(data) < 200
+    other = fresh_engine()
+    other.restore("a", data)
+    (fall,) = other.observe(vital(10, "a", fall_detected=True))
+    assert fall.severity == "critical"
+    assert other.news2_score("a").scale == 2  # type: ignore[union-attr]
+
+
+# -- ids ---------------------------------------------------------------------------------------
+
+
+def test_ids_are_uuid5_over_the_documented_fields() -> None:
+    expected = uuid.uuid5(NAMESPACE, "alert\x1fp1\x1flow_spo2\x1fraised\x1fe1")
+    assert alert_id("p1", "low_spo2", "raised", "e1") == str(expected)
+    when = datetime(2024, 4, 1, 10, tzinfo=UTC)
+    assert score_id("p1", when) == str(
+        uuid.uuid5(NAMESPACE, "news2\x1fp1\x1f2024-04-01T10:00:00+00:00"))
+    # the same instant in another zone is the same score
+    assert score_id("p1", when.astimezone(datetime.now().astimezone().tzinfo)) == score_id(
+        "p1", when)
+
+
+def test_ids_are_deterministic_and_distinct() -> None:
+    a_alerts, a_scores = run_all(fresh_engine(), episode())
+    b_alerts, b_scores = run_all(fresh_engine(datetime(2030, 1, 1, tzinfo=UTC)), episode())
+    assert [a.alert_id for a in a_alerts] == [b.alert_id for b in b_alerts]
+    assert [s.score_id for s in a_scores] == [s.score_id for s in b_scores]
+    assert len({a.alert_id for a in a_alerts}) == len(a_alerts)
+    assert a_alerts[0].raise_time != b_alerts[0].raise_time  # only processing time differs
+
+
+# -- NEWS2 in the stream ---------------------------------------------------------------------
+
+
+def test_one_score_per_patient_per_take_with_the_latest_inputs() -> None:
+    engine = fresh_engine()
+    engine.observe_batch([vital(0, spo2=97), vital(10, heart_rate=120),
+                          vital(20, respiratory_rate=26), vital(20, "p2", heart_rate=70)])
+    s1, s2 = engine.take_scores()
+    assert (s1.patient_id, s2.patient_id) == ("p1", "p2")
+    assert s1.subscores == {"spo2": 0, "heart_rate": 2, "respiratory_rate": 3}
+    assert (s1.total, s1.band, s1.partial) == (5, "medium", True)
+    assert s1.missing == ["on_oxygen", "systolic", "consciousness", "temperature_c"]
+    assert s1.event_time == T0 + timedelta(seconds=20)
+    assert s1.score_id == score_id("p1", s1.event_time)
+    assert engine.take_scores() == []
+    engine.observe(vital(30, fall_detected=False))  # not a NEWS2 input
+    assert engine.take_scores() == []
+
+
+def test_stale_inputs_drop_out_of_the_score() -> None:
+    engine = fresh_engine()
+    engine.observe_batch([vital(0, temperature_c=39.5, consciousness="V"), vital(3000, spo2=97)])
+    (s,) = engine.take_scores()
+    assert s.subscores == {"spo2": 0, "consciousness": 3, "temperature_c": 2}
+    engine.observe(vital(3601, heart_rate=70))  # now the temperature is 3601 s old
+    (s,) = engine.take_scores()
+    assert s.subscores == {"spo2": 0, "heart_rate": 0}
+    assert "temperature_c" in s.missing and "consciousness" in s.missing
+
+
+def test_scale_2_comes_from_the_patient_context() -> None:
+    engine = fresh_engine()
+    engine.observe(vital(0, spo2=90, on_oxygen=False), PatientContext(spo2_scale=2))
+    (s,) = engine.take_scores()
+    assert s.scale == 2 and s.subscores == {"spo2": 0, "on_oxygen": 0}
+    engine.observe(vital(10, "p9", spo2=90, on_oxygen=False))
+    (s,) = engine.take_scores()
+    assert s.scale == 1 and s.subscores["spo2"] == 3
+
+
+def test_an_unscoreable_value_is_missing_not_a_crash(caplog: pytest.LogCaptureFixture) -> None:
+    engine = fresh_engine()
+    engine.observe(vital(0, heart_rate=70, consciousness="sleepy"))
+    (s,) = engine.take_scores()
+    assert "consciousness" in s.missing and s.subscores == {"heart_rate": 0}
+    assert "sleepy" not in caplog.text  # no PHI in logs
+
+
+def test_news2_can_be_switched_off() -> None:
+    engine = AlertEngine(EngineConfig(news2=False), ManualClock())
+    engine.observe(vital(0, heart_rate=70))
+    assert engine.take_scores() == [] and engine.news2_score("p1") is None
+
+
+def test_the_tracker_works_on_its_own() -> None:
+    clock = ManualClock()
+    tracker = News2Tracker(clock, freshness_s=600)
+    tracker.observe(vital(0, heart_rate=135, systolic=85))
+    tracker.observe(vital(0, heart_rate=50))  # not newer: ignored
+    (s,) = tracker.take_scores()
+    assert (s.total, s.band, s.computed_time) == (6, "medium", clock.now())
+    assert tracker.current("p1") == s and tracker.current("nobody") is None
+    assert tracker.store.dirty == {"p1"}
