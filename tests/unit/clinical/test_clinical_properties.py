@@ -1,0 +1,102 @@
+"""Properties over arbitrary vital sequences: alert states alternate per (patient, rule),
+batching and restarts do not change the outputs, and replays add nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from clinical_helpers import vital
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vitalstream.clinical import AlertEngine, EngineConfig, ManualClock, default_rules
+from vitalstream.events.canonical import Alert, Vital
+
+reading = st.tuples(
+    st.sampled_from(["a", "b"]),
+    st.integers(-30, 400),  # seconds since the previous reading; negative = out of order
+    st.one_of(st.none(), st.integers(70, 100)),  # spo2
+    st.one_of(st.none(), st.integers(30, 170)),  # heart rate
+    st.one_of(st.none(), st.booleans()),  # fall
+)
+
+
+def build(readings: list[tuple[str, int, int | None, int | None, bool | None]]) -> list[Vital]:
+    t, out = 0, []
+    for i, (pid, gap, spo2, hr, fall) in enumerate(readings):
+        t += gap
+        out.append(vital(t, pid, event_id=f"e{i}", spo2=spo2, heart_rate=hr, fall_detected=fall))
+    return out
+
+
+def configs() -> st.SearchStrategy[EngineConfig]:
+    base = default_rules()
+    variant = st.fixed_dictionaries(
+        {
+            "persistence_s": st.sampled_from([None, 0.0, 30.0, 120.0]),
+            "k_of_n": st.sampled_from([None, (1, 1), (3, 5), (2, 3)]),
+            "clear_samples": st.integers(1, 3),
+            "suppression_s": st.sampled_from([0.0, 60.0, 300.0]),
+        }
+    )
+    return variant.map(
+        lambda v: EngineConfig(rules={**base, "low_spo2": base["low_spo2"].with_(**v),
+                                      "tachycardia": base["tachycardia"].with_(**v)})
+    )
+
+
+def engine(config: EngineConfig) -> AlertEngine:
+    return AlertEngine(config, ManualClock(datetime(2024, 4, 1, 9, tzinfo=UTC)))
+
+
+def assert_alternates(alerts: list[Alert]) -> None:
+    open_: dict[tuple[str, str], bool] = {}
+    for a in alerts:
+        key = (a.patient_id, a.rule)
+        if a.state == "raised":
+            assert not open_.get(key), f"two raises in a row for {key}"
+        else:
+            assert open_.get(key), f"{a.state} without an open alert for {key}"
+        open_[key] = a.state != "cleared"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(reading, max_size=80), configs())
+def test_states_alternate_raised_escalated_cleared(readings, config) -> None:  # type: ignore[no-untyped-def]
+    alerts = engine(config).observe_batch(build(readings))
+    assert_alternates(alerts)
+    assert len({a.alert_id for a in alerts}) == len(alerts)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(reading, max_size=60), configs(), st.lists(st.integers(0, 60), max_size=4))
+def test_batching_and_restarts_do_not_change_the_outputs(readings, config, cuts) -> None:  # type: ignore[no-untyped-def]
+    vitals = build(readings)
+    expected = engine(config).observe_batch(vitals)
+
+    current = engine(config)
+    got: list[Alert] = []
+    bounds = sorted({0, len(vitals), *(c for c in cuts if c < len(vitals))})
+    for lo, hi in zip(bounds, bounds[1:], strict=False):
+        got += current.observe_batch(vitals[lo:hi])
+        saved = {pid: current.snapshot(pid) for pid in current.dirty_patients()}
+        restarted = engine(config)
+        for pid in current.patients() - set(saved):
+            restarted.restore(pid, current.snapshot(pid))
+        for pid, data in saved.items():
+            restarted.restore(pid, data)
+        current = restarted
+    assert got == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(reading, max_size=60), configs(), st.integers(0, 60))
+def test_replaying_a_prefix_adds_nothing(readings, config, n) -> None:  # type: ignore[no-untyped-def]
+    vitals = build(readings)
+    e = engine(config)
+    e.observe_batch(vitals)
+    e.take_scores()
+    e.clear_dirty()
+    assert e.observe_batch(vitals[:n]) == []
+    assert e.take_scores() == []
+    assert e.dirty_patients() == set()
