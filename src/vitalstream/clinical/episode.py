@@ -168,7 +168,7 @@ def _raise(
 
 
 def _next_band(severity: str) -> Severity:
-    i = SEVERITIES.index(severity) if severity in SEVERITIES else 0  # type: ignore[arg-type]
+    i = SEVERITIES.index(severity) if severity in SEVERITIES else 0
     return SEVERITIES[min(i + 1, len(SEVERITIES) - 1)]
 
 

@@ -76,15 +76,16 @@ class News2Result(NamedTuple):
 
 
 def _charted(value: float, places: int = 0) -> int:
-    """The value as charted, in units of 10**-places, rounded half-up (36.05 → 361 tenths).
+    """The value as charted in whole units (``places`` 0) or tenths (1), rounded half-up.
 
     The 1e-9 nudge makes a decimal half (36.05, stored as 36.04999…) round up, as it would on
     paper; values already charted to ``places`` decimals are never moved across a boundary.
     """
+    scale = 10 if places else 1
     if type(value) is int:
-        return value * 10**places
+        return value * scale
     try:
-        return math.floor(value * 10**places + 0.5 + 1e-9)
+        return math.floor(value * scale + 0.5 + 1e-9)
     except (ValueError, OverflowError, TypeError) as exc:
         raise ValueError(f"not a finite number: {value!r}") from exc
 

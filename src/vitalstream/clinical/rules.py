@@ -171,8 +171,18 @@ class Rule:
     """
 
     __slots__ = (
-        "name", "kind", "config", "fields", "mask", "breach", "clears", "worse",
-        "persistence", "suppression", "auto_clear", "max_gap",
+        "auto_clear",
+        "breach",
+        "clears",
+        "config",
+        "fields",
+        "kind",
+        "mask",
+        "max_gap",
+        "name",
+        "persistence",
+        "suppression",
+        "worse",
     )
 
     def __init__(self, kind: RuleKind, config: RuleConfig) -> None:

@@ -107,6 +107,7 @@ class PatientState(msgspec.Struct, gc=False):
         self.newest = t
         latest = self.latest
         mask = 0
+        x: Value | None
         if (x := v.heart_rate) is not None:
             latest["heart_rate"] = (x, t)
             mask |= 1

@@ -3,6 +3,7 @@ batching and restarts do not change the outputs, and replays add nothing."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 
 from clinical_helpers import vital
@@ -77,7 +78,7 @@ def test_batching_and_restarts_do_not_change_the_outputs(readings, config, cuts)
     current = engine(config)
     got: list[Alert] = []
     bounds = sorted({0, len(vitals), *(c for c in cuts if c < len(vitals))})
-    for lo, hi in zip(bounds, bounds[1:], strict=False):
+    for lo, hi in itertools.pairwise(bounds):
         got += current.observe_batch(vitals[lo:hi])
         saved = {pid: current.snapshot(pid) for pid in current.dirty_patients()}
         restarted = engine(config)
