@@ -1,0 +1,53 @@
+# vitalstream — every target sets up what it needs. Start with `make demo` or `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+HOME_DIR ?= ./vitalstream-data
+
+.PHONY: demo test test-unit test-integration bench services-up services-down lock clean help
+
+help:
+	@echo "make demo           run the whole pipeline embedded, live, until Ctrl-C"
+	@echo "make test           run the test suite (integration tests need make services-up)"
+	@echo "make services-up    start Kafka, PostgreSQL, Mosquitto and an S3 server on loopback"
+	@echo "make services-down  stop them"
+	@echo "make bench          run the benchmark (see docs/benchmarks.md)"
+
+# uv itself lives in its own small venv so `uv sync` can manage .venv exactly.
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q "uv==$(UV_VERSION)"
+
+$(VENV)/.stamp-dev: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --extra dev --extra bench --python $(PYTHON)
+	@touch $@
+
+demo: $(VENV)/.stamp-dev
+	$(VENV)/bin/vitalstream --home $(HOME_DIR) up
+
+test: $(VENV)/.stamp-dev
+	$(VENV)/bin/python -m pytest -q tests
+
+test-unit: $(VENV)/.stamp-dev
+	$(VENV)/bin/python -m pytest -q tests/unit
+
+test-integration: $(VENV)/.stamp-dev
+	$(VENV)/bin/python -m pytest -q tests/integration
+
+bench: $(VENV)/.stamp-dev
+	$(VENV)/bin/vitalstream bench
+
+services-up: $(VENV)/.stamp-dev
+	scripts/services/up.sh
+
+services-down:
+	scripts/services/down.sh
+
+lock: | $(UV)
+	$(UV) lock
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache $(HOME_DIR)

@@ -1,0 +1,66 @@
+"""The ``vitalstream`` command.
+
+Global flags mirror the configuration (``--home`` = ``VITALSTREAM_HOME`` ...); precedence is
+defaults < vitalstream.toml < environment < flags. Subcommands live in small modules that
+each ``register`` themselves on the root app.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import typer
+
+from .common import fail
+
+app = typer.Typer(
+    name="vitalstream",
+    help="Real-time healthcare IoT pipeline: ingest, validate, score, archive, warehouse.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    home: str = typer.Option(None, "--home", help="Data directory (env VITALSTREAM_HOME; default ./vitalstream-data)"),
+    config: str = typer.Option(None, "--config", help="TOML config file (env VITALSTREAM_CONFIG; default ./vitalstream.toml)"),
+    log_url: str = typer.Option(None, "--log-url", help="sqlite:///PATH or kafka://HOST:PORT (env VITALSTREAM_LOG_URL)"),
+    warehouse_url: str = typer.Option(None, "--warehouse-url", help="duckdb:///PATH or postgresql://… (env VITALSTREAM_WAREHOUSE_URL)"),
+    lake_url: str = typer.Option(None, "--lake-url", help="file://PATH or s3://BUCKET/PREFIX (env VITALSTREAM_LAKE_URL)"),
+    log_level: str = typer.Option(None, "--log-level", help="DEBUG, INFO, WARNING, ERROR (env VITALSTREAM_LOG_LEVEL)"),
+) -> None:
+    overrides: dict[str, Any] = {
+        k: v
+        for k, v in dict(home=home, log_url=log_url, warehouse_url=warehouse_url, lake_url=lake_url,
+                         log_level=log_level).items()
+        if v is not None
+    }
+    ctx.obj = {"config": config, "overrides": overrides}
+
+
+# Each module adds its commands; a module whose optional extra is missing says how to get it.
+_MODULES = ("logcmds", "pipeline", "edges", "sinks")
+for _name in _MODULES:
+    try:
+        _mod = importlib.import_module(f"{__name__}.{_name}")
+    except ModuleNotFoundError as _exc:
+        if not (_exc.name or "").startswith("vitalstream.cli"):
+            raise
+        continue
+    _mod.register(app)
+
+
+def main() -> None:
+    from ..errors import VitalstreamError
+
+    try:
+        app()
+    except VitalstreamError as exc:  # the last net: one clear line, never a traceback
+        raise SystemExit(fail(str(exc)).exit_code) from None
+
+
+__all__ = ["app", "main"]
