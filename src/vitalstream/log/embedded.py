@@ -459,7 +459,7 @@ class EmbeddedConsumer(Consumer):
         self._assignment = new
         if added or len(new) != len(old):
             self._init_positions(added)
-            logger.info("group %s member %s owns %d partitions", self.group, self.member, len(new))
+            logger.debug("group %s member %s owns %d partitions", self.group, self.member, len(new))
 
     def _init_positions(self, tps: list[TopicPartition], seek: str | None = None) -> None:
         """Set positions: an explicit seek, else the committed offset, else auto_offset_reset."""
