@@ -43,7 +43,7 @@ def root(
 
 
 # Each module adds its commands; a module whose optional extra is missing says how to get it.
-_MODULES = ("logcmds", "pipeline", "edges", "sinks")
+_MODULES = ("logcmds", "pipeline", "edges", "sinks", "bench")
 for _name in _MODULES:
     try:
         _mod = importlib.import_module(f"{__name__}.{_name}")
