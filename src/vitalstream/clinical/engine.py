@@ -28,7 +28,14 @@ from datetime import UTC
 
 from vitalstream.clinical.clock import Clock, SystemClock
 from vitalstream.clinical.episode import step
-from vitalstream.clinical.rules import Rule, RuleConfig, compile_rules, default_rules
+from vitalstream.clinical.rules import (
+    Predicate,
+    Rule,
+    RuleConfig,
+    any_breach,
+    compile_rules,
+    default_rules,
+)
 from vitalstream.clinical.state import (
     FIELD_BITS,
     PatientContext,
@@ -70,8 +77,9 @@ class AlertEngine:
             if self.config.news2
             else None
         )
-        # mask of fields new in a vital -> (rules to evaluate, NEWS2 input changed)
-        self._plan: dict[int, tuple[tuple[Rule, ...], bool]] = {}
+        # mask of fields new in a vital -> (rules to evaluate, any of them breached?,
+        # NEWS2 input changed)
+        self._plan: dict[int, tuple[tuple[Rule, ...], Predicate, bool]] = {}
 
     @property
     def rules(self) -> tuple[Rule, ...]:
@@ -115,12 +123,12 @@ class AlertEngine:
             todo = plan.get(fresh)
             if todo is None:
                 todo = plan[fresh] = self._plan_for(fresh)
-            rules, touches_news2 = todo
+            rules, any_breach, touches_news2 = todo
             if touches_news2 and pending is not None:
                 pending[pid] = None
-            if not rules:
-                continue
             prs = ps.rules
+            if not prs and not any_breach(v):
+                continue  # the common path: nothing open, nothing breaching
             for rule in rules:
                 breach = rule.breach(v)
                 rs = prs.get(rule.name) if prs else None
@@ -167,7 +175,7 @@ class AlertEngine:
         """Patients the engine holds state for."""
         return set(self._store.states)
 
-    def _plan_for(self, mask: int) -> tuple[tuple[Rule, ...], bool]:
+    def _plan_for(self, mask: int) -> tuple[tuple[Rule, ...], Predicate, bool]:
         fresh = {f for f, bit in FIELD_BITS.items() if mask & bit}
         rules = tuple(r for r in self._rules if not fresh.isdisjoint(r.fields))
-        return rules, not NEWS2_FIELDS.isdisjoint(fresh)
+        return rules, any_breach(rules), not NEWS2_FIELDS.isdisjoint(fresh)

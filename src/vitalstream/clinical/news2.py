@@ -92,7 +92,7 @@ def _charted(value: float, places: int = 0) -> int:
 
 def respiration_score(rate: float) -> int:
     """≤8 → 3; 9–11 → 1; 12–20 → 0; 21–24 → 2; ≥25 → 3."""
-    r = _charted(rate)
+    r = rate if type(rate) is int else _charted(rate)
     if r <= 8:
         return 3
     if r <= 11:
@@ -106,7 +106,7 @@ def respiration_score(rate: float) -> int:
 
 def spo2_scale1_score(spo2: float) -> int:
     """SpO2 scale 1: ≤91 → 3; 92–93 → 2; 94–95 → 1; ≥96 → 0."""
-    s = _charted(spo2)
+    s = spo2 if type(spo2) is int else _charted(spo2)
     if s <= 91:
         return 3
     if s <= 93:
@@ -122,7 +122,7 @@ def spo2_scale2_score(spo2: float, on_oxygen: bool) -> int:
     ≤83 → 3; 84–85 → 2; 86–87 → 1; 88–92 → 0; ≥93 on air → 0;
     on oxygen: 93–94 → 1; 95–96 → 2; ≥97 → 3.
     """
-    s = _charted(spo2)
+    s = spo2 if type(spo2) is int else _charted(spo2)
     if s <= 83:
         return 3
     if s <= 85:
@@ -145,7 +145,7 @@ def air_or_oxygen_score(on_oxygen: bool) -> int:
 
 def systolic_score(systolic: float) -> int:
     """≤90 → 3; 91–100 → 2; 101–110 → 1; 111–219 → 0; ≥220 → 3."""
-    s = _charted(systolic)
+    s = systolic if type(systolic) is int else _charted(systolic)
     if s <= 90:
         return 3
     if s <= 100:
@@ -159,7 +159,7 @@ def systolic_score(systolic: float) -> int:
 
 def pulse_score(rate: float) -> int:
     """≤40 → 3; 41–50 → 1; 51–90 → 0; 91–110 → 1; 111–130 → 2; ≥131 → 3."""
-    p = _charted(rate)
+    p = rate if type(rate) is int else _charted(rate)
     if p <= 40:
         return 3
     if p <= 50:

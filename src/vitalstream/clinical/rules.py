@@ -35,7 +35,8 @@ three samples take two seconds, so a dense stream may want ``k_of_n=(25, 30)`` o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from types import MappingProxyType
@@ -118,6 +119,13 @@ class RuleConfig:
             raise ConfigError(f"suppression_s must be >= 0, got {self.suppression_s}")
         if self.clear_samples < 1:
             raise ConfigError(f"clear_samples must be >= 1, got {self.clear_samples}")
+        for label, table in (("thresholds", self.thresholds),
+                             ("clear_thresholds", self.clear_thresholds)):
+            for name, value in table.items():
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                    math.isfinite(value)
+                ):
+                    raise ConfigError(f"{label}[{name!r}] must be a finite number, got {value!r}")
         if self.severity not in SEVERITIES:
             raise ConfigError(f"severity must be one of {SEVERITIES}, got {self.severity!r}")
 
@@ -291,6 +299,30 @@ def _predicates(kind: RuleKind, cfg: RuleConfig) -> tuple[Predicate, Predicate, 
         return max(excess) if excess else 0.0
 
     return breach, clears, worse
+
+
+def any_breach(rules: Sequence[Rule]) -> Predicate:
+    """One predicate equal to ``any(r.breach(v) for r in rules)``, for the common path.
+
+    Generated as straight-line code (like ``dataclasses`` does) because a vital that breaches
+    nothing is the overwhelmingly common case and a Python loop over rules is most of its
+    cost. Field names come from :data:`KINDS` and thresholds are validated finite numbers.
+    """
+    lines = ["def any_breach(v):"]
+    for rule in rules:
+        kind = rule.kind
+        for f in kind.fields:
+            if kind.direction == "flag":
+                lines.append(f"    if v.{f} is True: return True")
+                continue
+            op = "<" if kind.direction == "below" else ">=" if kind.inclusive else ">"
+            t = float(rule.config.thresholds[f])
+            lines.append(f"    x = v.{f}")
+            lines.append(f"    if x is not None and x {op} {t!r}: return True")
+    lines.append("    return False")
+    namespace: dict[str, Predicate] = {}
+    exec("\n".join(lines), {}, namespace)  # noqa: S102 - source built from vetted parts only
+    return namespace["any_breach"]
 
 
 def compile_rules(configs: Mapping[str, RuleConfig]) -> list[Rule]:

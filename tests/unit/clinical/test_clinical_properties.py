@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vitalstream.clinical import AlertEngine, EngineConfig, ManualClock, default_rules
+from vitalstream.clinical.rules import any_breach, compile_rules
 from vitalstream.events.canonical import Alert, Vital
 
 reading = st.tuples(
@@ -101,3 +102,31 @@ def test_replaying_a_prefix_adds_nothing(readings, config, n) -> None:  # type: 
     assert e.observe_batch(vitals[:n]) == []
     assert e.take_scores() == []
     assert e.dirty_patients() == set()
+
+
+_threshold = st.one_of(st.integers(30, 200), st.floats(30, 200, allow_nan=False))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.data(),
+    st.fixed_dictionaries(
+        {
+            "heart_rate": st.one_of(st.none(), st.integers(20, 220)),
+            "spo2": st.one_of(st.none(), st.integers(50, 100)),
+            "systolic": st.one_of(st.none(), st.integers(60, 260)),
+            "diastolic": st.one_of(st.none(), st.integers(30, 160)),
+            "temperature_c": st.one_of(st.none(), st.floats(33, 43, allow_nan=False)),
+            "fall_detected": st.one_of(st.none(), st.booleans()),
+        }
+    ),
+)
+def test_the_fused_common_path_predicate_matches_the_rules(data, fields) -> None:  # type: ignore[no-untyped-def]
+    rules = {}
+    for name, cfg in default_rules().items():
+        thresholds = {f: data.draw(_threshold) for f in cfg.thresholds}
+        rules[name] = cfg.with_(thresholds=thresholds)
+    compiled = compile_rules(rules)
+    subset = data.draw(st.lists(st.sampled_from(compiled), unique_by=lambda r: r.name))
+    v = vital(0, **fields)
+    assert any_breach(subset)(v) == any(r.breach(v) for r in subset)
