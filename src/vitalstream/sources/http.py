@@ -1,0 +1,309 @@
+"""The HTTP ingest server: ``POST /stream`` (seed 4's endpoint, port 62333) and friends.
+
+Endpoints
+---------
+``POST /stream``            one JSON event, a JSON array of events, or NDJSON; each event is
+                            routed to its raw topic by shape (:mod:`.routing`)
+``POST /topics/{topic}``    the same bodies for one named raw or reference topic
+``GET /healthz``            the process is up
+``GET /readyz``             the log is reachable (503 otherwise)
+
+Answers: **200** every event stored; **422** some events rejected — the body lists
+``accepted`` (those *are* stored: do not resend them) and, per rejected event, its ``index``
+and ``reason`` (each also went to the dead letters); **400** unreadable request;
+**401** no credentials; **403** unknown key, or a per-device key sending another device's
+events; **404** unknown topic; **413** body over ``http.max_body_bytes``; **429** a device
+over ``http.rate_per_device`` (``Retry-After`` seconds); **503** the log is unavailable
+(``Retry-After``). For 401/403/404/413/429/503 nothing from the request was stored.
+
+A 2xx/422 is sent only after the records were flushed to the log (group commit across
+concurrent requests, :mod:`.writer`). Bodies are parsed with msgspec, not per-event pydantic
+models: the OpenAPI document still describes them exactly (event schemas are exported from
+the msgspec structs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import msgspec
+
+from ..errors import require
+
+require("fastapi", "http")
+
+from fastapi import FastAPI, Request  # noqa: E402
+from fastapi.openapi.utils import get_openapi  # noqa: E402
+from fastapi.responses import Response  # noqa: E402
+
+from ..config import Settings
+from ..errors import VitalstreamError
+from ..events import schemas as event_schemas
+from .routing import WRITABLE_TOPICS
+from .service import Checked, HttpProblem, IngestService
+
+logger = logging.getLogger(__name__)
+
+_json = msgspec.json.Encoder()
+
+# Events routable by shape on POST /stream (for the OpenAPI request body).
+_STREAM_EVENTS = ("HeartRateEvent", "BloodOxygenEvent", "BloodPressureEvent", "FallDetectionEvent",
+                  "HealthData", "MedicalEntry", "HeartRateReading", "SmartwatchEvent",
+                  "SmartwatchEventLabelled")
+_ALL_EVENTS = (*_STREAM_EVENTS, "PatientMetadata", "User", "Activity", "UserProfile")
+
+
+def _request_body(names: tuple[str, ...]) -> dict[str, Any]:
+    one = {"oneOf": [{"$ref": f"#/components/schemas/{n}"} for n in names]}
+    return {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"oneOf": [one, {"type": "array", "items": one}]}},
+            "application/x-ndjson": {
+                "schema": {"type": "string", "description": "one JSON event per line"}},
+        },
+    }
+
+
+_RESULT = {
+    "type": "object",
+    "required": ["accepted", "rejected"],
+    "properties": {
+        "accepted": {"type": "integer", "description": "events durably stored"},
+        "rejected": {"type": "array", "items": {
+            "type": "object", "required": ["index", "reason"],
+            "properties": {
+                "index": {"type": "integer", "description": "position in the body, from 0"},
+                "reason": {"type": "string"},
+                "field": {"type": "string"},
+                "topic": {"type": "string"},
+            }}},
+    },
+}
+_PROBLEM = {"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}}
+
+
+def _responses() -> dict[int | str, dict[str, Any]]:
+    def problem(text: str, headers: tuple[str, ...] = ()) -> dict[str, Any]:
+        out: dict[str, Any] = {"description": text,
+                               "content": {"application/json": {"schema": _PROBLEM}}}
+        if headers:
+            out["headers"] = {h: {"schema": {"type": "integer" if h == "Retry-After" else "string"}}
+                              for h in headers}
+        return out
+
+    return {
+        200: {"description": "every event stored",
+              "content": {"application/json": {"schema": _RESULT}}},
+        422: {"description": "some events rejected (and dead-lettered); the others were stored",
+              "content": {"application/json": {"schema": _RESULT}}},
+        400: problem("unreadable request"),
+        401: problem("missing credentials", ("WWW-Authenticate",)),
+        403: problem("unknown API key, or a per-device key sending another device's events"),
+        413: problem("body larger than http.max_body_bytes"),
+        429: problem("a device exceeded http.rate_per_device", ("Retry-After",)),
+        503: problem("the log is unavailable", ("Retry-After",)),
+    }
+
+
+def create_app(settings: Settings, service: IngestService | None = None) -> FastAPI:
+    """The FastAPI application (``service`` injectable for tests)."""
+    svc = service or IngestService(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        svc.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="vitalstream ingest",
+        version="1",
+        description="Send vitals and notes into vitalstream. Authenticate with "
+                    "`Authorization: Bearer <key>` or `X-API-Key: <key>`.",
+    )
+    app.state.service = svc
+
+    async def ingest(request: Request, topic: str | None) -> Response:
+        status, body, headers = await handle_ingest(
+            svc, request.headers.get, request.stream(), topic)
+        return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+    @app.post("/stream", openapi_extra={"requestBody": _request_body(_STREAM_EVENTS)},
+              responses=_responses(), summary="Ingest events, routed to raw topics by shape")
+    async def stream(request: Request) -> Response:
+        return await ingest(request, None)
+
+    @app.post("/topics/{topic}", openapi_extra={"requestBody": _request_body(_ALL_EVENTS)},
+              responses={**_responses(), 404: {"description": "unknown topic", "content": {
+                  "application/json": {"schema": _PROBLEM}}}},
+              summary="Ingest events into one named raw or reference topic")
+    async def to_topic(topic: str, request: Request) -> Response:
+        return await ingest(request, topic)
+
+    @app.get("/healthz", summary="The process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", summary="The log is reachable",
+             responses={503: {"description": "the log is unavailable"}})
+    async def readyz() -> Response:
+        ok, detail = await asyncio.get_running_loop().run_in_executor(None, svc.ready)
+        return Response(_json.encode({"status": "ok" if ok else "unavailable", "detail": detail}),
+                        status_code=200 if ok else 503, media_type="application/json")
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = get_openapi(title=app.title, version=app.version, description=app.description,
+                              routes=app.routes)
+            _, components = msgspec.json.schema_components(
+                [event_schemas.SCHEMAS[n] for n in _ALL_EVENTS],
+                ref_template="#/components/schemas/{name}")
+            renamed = {type_.__name__: name for name, type_ in event_schemas.SCHEMAS.items()}
+            doc.setdefault("components", {}).setdefault("schemas", {}).update(
+                {renamed.get(k, k): v for k, v in components.items()})
+            for path in doc["paths"].values():
+                for op in path.values():
+                    for p in op.get("parameters", []):
+                        if p.get("name") == "topic":
+                            p["schema"] = {"type": "string", "enum": list(WRITABLE_TOPICS)}
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+    return app
+
+
+async def handle_ingest(
+    svc: IngestService,
+    header: Callable[[str], str | None],
+    chunks: AsyncIterator[bytes],
+    topic: str | None,
+) -> tuple[int, bytes, dict[str, str]]:
+    """One ingest request, framework-free: ``(status, JSON body, extra headers)``."""
+    try:
+        principal = svc.authenticate(header("authorization"), header("x-api-key"))
+        svc.check_length(header("content-length"))
+        limit = svc.max_body_bytes
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in chunks:
+            size += len(chunk)
+            if size > limit:
+                raise svc.too_large()
+            parts.append(chunk)
+        body = parts[0] if len(parts) == 1 else b"".join(parts)
+        checked: Checked = svc.check_body(body, header("content-type"), principal, topic)
+        if checked.records:
+            try:
+                writer = svc.writer()
+                await asyncio.wrap_future(writer.submit(checked.records))
+            except VitalstreamError as exc:
+                # LogUnavailable (transient) or a terminal log error: either way nothing was
+                # stored, so the client may retry; the log is reopened on the next request.
+                logger.warning("log unavailable: %s", type(exc).__name__)
+                svc.reset()
+                raise HttpProblem(503, "the log is unavailable; retry later",
+                                  {"Retry-After": "1"}) from None
+    except HttpProblem as p:
+        return p.status, _json.encode({"detail": p.detail}), p.headers
+    return checked.status, _json.encode(checked.result()), {}
+
+
+class IngestASGI:
+    """The served application: ``POST /stream`` and ``/topics/{topic}`` go straight to
+    :func:`handle_ingest` (the hot path skips Starlette's request/routing layers, which cost
+    more than the ingest itself for single-event requests); everything else, including the
+    OpenAPI document describing those two routes, is the FastAPI app."""
+
+    def __init__(self, app: FastAPI, service: IngestService) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path: str = scope["path"]
+            if path == "/stream":
+                return await self._ingest(scope, receive, send, None)
+            if path.startswith("/topics/") and path.count("/") == 2 and len(path) > 8:
+                return await self._ingest(scope, receive, send, path[8:])
+        await self.app(scope, receive, send)
+
+    async def _ingest(self, scope: dict[str, Any], receive: Any, send: Any,
+                      topic: str | None) -> None:
+        headers: dict[str, str] = {}
+        for name, value in scope["headers"]:
+            headers[name.decode("latin-1")] = value.decode("latin-1")
+
+        async def chunks() -> AsyncIterator[bytes]:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                yield message.get("body", b"")
+                if not message.get("more_body", False):
+                    return
+
+        status, body, extra = await handle_ingest(self.service, headers.get, chunks(), topic)
+        raw_headers = [(b"content-type", b"application/json"),
+                       (b"content-length", str(len(body)).encode())]
+        raw_headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+SETTINGS_ENV = "VITALSTREAM__SERVE_SETTINGS"  # settings handed to worker processes
+
+
+def app_from_env() -> IngestASGI:
+    """Factory for worker processes (``workers > 1``): settings come from the parent."""
+    settings = msgspec.json.decode(os.environ[SETTINGS_ENV], type=Settings)
+    svc = IngestService(settings)
+    return IngestASGI(create_app(settings, svc), svc)
+
+
+def server(settings: Settings, host: str | None = None, port: int | None = None,
+           service: IngestService | None = None, access_log: bool = False,
+           workers: int = 1):  # type: ignore[no-untyped-def]
+    """A configured ``uvicorn.Server`` (call ``.run()``; tests run it in a thread).
+
+    ``workers > 1`` runs that many processes on one listening socket (each with its own
+    group-commit writer; the per-device rate limit is then per process).
+    """
+    import uvicorn
+
+    common: dict[str, Any] = dict(
+        host=host or settings.http.host,
+        port=settings.http.port if port is None else port,
+        log_level="warning",
+        access_log=access_log,  # access lines carry client addresses: off by default
+        lifespan="on",
+        server_header=False,
+    )
+    if workers > 1:
+        os.environ[SETTINGS_ENV] = msgspec.json.encode(settings).decode()
+        config = uvicorn.Config("vitalstream.sources.http:app_from_env", factory=True,
+                                workers=workers, **common)
+    else:
+        svc = service or IngestService(settings)
+        config = uvicorn.Config(IngestASGI(create_app(settings, svc), svc), **common)
+    return uvicorn.Server(config)
+
+
+def serve(settings: Settings, host: str | None = None, port: int | None = None,
+          workers: int = 1) -> None:
+    """Run the server until interrupted (what ``vitalstream serve`` calls)."""
+    import uvicorn
+
+    srv = server(settings, host, port, workers=workers)
+    if workers > 1:
+        sock = srv.config.bind_socket()
+        uvicorn.supervisors.Multiprocess(srv.config, sockets=[sock]).run()
+    else:
+        srv.run()

@@ -1,0 +1,151 @@
+"""What every edge does with incoming bytes: split, route, validate, key — or reject.
+
+An edge turns a body (HTTP), a message (MQTT) or a line (files) into *raw events*, then
+:func:`check` turns each one into an :class:`Accepted` record for its raw topic or a
+:class:`Rejected` input that will become a dead letter. No exception escapes for bad data.
+
+Bodies (:func:`split_body`): one JSON value, a JSON array of events, or NDJSON (one event per
+non-empty line). The index of an event is its position in the array or among the non-empty
+lines, counted from 0. A body that is not valid JSON as a whole and has a single line is one
+malformed event.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from ..deadletter import dlq_headers
+from ..events import InvalidEvent, decode, key_of
+from ..log.base import Headers
+from ..topics import DEAD_LETTERS
+from .routing import Unroutable, route
+
+_raw_array = msgspec.json.Decoder(list[msgspec.Raw])
+_raw_value = msgspec.json.Decoder(msgspec.Raw)
+_any_value = msgspec.json.Decoder()
+
+#: (topic, value, key, headers): what a writer sends to the log.
+OutRecord = tuple[str, bytes, bytes | None, Headers]
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    topic: str
+    key: str
+    value: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A bad input: ``reason`` names fields and rules, never values (no PHI)."""
+
+    index: int
+    reason: str
+    error_class: str
+    field: str | None
+    topic: str | None  # the raw topic it was meant for, if that could be told
+    value: bytes
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"index": self.index, "reason": self.reason}
+        if self.field:
+            out["field"] = self.field
+        if self.topic:
+            out["topic"] = self.topic
+        return out
+
+
+class _Malformed(ValueError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.field: str | None = None
+
+
+_NDJSON_TYPES = ("ndjson", "jsonl", "json-seq", "jsonlines")
+
+
+def split_body(body: bytes, content_type: str | None = None) -> list[bytes]:
+    """Raw events of a body: JSON array elements, one JSON value, or NDJSON lines."""
+    text = body.strip()
+    if not text:
+        return []
+    ndjson = bool(content_type) and any(t in content_type.lower() for t in _NDJSON_TYPES)  # type: ignore[union-attr]
+    if not ndjson:
+        if text[:1] == b"[":
+            try:
+                return [bytes(r) for r in _raw_array.decode(text)]
+            except msgspec.DecodeError:
+                pass
+        else:
+            try:
+                _raw_value.decode(text)
+                return [text]
+            except msgspec.DecodeError:
+                pass
+        if b"\n" not in text:
+            return [text]  # one malformed value: check() says why
+    return [line for line in (raw.strip() for raw in text.split(b"\n")) if line]
+
+
+def check_one(index: int, raw: bytes, topic: str | None = None) -> Accepted | Rejected:
+    """Validate one raw event; ``topic=None`` routes it by shape."""
+    target = topic
+    try:
+        if target is None:
+            try:
+                parsed = _any_value.decode(raw)
+            except msgspec.DecodeError as exc:
+                raise _Malformed(f"not valid JSON: {exc}") from None
+            except (UnicodeDecodeError, RecursionError, ValueError) as exc:
+                raise _Malformed(f"not valid JSON ({type(exc).__name__})") from None
+            target = route(parsed)
+        event = decode(target, raw)
+        return Accepted(target, key_of(target, event), raw)
+    except (InvalidEvent, Unroutable, _Malformed) as exc:
+        name = "DecodeError" if isinstance(exc, _Malformed) else type(exc).__name__
+        return Rejected(index, exc.reason, name, exc.field, target, raw)
+
+
+def check(raws: Sequence[bytes], topic: str | None = None) -> tuple[list[Accepted], list[Rejected]]:
+    accepted: list[Accepted] = []
+    rejected: list[Rejected] = []
+    for i, raw in enumerate(raws):
+        result = check_one(i, raw, topic)
+        if type(result) is Accepted:
+            accepted.append(result)
+        else:
+            rejected.append(result)  # type: ignore[arg-type]
+    return accepted, rejected
+
+
+class _Reason(Exception):
+    """Carries a Rejected's reason/field into :func:`dlq_headers` under its error class."""
+
+    def __init__(self, reason: str, field: str | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.field = field
+
+
+@functools.lru_cache(maxsize=64)
+def _reason_class(name: str) -> type[_Reason]:
+    return type(name, (_Reason,), {})
+
+
+def dead_letter_record(stage: str, rejected: Rejected, key: bytes | None = None) -> OutRecord:
+    """The dead letter for a rejected input (same headers as :func:`send_dead_letter`)."""
+    err = _reason_class(rejected.error_class)(rejected.reason, rejected.field)
+    return (DEAD_LETTERS, rejected.value, key, dlq_headers(stage, err, rejected.topic))
+
+
+def records(stage: str, accepted: Iterable[Accepted], rejected: Iterable[Rejected]) -> list[OutRecord]:
+    """Everything one request/message batch writes: valid events, then dead letters."""
+    out: list[OutRecord] = [(a.topic, a.value, a.key.encode(), ()) for a in accepted]
+    out += [dead_letter_record(stage, r) for r in rejected]
+    return out

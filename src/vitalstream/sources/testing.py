@@ -1,0 +1,40 @@
+"""Test helpers that ship with the package: run the ingest server in a background thread.
+
+    with running_server(settings) as url:
+        httpx.post(f"{url}/stream", ...)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+
+from ..config import Settings
+from .service import IngestService
+
+
+@contextlib.contextmanager
+def running_server(
+    settings: Settings, service: IngestService | None = None, host: str = "127.0.0.1",
+    port: int = 0, timeout: float = 10.0,
+) -> Iterator[str]:
+    """Start ``vitalstream serve`` in a thread on a loopback port; yield its base URL."""
+    from .http import server
+
+    srv = server(settings, host=host, port=port, service=service)
+    thread = threading.Thread(target=srv.run, name="ingest-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not srv.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("ingest server did not start")
+        time.sleep(0.01)
+    sock = srv.servers[0].sockets[0]
+    bound_host, bound_port = sock.getsockname()[:2]
+    try:
+        yield f"http://{bound_host}:{bound_port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout)
