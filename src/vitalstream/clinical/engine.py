@@ -26,6 +26,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
 
+import msgspec
+
 from vitalstream.clinical.clock import Clock, SystemClock
 from vitalstream.clinical.episode import step
 from vitalstream.clinical.rules import (
@@ -116,6 +118,7 @@ class AlertEngine:
             t = v.event_time
             if t.tzinfo is None:  # validated upstream; never let one reading crash a worker
                 t = t.replace(tzinfo=UTC)
+                v = msgspec.structs.replace(v, event_time=t)
             fresh = ps.record(v, t)
             if not fresh:
                 continue
@@ -154,8 +157,16 @@ class AlertEngine:
         return self._store.snapshot(patient_id)
 
     def restore(self, patient_id: str, data: bytes) -> None:
-        """Replace the patient's state with a snapshot (raises ``ValueError`` if corrupt)."""
+        """Replace the patient's state with a snapshot (raises ``ValueError`` if corrupt).
+
+        Episodes of rules this engine does not run (disabled since the snapshot) are dropped.
+        """
         self._store.restore(patient_id, data)
+        state = self._store.states.get(patient_id)
+        if state is not None and state.rules:
+            known = {r.name for r in self._rules}
+            for name in [n for n in state.rules if n not in known]:
+                del state.rules[name]
 
     def dirty_patients(self) -> set[str]:
         """Patients whose state changed since the last :meth:`clear_dirty`."""

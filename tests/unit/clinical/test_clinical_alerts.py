@@ -327,6 +327,9 @@ def test_naive_event_times_are_taken_as_utc(engine: AlertEngine) -> None:
     assert run(engine, [(0, {"spo2": 85})]) == []  # the same instant in UTC: not newer
     assert states(run(engine, [(10, {"spo2": 85}), (20, {"spo2": 85})])) == [
         ("low_spo2", "raised")]
+    (fall,) = engine.observe(msgspec.structs.replace(
+        vital(0, fall_detected=True), event_time=datetime(2024, 4, 1, 8, 1)))
+    assert fall.event_time == T0 + timedelta(minutes=1) and fall.event_time.tzinfo is not None
 
 
 # -- configuration ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from vitalstream.clinical import (
     score_id,
 )
 from vitalstream.clinical.ids import NAMESPACE
+from vitalstream.clinical.state import decode
 from vitalstream.events.canonical import Vital
 
 
@@ -134,6 +135,18 @@ def test_snapshots_are_small_and_hold_context() -> None:
     (fall,) = other.observe(vital(10, "a", fall_detected=True))
     assert fall.severity == "critical"
     assert other.news2_score("a").scale == 2  # type: ignore[union-attr]
+
+
+def test_restore_forgets_episodes_of_rules_no_longer_run() -> None:
+    engine = fresh_engine()
+    engine.observe_batch([vital(s, spo2=85, heart_rate=130) for s in (0, 10, 20)])
+    rules = {k: v for k, v in EngineConfig().rules.items() if k != "tachycardia"}
+    other = AlertEngine(EngineConfig(rules=rules), ManualClock())
+    other.restore("p1", engine.snapshot("p1"))
+    assert set(decode(engine.snapshot("p1")).rules) == {"low_spo2", "tachycardia"}
+    assert set(decode(other.snapshot("p1")).rules) == {"low_spo2"}
+    assert [a.rule for a in other.observe_batch([vital(s, spo2=96, heart_rate=80)
+                                                 for s in (30, 40)])] == ["low_spo2"]
 
 
 # -- ids ---------------------------------------------------------------------------------------
