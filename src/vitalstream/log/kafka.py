@@ -241,6 +241,8 @@ class KafkaLog(Log):
                 raise TopicError(f"topic {spec.name!r} already exists") from exc
             raise _error(exc, f"create topic {spec.name!r}") from exc
         self._wait_metadata(spec.name, present=True)
+        # Return only once every partition's leader serves requests, so the topic is usable.
+        self._watermarks((spec.name, p) for p in range(spec.partitions))
         logger.info("kafka: created topic %s (%d partitions, %s)", spec.name, spec.partitions, policy)
 
     def delete_topic(self, name: str) -> None:
@@ -268,22 +270,25 @@ class KafkaLog(Log):
         return sorted(t for t in self._metadata().topics if not t.startswith("__"))
 
     def _watermarks(self, tps: Iterable[tuple[str, int]]) -> dict[TopicPartition, tuple[int, int]]:
+        """(low, high) per partition. Retries while leadership settles (e.g. just after create)."""
         tps = list(tps)
         if not tps:
             return {}
-        out: dict[str, dict[TopicPartition, int]] = {}
-        for which, spec in (("low", OffsetSpec.earliest()), ("high", OffsetSpec.latest())):
-            futures = self._admin.list_offsets(
-                {_TP(t, p): spec for t, p in tps}, request_timeout=_ADMIN_TIMEOUT
-            )
-            got: dict[TopicPartition, int] = {}
-            for tp, future in futures.items():
-                try:
-                    got[(tp.topic, tp.partition)] = future.result().offset
-                except KafkaException as exc:
-                    raise _error(exc, f"offsets of {tp.topic}[{tp.partition}]") from exc
-            out[which] = got
-        return {tp: (out["low"][tp], out["high"][tp]) for tp in tps}
+        deadline = time.monotonic() + _ADMIN_TIMEOUT
+        while True:
+            try:
+                low = self._list_offsets(tps, OffsetSpec.earliest())
+                high = self._list_offsets(tps, OffsetSpec.latest())
+                return {tp: (low[tp], high[tp]) for tp in tps}
+            except KafkaException as exc:
+                err = exc.args[0]
+                if err.code() not in _UNAVAILABLE_CODES or time.monotonic() >= deadline:
+                    raise _error(exc, "partition offsets") from exc
+                time.sleep(0.1)
+
+    def _list_offsets(self, tps: list[TopicPartition], spec: Any) -> dict[TopicPartition, int]:
+        futures = self._admin.list_offsets({_TP(t, p): spec for t, p in tps}, request_timeout=_ADMIN_TIMEOUT)
+        return {(tp.topic, tp.partition): f.result().offset for tp, f in futures.items()}
 
     def describe_topic(self, name: str) -> TopicInfo:
         tmd = self._metadata(name).topics.get(name)
