@@ -69,12 +69,6 @@ OUTPUT_TOPICS = (
 _enc = msgspec.json.Encoder()
 
 
-class _Extra(msgspec.Struct, omit_defaults=True):
-    data_type: str
-    original_timestamp: str
-    processed_timestamp: datetime
-
-
 class _Metadata(msgspec.Struct, omit_defaults=True):
     """The enrichment fields of ProcessedVital (None fields are left out)."""
 
@@ -95,11 +89,44 @@ class _ProcessedEntry(msgspec.Struct):
     processed_timestamp: datetime
 
 
-def _original_timestamp(event: Any) -> str:
+def _original_timestamp(event: Any) -> Any:
     value = getattr(event, "timestamp", None)
-    if value is None:
-        value = getattr(event, "date", None)
-    return value.isoformat() if isinstance(value, datetime) else str(value)
+    return getattr(event, "date", None) if value is None else value
+
+
+class _BatchFormat:
+    """Bytes that are the same for many records of one batch, computed once.
+
+    A processed record is the canonical Vital's JSON with the extra ProcessedVital fields
+    spliced in before the closing brace: ``original_timestamp`` (cached per distinct source
+    timestamp: many devices share a tick), then ``data_type`` and ``processed_timestamp``
+    (one suffix per data type per batch), then the patient's metadata fragment.
+    """
+
+    def __init__(self, now: datetime) -> None:
+        self.processed = _enc.encode(now)
+        self._suffix: dict[str, bytes] = {}
+        self._times: dict[Any, bytes] = {}
+        self._ms: dict[datetime, int] = {}
+
+    def suffix(self, data_type: str) -> bytes:
+        s = self._suffix.get(data_type)
+        if s is None:
+            s = self._suffix[data_type] = b',"data_type":"' + data_type.encode() + b'","processed_timestamp":' + self.processed
+        return s
+
+    def original(self, value: Any) -> bytes:
+        b = self._times.get(value)
+        if b is None:
+            text = value.isoformat() if isinstance(value, datetime) else str(value)
+            b = self._times[value] = b',"original_timestamp":' + _enc.encode(text)
+        return b
+
+    def millis(self, t: datetime) -> int:
+        ms = self._ms.get(t)
+        if ms is None:
+            ms = self._ms[t] = int(t.timestamp() * 1000)
+        return ms
 
 
 def _scale_for(history: str | None) -> int:
@@ -188,6 +215,9 @@ class VitalsProcessor:
         self.refs.refresh()
         send = self.producer.send
         now = self.clock.now()
+        fmt = _BatchFormat(now)
+        seen = self.recent.seen
+        emit = self._emit
         vitals: list[Vital] = []
         stats = self.stats
         for r in records:
@@ -201,10 +231,10 @@ class VitalsProcessor:
             try:
                 if topic in ROUTES or topic == T.DEVICE_DATA:
                     for v in normalise(topic, event):
-                        if self.recent.seen(v.event_id):
+                        if seen(v.event_id):
                             stats["duplicates"] += 1
                             continue
-                        self._emit(topic, r.key, event, v, now)
+                        emit(topic, r.key, event, v, fmt)
                         vitals.append(v)
                 elif topic == T.MEDICAL_ENTRIES:
                     send(T.PROCESSED_ENTRIES, _enc.encode(_ProcessedEntry(
@@ -220,25 +250,23 @@ class VitalsProcessor:
         retry_transient(self.producer.flush, self.stop, what="processor flush")
         self.engine.clear_dirty()
 
-    def _emit(self, topic: str, key: bytes | None, event: Any, v: Vital, now: datetime) -> None:
-        original = _original_timestamp(event)
+    def _emit(self, topic: str, key: bytes | None, event: Any, v: Vital, fmt: _BatchFormat) -> None:
+        original = fmt.original(_original_timestamp(event))
         if topic == T.DEVICE_DATA:
             for out_topic, data_type, fields in DEVICE_PARTS:
                 if getattr(v, fields[0]) is None:
                     continue
                 part = msgspec.structs.replace(v, **{f: None for f in _MEASURES if f not in fields})
-                self._send(out_topic, key, part, _Extra(data_type, original, now), b"")
+                self._send(out_topic, key, part, original + fmt.suffix(data_type), fmt)
             return
         out_topic, data_type = ROUTES[topic]
         ref_topic = T.USER_PROFILES if topic == T.SMARTWATCH else T.PATIENT_METADATA
         fragment = self._fragments.get((ref_topic, v.patient_id), b"")
-        self._send(out_topic, key, v, _Extra(data_type, original, now), fragment)
+        self._send(out_topic, key, v, original + fmt.suffix(data_type) + fragment, fmt)
 
-    def _send(self, topic: str, key: bytes | None, v: Vital, extra: _Extra, fragment: bytes) -> None:
+    def _send(self, topic: str, key: bytes | None, v: Vital, extra: bytes, fmt: _BatchFormat) -> None:
         body = _enc.encode(v)
-        ext = _enc.encode(extra)
-        self.producer.send(topic, body[:-1] + b"," + ext[1:-1] + fragment + b"}", key=key,
-                           timestamp_ms=int(v.event_time.timestamp() * 1000))
+        self.producer.send(topic, body[:-1] + extra + b"}", key=key, timestamp_ms=fmt.millis(v.event_time))
         self.stats["processed"] += 1
 
     def _score(self, vitals: list[Vital]) -> None:
