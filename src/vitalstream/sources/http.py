@@ -117,6 +117,11 @@ def create_app(settings: Settings, service: IngestService | None = None) -> Fast
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Open the log and create the topics now; if the log is down the server still
+        # starts (readyz/POST answer 503 until it is back).
+        ok, detail = await asyncio.get_running_loop().run_in_executor(None, svc.ready)
+        if not ok:
+            logger.warning("ingest server started but %s", detail)
         yield
         svc.close()
 

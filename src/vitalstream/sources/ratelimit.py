@@ -1,8 +1,8 @@
 """Per-device rate limiting for the HTTP edge: one token bucket per device.
 
 Each device earns ``rate`` events per second up to ``burst`` saved. A request is admitted
-while every device in it has credit left; it may overdraw (so a batch larger than the burst
-still gets through once), and the debt delays that device's next request. A refused request
+when every device in it has credit for its events; a batch larger than the burst is admitted
+on a full bucket and overdraws it, and the debt delays that device's next request. A refused request
 learns how many seconds to wait (``Retry-After``). The clock is injectable for tests.
 """
 
@@ -45,11 +45,12 @@ class RateLimiter:
         now = self.clock()
         wait = 0.0
         current: dict[str, float] = {}
-        for device in counts:
+        for device, n in counts.items():
             tokens = self._tokens(device, now)
             current[device] = tokens
-            if tokens <= 0:
-                wait = max(wait, (1.0 - tokens) / self.rate)
+            need = min(n, self.burst)
+            if tokens < need:
+                wait = max(wait, (need - tokens) / self.rate)
         if wait > 0:
             return wait
         if len(self._buckets) + len(counts) > self.max_devices:

@@ -38,3 +38,14 @@ def running_server(
     finally:
         srv.should_exit = True
         thread.join(timeout)
+
+
+def read_topic(log, topic: str, timeout: float = 0.2) -> list:  # type: ignore[no-untyped-def]
+    """Every record currently in ``topic`` (a fresh consumer group each call)."""
+    import uuid
+
+    with log.consumer(f"read-{uuid.uuid4().hex[:8]}", [topic]) as c:
+        out: list = []  # type: ignore[type-arg]
+        while batch := c.poll(timeout=timeout):
+            out += batch
+        return out
