@@ -138,10 +138,13 @@ def _reason_class(name: str) -> type[_Reason]:
     return type(name, (_Reason,), {})
 
 
-def dead_letter_record(stage: str, rejected: Rejected, key: bytes | None = None) -> OutRecord:
-    """The dead letter for a rejected input (same headers as :func:`send_dead_letter`)."""
+def dead_letter_record(stage: str, rejected: Rejected, key: bytes | None = None,
+                       original: Headers = ()) -> OutRecord:
+    """The dead letter for a rejected input (same headers as :func:`send_dead_letter`);
+    ``original`` headers say where it came from (e.g. file and line)."""
     err = _reason_class(rejected.error_class)(rejected.reason, rejected.field)
-    return (DEAD_LETTERS, rejected.value, key, dlq_headers(stage, err, rejected.topic))
+    return (DEAD_LETTERS, rejected.value, key,
+            dlq_headers(stage, err, rejected.topic, original=original))
 
 
 def records(stage: str, accepted: Iterable[Accepted], rejected: Iterable[Rejected]) -> list[OutRecord]:
