@@ -23,8 +23,9 @@ Contract
   returned so far, or for the explicit ``offsets`` given. Commit after the work is durable:
   that is what makes the pipeline at-least-once, and idempotent sinks make it exactly-once in
   effect. A new member starts at the committed position, else at ``auto_offset_reset``.
-* Retention removes records older than ``retention_ms`` (by record timestamp); compacted topics
-  keep at least the latest record per key.
+* Retention removes records older than ``retention_ms`` (by record timestamp), at the
+  granularity of the backend's storage unit (Kafka: log segments; embedded: flushed batches);
+  compacted topics keep at least the latest record per key.
 """
 
 from __future__ import annotations

@@ -10,6 +10,12 @@ consumes. Writers are serialised by SQLite's lock (each flush is one short trans
 readers never block writers. Consumer groups work across processes: members heart-beat into
 the ``members`` table and each member derives the same assignment from the live member list.
 
+Records are stored as *batches*, like Kafka's record batches: one row per partition per
+flush holding the batch's records (msgpack), so a flush of 5,000 records is one row written
+and a poll reads a few rows, not thousands. Retention drops whole batches whose newest record
+is older than the limit; compaction rewrites a partition keeping the latest record per key,
+offsets unchanged.
+
 Assignment is by partition *number*: partition ``p`` of every subscribed topic goes to the
 same member, so a patient's records from different topics (all keyed by patient id) meet in
 one member — per-patient state such as alerts and NEWS2 depends on that co-partitioning.
@@ -26,7 +32,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
@@ -55,10 +61,10 @@ CREATE TABLE IF NOT EXISTS topics(
 CREATE TABLE IF NOT EXISTS partitions(
     topic_id INTEGER NOT NULL, partition INTEGER NOT NULL, low INTEGER NOT NULL,
     high INTEGER NOT NULL, PRIMARY KEY(topic_id, partition)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS records(
-    topic_id INTEGER NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL,
-    ts INTEGER NOT NULL, key BLOB, value BLOB NOT NULL, headers BLOB,
-    PRIMARY KEY(topic_id, partition, offset)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS batches(
+    topic_id INTEGER NOT NULL, partition INTEGER NOT NULL, base_offset INTEGER NOT NULL,
+    last_offset INTEGER NOT NULL, max_ts INTEGER NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY(topic_id, partition, base_offset));
 CREATE TABLE IF NOT EXISTS commits(
     grp TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL,
     PRIMARY KEY(grp, topic, partition)) WITHOUT ROWID;
@@ -71,8 +77,10 @@ CREATE TABLE IF NOT EXISTS owners(
 CREATE TABLE IF NOT EXISTS seq(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
-_headers_encoder = msgspec.msgpack.Encoder()
-_headers_decoder = msgspec.msgpack.Decoder(list[tuple[str, bytes]])
+# One stored record: (offset, timestamp_ms, key, value, headers) — headers as a list of pairs.
+_Stored = tuple[int, int, "bytes | None", bytes, "list[tuple[str, bytes]] | None"]
+_batch_encoder = msgspec.msgpack.Encoder()
+_batch_decoder = msgspec.msgpack.Decoder(list[tuple[int, int, bytes | None, bytes, list[tuple[str, bytes]] | None]])
 
 
 def _now_ms() -> int:
@@ -199,7 +207,7 @@ class EmbeddedLog(Log):
     def delete_topic(self, name: str) -> None:
         tid, _ = self._topics.get(name)
         with self._db.write() as c:
-            c.execute("DELETE FROM records WHERE topic_id=?", (tid,))
+            c.execute("DELETE FROM batches WHERE topic_id=?", (tid,))
             c.execute("DELETE FROM partitions WHERE topic_id=?", (tid,))
             c.execute("DELETE FROM topics WHERE id=?", (tid,))
             c.execute("DELETE FROM commits WHERE topic=?", (name,))
@@ -208,7 +216,7 @@ class EmbeddedLog(Log):
     def purge_topic(self, name: str) -> None:
         tid, _ = self._topics.get(name)
         with self._db.write() as c:
-            c.execute("DELETE FROM records WHERE topic_id=?", (tid,))
+            c.execute("DELETE FROM batches WHERE topic_id=?", (tid,))
             c.execute("UPDATE partitions SET low=high WHERE topic_id=?", (tid,))
 
     def list_topics(self) -> list[str]:
@@ -268,21 +276,42 @@ class EmbeddedLog(Log):
         for tid, retention, compacted in topics:
             with self._db.write() as c:
                 if retention is not None:
-                    removed += c.execute(
-                        "DELETE FROM records WHERE topic_id=? AND ts < ?", (tid, now_ms - retention)
-                    ).rowcount
+                    for (n,) in c.execute(
+                        "SELECT last_offset - base_offset + 1 FROM batches WHERE topic_id=? AND max_ts < ?",
+                        (tid, now_ms - retention),
+                    ).fetchall():
+                        removed += n  # upper bound after compaction; exact otherwise
+                    c.execute("DELETE FROM batches WHERE topic_id=? AND max_ts < ?", (tid, now_ms - retention))
                 if compacted:
-                    removed += c.execute(
-                        "DELETE FROM records WHERE topic_id=? AND key IS NOT NULL AND offset NOT IN ("
-                        " SELECT max(offset) FROM records WHERE topic_id=? AND key IS NOT NULL"
-                        " GROUP BY partition, key)",
-                        (tid, tid),
-                    ).rowcount
+                    removed += self._compact(c, tid)
                 c.execute(
-                    "UPDATE partitions SET low = coalesce((SELECT min(offset) FROM records r "
-                    "WHERE r.topic_id=partitions.topic_id AND r.partition=partitions.partition), high) "
+                    "UPDATE partitions SET low = coalesce((SELECT min(base_offset) FROM batches b "
+                    "WHERE b.topic_id=partitions.topic_id AND b.partition=partitions.partition), high) "
                     "WHERE topic_id=?",
                     (tid,),
+                )
+        return removed
+
+    @staticmethod
+    def _compact(c: sqlite3.Connection, tid: int) -> int:
+        """Keep the latest record per key (and every keyless record), offsets unchanged."""
+        removed = 0
+        parts = [p for (p,) in c.execute("SELECT DISTINCT partition FROM batches WHERE topic_id=?", (tid,))]
+        for p in parts:
+            rows = c.execute(
+                "SELECT data FROM batches WHERE topic_id=? AND partition=? ORDER BY base_offset", (tid, p)
+            ).fetchall()
+            records = [r for (data,) in rows for r in _batch_decoder.decode(data)]
+            latest = {r[2]: r[0] for r in records if r[2] is not None}
+            kept = [r for r in records if r[2] is None or latest[r[2]] == r[0]]
+            if len(kept) == len(records):
+                continue
+            removed += len(records) - len(kept)
+            c.execute("DELETE FROM batches WHERE topic_id=? AND partition=?", (tid, p))
+            if kept:
+                c.execute(
+                    "INSERT INTO batches VALUES(?,?,?,?,?,?)",
+                    (tid, p, kept[0][0], kept[-1][0], max(r[1] for r in kept), _batch_encoder.encode(kept)),
                 )
         return removed
 
@@ -297,8 +326,8 @@ class EmbeddedProducer(Producer):
     def __init__(self, log: EmbeddedLog) -> None:
         self._db = _Db(log.path, log.sync)
         self._topics = _TopicCache(self._db)
-        # (topic, partition) -> list of (ts, key, value, headers)
-        self._buffer: dict[tuple[int, int], list[tuple[int, bytes | None, bytes, bytes | None]]] = (
+        # (topic id, partition) -> list of (timestamp_ms, key, value, headers)
+        self._buffer: dict[tuple[int, int], list[tuple[int, bytes | None, bytes, list[tuple[str, bytes]] | None]]] = (
             defaultdict(list)
         )
         self._rr: dict[str, int] = defaultdict(int)
@@ -326,14 +355,14 @@ class EmbeddedProducer(Producer):
                 _now_ms() if timestamp_ms is None else timestamp_ms,
                 key,
                 value,
-                _headers_encoder.encode(list(headers)) if headers else None,
+                list(headers) if headers else None,
             )
         )
 
     def send_many(self, topic, items, headers=(), timestamp_ms=None):  # type: ignore[no-untyped-def]
         tid, parts = self._topics.get(topic)
         ts = _now_ms() if timestamp_ms is None else timestamp_ms
-        h = _headers_encoder.encode(list(headers)) if headers else None
+        h = list(headers) if headers else None
         buf = self._buffer
         for key, value in items:
             if key is None:
@@ -356,9 +385,10 @@ class EmbeddedProducer(Producer):
                     if row is None:
                         raise TopicError("a topic was deleted while records for it were buffered")
                     high = row[0]
-                    c.executemany(
-                        "INSERT INTO records VALUES(?,?,?,?,?,?,?)",
-                        [(tid, p, high + i, ts, k, v, h) for i, (ts, k, v, h) in enumerate(rows)],
+                    data = _batch_encoder.encode([(high + i, ts, k, v, h) for i, (ts, k, v, h) in enumerate(rows)])
+                    c.execute(
+                        "INSERT INTO batches VALUES(?,?,?,?,?,?)",
+                        (tid, p, high, high + len(rows) - 1, max(r[0] for r in rows), data),
                     )
                     c.execute(
                         "UPDATE partitions SET high=? WHERE topic_id=? AND partition=?",
@@ -404,6 +434,7 @@ class EmbeddedConsumer(Consumer):
         self._assignment: list[TopicPartition] = []
         self._last_heartbeat = 0.0
         self._settled = False
+        self._cache: dict[tuple[int, int], tuple[int, int, list[Any]]] = {}
         self._closed = False
         self._heartbeat(force=True)
 
@@ -512,26 +543,49 @@ class EmbeddedConsumer(Consumer):
             return []
         share = max(max_records // len(ready), 64)
         out: list[Record] = []
-        decode = _headers_decoder.decode
         for tid, p, tp, pos in ready:
             limit = min(share, max_records - len(out))
             if limit <= 0:
                 break
+            got = self._read_partition(tid, p, tp[0], pos, limit)
+            if got:
+                out.extend(got)
+                nxt = got[-1].offset + 1
+                self._positions[tp] = nxt
+                self._returned[tp] = nxt
+        return out
+
+    def _read_partition(self, tid: int, p: int, topic: str, pos: int, limit: int) -> list[Record]:
+        """Records at offsets >= pos, from the batch holding pos onwards (cached when a batch
+        is read in several polls)."""
+        out: list[Record] = []
+        cached = self._cache.get((tid, p))
+        if cached is not None and cached[0] <= pos <= cached[1]:
+            batches = [cached[2]]
+            last = cached[1]  # read only batches after the cached one
+        else:
+            batches, last = [], -1
+        if not batches or cached[1] < pos + limit:  # type: ignore[index]
             rows = self._db.query(
-                "SELECT offset, ts, key, value, headers FROM records "
-                "WHERE topic_id=? AND partition=? AND offset>=? ORDER BY offset LIMIT ?",
-                (tid, p, pos, limit),
+                "SELECT base_offset, last_offset, data FROM batches WHERE topic_id=? AND partition=? "
+                "AND base_offset >= coalesce((SELECT max(base_offset) FROM batches WHERE topic_id=? "
+                "AND partition=? AND base_offset <= ?), 0) AND last_offset >= ? AND base_offset > ? "
+                "ORDER BY base_offset LIMIT 64",
+                (tid, p, tid, p, pos, pos, last),
             )
-            if not rows:
-                continue
-            topic = tp[0]
-            out.extend(
-                Record(topic, p, o, k, v, ts, tuple(decode(h)) if h else ())
-                for o, ts, k, v, h in rows
-            )
-            nxt = rows[-1][0] + 1
-            self._positions[tp] = nxt
-            self._returned[tp] = nxt
+            for base, last_off, data in rows:
+                decoded = _batch_decoder.decode(data)
+                batches.append(decoded)
+                self._cache[(tid, p)] = (base, last_off, decoded)
+                if sum(map(len, batches)) >= limit + 1:
+                    break
+        for decoded in batches:
+            for o, ts, k, v, h in decoded:
+                if o < pos:
+                    continue
+                out.append(Record(topic, p, o, k, v, ts, tuple(h) if h else ()))
+                if len(out) >= limit:
+                    return out
         return out
 
     def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
