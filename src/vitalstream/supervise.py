@@ -83,9 +83,18 @@ def _child(comp: Component, settings_json: bytes, stop: Any, level: str) -> None
         for t in threads:
             t.join()
     elif comp.kind == "serve":
-        from .sources.http import serve
+        import threading
 
-        serve(s, stop=stop)
+        from .sources.http import server
+
+        srv = server(s)
+
+        def _exit_on_stop() -> None:
+            stop.wait()
+            srv.should_exit = True  # uvicorn drains in-flight requests, then returns
+
+        threading.Thread(target=_exit_on_stop, daemon=True).start()
+        srv.run()
     else:  # pragma: no cover - programming error
         raise ValueError(comp.kind)
 
