@@ -434,6 +434,7 @@ class EmbeddedConsumer(Consumer):
         self._assignment: list[TopicPartition] = []
         self._last_heartbeat = 0.0
         self._settled = False
+        self._revoking: set[TopicPartition] = set()
         self._cache: dict[tuple[int, int], tuple[int, int, list[Any]]] = {}
         self._closed = False
         self._heartbeat(force=True)
@@ -463,12 +464,16 @@ class EmbeddedConsumer(Consumer):
             members = [r[0] for r in c.execute("SELECT member FROM members WHERE grp=? ORDER BY member", (g,))]
             target = set(self._target(members))
             owners = {(t, p): m for t, p, m in c.execute("SELECT topic, partition, member FROM owners WHERE grp=?", (g,))}
-            release = [(g, t, p) for (t, p), m in owners.items() if m == self.member and (t, p) not in target]
+            # A partition moving away is released only once what was read from it is
+            # committed (the next commit), so the new owner starts exactly where we stopped.
+            moving = {(t, p) for (t, p), m in owners.items() if m == self.member and (t, p) not in target}
+            self._revoking = {tp for tp in moving if tp in self._returned}
+            release = [(g, t, p) for (t, p) in moving - self._revoking]
             c.executemany("DELETE FROM owners WHERE grp=? AND topic=? AND partition=?", release)
             claim = [(g, t, p, self.member) for (t, p) in target if (t, p) not in owners]
             c.executemany("INSERT INTO owners VALUES(?,?,?,?)", claim)
-        mine = sorted(target - {tp for tp, m in owners.items() if m != self.member})
-        self._settled = len(mine) == len(target)
+        mine = sorted((target - {tp for tp, m in owners.items() if m != self.member}) | self._revoking)
+        self._settled = len(mine) == len(target) and not self._revoking
         self._apply_assignment(mine)
 
     def _target(self, members: list[str]) -> list[TopicPartition]:
@@ -533,7 +538,7 @@ class EmbeddedConsumer(Consumer):
         for tid, p, lo, hi in highs:
             tp = (names[tid], p)
             pos = self._positions.get(tp)
-            if pos is None:
+            if pos is None or tp in self._revoking:
                 continue
             if pos < lo:  # retention removed what we had not read yet: continue at the start
                 self._positions[tp] = pos = lo
@@ -592,7 +597,6 @@ class EmbeddedConsumer(Consumer):
         todo = dict(self._returned if offsets is None else offsets)
         if not todo:
             return
-        self._heartbeat()
         with self._db.write() as c:
             # Fenced: a member commits only partitions it still owns, so a member that lost a
             # partition in a rebalance cannot move the new owner's position.
@@ -606,6 +610,12 @@ class EmbeddedConsumer(Consumer):
             c.executemany("INSERT OR REPLACE INTO commits VALUES(?,?,?,?)", rows)
         if offsets is None:
             self._returned.clear()
+        else:
+            for tp, o in offsets.items():
+                if self._returned.get(tp) == o:
+                    del self._returned[tp]
+        if self._revoking:
+            self._heartbeat(force=True)  # hand the committed partitions over now
 
     def assignment(self) -> list[TopicPartition]:
         self._heartbeat()
