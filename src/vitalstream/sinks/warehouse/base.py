@@ -1,0 +1,201 @@
+"""The warehouse interface and the sink that loads topics into it.
+
+A :class:`Warehouse` (DuckDB or PostgreSQL, chosen by URL) does three things: ``migrate`` the
+schema to the latest version, ``upsert`` batches of JSON documents into tables in *one*
+transaction (bulk: Arrow into DuckDB, COPY into PostgreSQL; upsert on the table's key, the last
+document per key within a batch wins), and ``query``. :class:`WarehouseSink` is the consumer
+group that feeds it; a batch is committed to the log only after its transaction committed.
+"""
+
+from __future__ import annotations
+
+import abc
+import base64
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from ...errors import TerminalError
+from ...log.base import Record
+from ..base import Sink
+from . import schema as S
+
+logger = logging.getLogger(__name__)
+
+WAREHOUSE_GROUP = "vitalstream-warehouse"
+
+
+class BadBatch(TerminalError):
+    """The database rejected a document of the batch (a value it cannot convert)."""
+
+
+class Warehouse(abc.ABC):
+    """One warehouse database. ``dialect`` is 0 for DuckDB, 1 for PostgreSQL."""
+
+    url: str
+    dialect: int
+
+    @abc.abstractmethod
+    def migrate(self) -> list[int]:
+        """Apply every migration newer than the stored version; return those applied."""
+
+    @abc.abstractmethod
+    def version(self) -> int:
+        """The applied schema version (0 for an empty database)."""
+
+    @abc.abstractmethod
+    def upsert(self, docs: dict[str, list[bytes]]) -> None:
+        """Load ``table -> JSON documents`` (in log order) in one transaction."""
+
+    @abc.abstractmethod
+    def query(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run SQL (``?`` placeholders) and return column names and rows."""
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cols, rows = self.query(sql, params)
+        return [dict(zip(cols, r, strict=True)) for r in rows]
+
+    def count(self, table: str) -> int:
+        return int(self.query(f'SELECT count(*) FROM "{table}"')[1][0][0])
+
+    def close(self) -> None:
+        """Release the connection."""
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# -- records -> JSON documents ------------------------------------------------------------------
+_enc = msgspec.json.Encoder()
+_dec = msgspec.json.Decoder()
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _reference_doc(r: Record) -> bytes | None:
+    from ...events import InvalidEvent, decode
+
+    try:
+        event = decode(r.topic, r.value)
+    except InvalidEvent:
+        return None  # the processor dead-letters it; the warehouse keeps the last valid one
+    doc = msgspec.to_builtins(event)
+    doc["updated_at"] = _iso(r.timestamp_ms)
+    return _enc.encode(doc)
+
+
+def _entry_doc(r: Record) -> bytes | None:
+    try:
+        doc = _dec.decode(r.value)
+    except msgspec.DecodeError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    # The processor stamps processed_timestamp anew on a replay; the entry itself is the key.
+    ident = f"{doc.get('patient_id')}\x1f{doc.get('timestamp')}\x1f{doc.get('medical_entry')}"
+    doc["entry_id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, ident))
+    return _enc.encode(doc)
+
+
+def _deadletter_doc(r: Record) -> bytes:
+    from ...deadletter import DeadLetter
+
+    d = DeadLetter.from_record(r)
+    try:
+        value, value_b64 = d.value.decode("utf-8"), None
+        if "\x00" in value:
+            raise UnicodeDecodeError("utf-8", b"", 0, 1, "NUL")
+    except UnicodeDecodeError:
+        value, value_b64 = None, base64.b64encode(d.value).decode("ascii")
+    return _enc.encode({
+        "dlq_partition": r.partition, "dlq_offset": r.offset, "stage": d.stage,
+        "error_class": d.error_class, "reason": d.reason, "field": d.field,
+        "source_topic": d.source_topic, "source_partition": d.source_partition,
+        "source_offset": d.source_offset, "dead_lettered_at": _iso(d.time_ms),
+        "key": d.key.decode("utf-8", "replace").replace("\x00", "") if d.key is not None else None,
+        "value": value, "value_base64": value_b64,
+    })
+
+
+def document(table: S.Table, r: Record) -> bytes | None:
+    """The JSON document a record loads as, or None for a record that cannot load."""
+    if table.prepare == "raw":
+        return r.value
+    if table.prepare == "reference":
+        return _reference_doc(r)
+    if table.prepare == "entry":
+        return _entry_doc(r)
+    return _deadletter_doc(r)
+
+
+_CANONICAL: dict[str, type] = {}
+
+
+def _valid_raw(topic: str, value: bytes) -> bool:
+    """Is a processed/alert/score value a well-formed canonical record? (slow path only)"""
+    from ...events.canonical import Alert, News2Score, ProcessedVital
+    from ... import topics as T
+
+    kind = T.BY_NAME[topic].role
+    cls = Alert if topic == T.ALERTS else News2Score if topic == T.NEWS2 else ProcessedVital
+    if kind not in ("processed", "alerts"):
+        return True
+    try:
+        msgspec.json.decode(value, type=cls)
+        return True
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return False
+
+
+class WarehouseSink(Sink):
+    """Loads every catalogue topic that has a table into ``warehouse`` (upsert on the key)."""
+
+    def __init__(self, warehouse: Warehouse, topics: Sequence[str] = S.TOPICS,
+                 group: str = WAREHOUSE_GROUP) -> None:
+        self.warehouse = warehouse
+        self.topics = tuple(topics)
+        self.group = group
+        self.skipped = 0
+        self._migrated = False
+
+    def write(self, records: list[Record]) -> None:
+        if not self._migrated:
+            self.warehouse.migrate()
+            self._migrated = True
+        docs: dict[str, list[bytes]] = {}
+        tables = S.BY_TOPIC
+        for r in records:
+            table = tables.get(r.topic)
+            if table is None:
+                continue
+            doc = document(table, r)
+            if doc is None:
+                self.skipped += 1
+                continue
+            docs.setdefault(table.name, []).append(doc)
+        if not docs:
+            return
+        try:
+            self.warehouse.upsert(docs)
+        except BadBatch as exc:
+            # A value the database cannot convert: find it, leave it out, load the rest.
+            logger.warning("warehouse rejected a batch (%s); validating it record by record",
+                           type(exc.__cause__).__name__ if exc.__cause__ else "error")
+            cleaned = {name: [d for d in ds if _valid_raw(S.BY_TABLE[name].topic, d)]
+                       for name, ds in docs.items()}
+            dropped = sum(len(v) for v in docs.values()) - sum(len(v) for v in cleaned.values())
+            self.skipped += dropped
+            logger.warning("left out %d invalid records", dropped)
+            self.warehouse.upsert({k: v for k, v in cleaned.items() if v})
+
+    def close(self) -> None:
+        self.warehouse.close()

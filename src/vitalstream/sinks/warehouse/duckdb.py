@@ -1,0 +1,205 @@
+"""DuckDB, the embedded default: ``duckdb:///path/warehouse.duckdb`` (``duckdb:///:memory:``).
+
+A batch is loaded as an Arrow table of JSON documents, parsed by DuckDB itself (``from_json``
+with the table's column types) and upserted with ``INSERT ... ON CONFLICT DO UPDATE``.
+
+DuckDB lets one process write a database file at a time. So that ``vitalstream report`` and
+``vitalstream query`` work while the sink runs, the sink closes the file after each small batch,
+i.e. whenever it has caught up (``?hold=false``: after every batch; ``?hold=true``: never —
+fastest, but exclusive). A lock held by another process is a
+transient error: the sink waits and retries; readers open it read-only and retry briefly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from ...errors import ConfigError, require
+from ..base import WarehouseUnavailable
+from . import schema as S
+from .base import BadBatch, Warehouse
+
+logger = logging.getLogger(__name__)
+
+# Keep the file open while catching up (big batches), release it when caught up (small ones).
+RELEASE_BELOW = 2000
+
+_JSON_TYPES = {"text": "VARCHAR", "int": "INTEGER", "bigint": "BIGINT", "double": "DOUBLE",
+               "bool": "BOOLEAN", "timestamptz": "TIMESTAMPTZ", "json": "JSON"}
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def upsert_sql(table: S.Table, stage: str) -> tuple[str, str, str, str]:
+    """(parse into vs_typed, count duplicate keys, upsert, upsert keeping the last per key)."""
+    structure = "{" + ", ".join(f'"{c.source}": "{_JSON_TYPES[c.type]}"' for c in table.columns) + "}"
+    typed = ", ".join(f"j.{_q(c.source)} AS {_q(c.name)}" for c in table.columns)
+    cols = ", ".join(_q(c) for c in table.column_names)
+    keys = ", ".join(_q(k) for k in table.key)
+    updates = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in table.column_names if c not in table.key)
+    conflict = f"ON CONFLICT ({keys}) DO UPDATE SET {updates}"
+    parse = (f"CREATE OR REPLACE TEMP TABLE vs_typed AS SELECT {typed}, n FROM "
+             f"(SELECT from_json(v, '{structure}') AS j, n FROM {stage})")
+    dups = f"SELECT count(*) - count(DISTINCT ({keys})) FROM vs_typed"
+    plain = f"INSERT INTO {_q(table.name)} ({cols}) SELECT {cols} FROM vs_typed {conflict}"
+    # Sorting is the expensive part, so only a batch that repeats a key pays for it.
+    last = (f"INSERT INTO {_q(table.name)} ({cols}) SELECT {cols} FROM (SELECT DISTINCT ON ({keys}) * "
+            f"FROM vs_typed ORDER BY {keys}, n DESC) {conflict}")
+    return parse, dups, plain, last
+
+
+class DuckDbWarehouse(Warehouse):
+    dialect = 0
+
+    def __init__(self, url: str, read_only: bool = False) -> None:
+        self.duckdb = require("duckdb", "lake")
+        parts = urlsplit(url)
+        if parts.scheme != "duckdb":
+            raise ConfigError(f"warehouse url {url!r}: expected duckdb:///path")
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        path = (parts.netloc + parts.path) if parts.netloc else parts.path
+        self.path = ":memory:" if path in ("", "/:memory:", ":memory:") else path
+        hold = query.get("hold", "auto").lower()
+        if hold not in ("auto", "1", "true", "0", "false"):
+            raise ConfigError(f"warehouse url {url!r}: hold must be auto, true or false")
+        self.hold = self.path == ":memory:" or hold in ("1", "true")
+        self.release_below = 1 << 62 if hold in ("0", "false") else RELEASE_BELOW
+        self.read_only = read_only
+        self.url = url
+        self._conn: Any = None
+        self._sql = {t.name: upsert_sql(t, "vs_stage") for t in S.TABLES}
+
+    # -- connection -------------------------------------------------------------------------
+    def _connect(self) -> Any:
+        if self._conn is not None:
+            return self._conn
+        read_only = False
+        if self.path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+            read_only = self.read_only and os.path.exists(self.path)
+        try:
+            conn = self.duckdb.connect(self.path, read_only=read_only)
+        except self.duckdb.IOException as exc:  # locked by another process, disk problem
+            raise WarehouseUnavailable(f"duckdb {self.path}: {exc}") from exc
+        conn.execute("SET TimeZone = 'UTC'")
+        conn.execute("SET enable_progress_bar = false")
+        self._conn = conn
+        return conn
+
+    def _release(self, batch: int = 0) -> None:
+        if not self.hold and self._conn is not None and batch < self.release_below:
+            self._conn.close()
+            self._conn = None
+
+    def _run(self, fn: Any, batch: int = 0) -> Any:
+        try:
+            conn = self._connect()
+            try:
+                return fn(conn)
+            except self.duckdb.IOException as exc:
+                self._drop()
+                raise WarehouseUnavailable(f"duckdb {self.path}: {exc}") from exc
+            except (self.duckdb.ConversionException, self.duckdb.InvalidInputException) as exc:
+                raise BadBatch(f"duckdb rejected a value: {type(exc).__name__}") from exc
+        finally:
+            self._release(batch)
+
+    def _drop(self) -> None:
+        try:
+            if self._conn is not None:
+                self._conn.close()
+        finally:
+            self._conn = None
+
+    # -- Warehouse --------------------------------------------------------------------------
+    def version(self) -> int:
+        def get(conn: Any) -> int:
+            try:
+                row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+            except self.duckdb.CatalogException:
+                return 0
+            return int(row[0] or 0)
+
+        return int(self._run(get))
+
+    def migrate(self) -> list[int]:
+        def apply(conn: Any) -> list[int]:
+            conn.execute("BEGIN")
+            try:
+                conn.execute(S.MIGRATIONS_TABLE_SQL.format(text="VARCHAR"))
+                current = conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+                done = []
+                for m in S.MIGRATIONS:
+                    if m.version <= current:
+                        continue
+                    for stmt in m.statements(self.dialect):
+                        conn.execute(stmt)
+                    conn.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [m.version, m.description])
+                    done.append(m.version)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            if done:
+                logger.info("duckdb warehouse migrated to version %d", done[-1])
+            return done
+
+        return list(self._run(apply))
+
+    def upsert(self, docs: dict[str, list[bytes]]) -> None:
+        import pyarrow as pa
+
+        def load(conn: Any) -> None:
+            conn.execute("BEGIN")
+            try:
+                for name, values in docs.items():
+                    stage = pa.table({"n": pa.array(range(len(values)), pa.int64()),
+                                      "v": pa.array(values, pa.binary()).cast(pa.string())})
+                    parse, dups, plain, last = self._sql[name]
+                    conn.register("vs_stage", stage)
+                    try:
+                        conn.execute(parse)
+                    finally:
+                        conn.unregister("vs_stage")
+                    repeated = conn.execute(dups).fetchone()[0]
+                    conn.execute(last if repeated else plain)
+                conn.execute("DROP TABLE IF EXISTS vs_typed")
+                conn.execute("COMMIT")
+            except BaseException:
+                try:
+                    conn.execute("ROLLBACK")
+                except self.duckdb.Error:
+                    pass
+                raise
+
+        self._run(load, batch=sum(len(v) for v in docs.values()))
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
+        def run(conn: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
+            # Arrow keeps TIMESTAMPTZ as aware datetimes without needing pytz.
+            rel = conn.sql(sql, params=list(params) or None)
+            if rel is None:  # a statement without a result
+                return [], []
+            table = rel.to_arrow_table()
+            cols = table.column_names
+            data = [table.column(i).to_pylist() for i in range(table.num_columns)]
+            return cols, list(zip(*data, strict=True)) if data else []
+
+        for attempt in range(20):  # a sink holds the file only for the length of a batch
+            try:
+                return self._run(run)  # type: ignore[no-any-return]
+            except WarehouseUnavailable:
+                if attempt == 19:
+                    raise
+                time.sleep(0.1)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self._drop()
