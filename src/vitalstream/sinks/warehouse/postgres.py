@@ -1,0 +1,165 @@
+"""PostgreSQL, for production: ``postgresql://user:password@host:port/db``.
+
+A batch is COPYed into a temporary ``jsonb`` staging table and moved into each target with one
+``INSERT ... SELECT ... ON CONFLICT (key) DO UPDATE`` (last document per key wins), all in one
+transaction. A lost connection or a server that is down or shutting down is transient: the
+connection is dropped, :class:`~vitalstream.sinks.WarehouseUnavailable` raised, and the next
+call reconnects. Migrations hold an advisory lock so concurrent sinks migrate once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from ...config import redact_url
+from ...errors import require
+from ..base import WarehouseUnavailable
+from . import schema as S
+from .base import BadBatch, Warehouse
+
+logger = logging.getLogger(__name__)
+
+_PG_TYPES = {k: v[1] for k, v in S.TYPES.items()}
+_MIGRATION_LOCK = 0x76697461  # "vita": pg_advisory_xact_lock key for migrations
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _extract(c: S.Column) -> str:
+    if c.type == "json":
+        return f"(v -> '{c.source}')"
+    return f"(v ->> '{c.source}')::{_PG_TYPES[c.type]}"
+
+
+def upsert_sql(table: S.Table) -> str:
+    cols = ", ".join(_q(c) for c in table.column_names)
+    typed = ", ".join(f"{_extract(c)} AS {_q(c.name)}" for c in table.columns)
+    keys = ", ".join(_q(k) for k in table.key)
+    updates = ", ".join(f"{_q(c)} = EXCLUDED.{_q(c)}" for c in table.column_names if c not in table.key)
+    return (
+        f"INSERT INTO {_q(table.name)} ({cols}) SELECT {cols} FROM ("
+        f"SELECT DISTINCT ON ({keys}) {typed}, n FROM vs_stage ORDER BY {keys}, n DESC) s "
+        f"ON CONFLICT ({keys}) DO UPDATE SET {updates}"
+    )
+
+
+def _copy_text(values: list[bytes]) -> bytes:
+    """COPY text format: ``n<TAB>json`` lines, with COPY's escapes."""
+    out = []
+    for n, v in enumerate(values):
+        if b"\\" in v or b"\n" in v or b"\r" in v or b"\t" in v:
+            v = v.replace(b"\\", b"\\\\").replace(b"\n", b"\\n").replace(b"\r", b"\\r").replace(b"\t", b"\\t")
+        out.append(b"%d\t%s" % (n, v))
+    out.append(b"")
+    return b"\n".join(out)
+
+
+class PostgresWarehouse(Warehouse):
+    dialect = 1
+
+    def __init__(self, url: str, read_only: bool = False, connect_timeout: float = 5.0) -> None:
+        self.psycopg = require("psycopg", "postgres")
+        self.url = url
+        self.dsn = url.replace("postgres://", "postgresql://", 1)
+        self.read_only = read_only
+        self.connect_timeout = connect_timeout
+        self._conn: Any = None
+        self._sql = {t.name: upsert_sql(t) for t in S.TABLES}
+
+    def _connect(self) -> Any:
+        if self._conn is not None and not self._conn.closed:
+            return self._conn
+        try:
+            self._conn = self.psycopg.connect(self.dsn, connect_timeout=max(1, int(self.connect_timeout)),
+                                              autocommit=False)
+        except self.psycopg.OperationalError as exc:
+            raise WarehouseUnavailable(f"postgresql {redact_url(self.url)}: cannot connect") from exc
+        return self._conn
+
+    def _run(self, fn: Any) -> Any:
+        pg = self.psycopg
+        conn = self._connect()
+        try:
+            with conn.transaction():
+                with conn.cursor() as cur:
+                    return fn(cur)
+        except (pg.OperationalError, pg.InterfaceError) as exc:
+            if isinstance(exc, pg.errors.QueryCanceled) and not conn.closed:
+                raise
+            self._drop()
+            raise WarehouseUnavailable(
+                f"postgresql {redact_url(self.url)}: {type(exc).__name__}") from exc
+        except (pg.errors.SerializationFailure, pg.errors.DeadlockDetected) as exc:
+            raise WarehouseUnavailable(f"postgresql: {type(exc).__name__}, retrying") from exc
+        except (pg.DataError, pg.IntegrityError) as exc:
+            raise BadBatch(f"postgresql rejected a value: {type(exc).__name__}") from exc
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - the connection is already broken
+                pass
+
+    # -- Warehouse --------------------------------------------------------------------------
+    def version(self) -> int:
+        def get(cur: Any) -> int:
+            cur.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
+            if not cur.fetchone()[0]:
+                return 0
+            cur.execute("SELECT coalesce(max(version), 0) FROM schema_migrations")
+            return int(cur.fetchone()[0])
+
+        return int(self._run(get))
+
+    def migrate(self) -> list[int]:
+        def apply(cur: Any) -> list[int]:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+            cur.execute(S.MIGRATIONS_TABLE_SQL.format(text="TEXT"))
+            cur.execute("SELECT coalesce(max(version), 0) FROM schema_migrations")
+            current = cur.fetchone()[0]
+            done = []
+            for m in S.MIGRATIONS:
+                if m.version <= current:
+                    continue
+                for stmt in m.statements(self.dialect):
+                    cur.execute(stmt)
+                cur.execute("INSERT INTO schema_migrations VALUES (%s, %s, now())", (m.version, m.description))
+                done.append(m.version)
+            return done
+
+        done = list(self._run(apply))
+        if done:
+            logger.info("postgresql warehouse migrated to version %d", done[-1])
+        return done
+
+    def upsert(self, docs: dict[str, list[bytes]]) -> None:
+        def load(cur: Any) -> None:
+            cur.execute("CREATE TEMP TABLE IF NOT EXISTS vs_stage (n BIGINT, v JSONB) ON COMMIT DELETE ROWS")
+            for name, values in docs.items():
+                with cur.copy("COPY vs_stage (n, v) FROM STDIN") as copy:
+                    copy.write(_copy_text(values))
+                cur.execute(self._sql[name])
+                cur.execute("TRUNCATE vs_stage")
+
+        self._run(load)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
+        if params:
+            sql = sql.replace("%", "%%").replace("?", "%s")
+
+        def run(cur: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
+            cur.execute(sql, list(params) if params else None)
+            if cur.description is None:
+                return [], []
+            return [d.name for d in cur.description], [tuple(r) for r in cur.fetchall()]
+
+        return self._run(run)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self._drop()
