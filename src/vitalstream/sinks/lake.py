@@ -104,6 +104,8 @@ def open_lake(url: str, format: str | None = None, rotate_records: int | None = 
             client_kwargs["endpoint_url"] = endpoint
         fs = fsspec.filesystem(
             "s3", client_kwargs=client_kwargs, use_listings_cache=False, skip_instance_cache=True,
+            # fail fast to the sink's own backoff loop instead of retrying inside botocore
+            config_kwargs={"connect_timeout": 5, "read_timeout": 30, "retries": {"max_attempts": 2}},
             anon=query.pop("anon", "false").lower() in ("1", "true"),
         )
         root = f"{parts.netloc}{parts.path}".rstrip("/")
