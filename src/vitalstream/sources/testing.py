@@ -49,3 +49,22 @@ def read_topic(log, topic: str, timeout: float = 0.2) -> list:  # type: ignore[n
         while batch := c.poll(timeout=timeout):
             out += batch
         return out
+
+
+class ListProducer:
+    """A producer double that keeps what was flushed: ``records`` is ``[(topic, value, key,
+    headers)]`` (for fuzz and unit tests that need no log)."""
+
+    def __init__(self) -> None:
+        self.buffer: list[tuple[str, bytes, bytes | None, tuple]] = []  # type: ignore[type-arg]
+        self.records: list[tuple[str, bytes, bytes | None, tuple]] = []  # type: ignore[type-arg]
+
+    def send(self, topic, value, key=None, headers=(), timestamp_ms=None, partition=None):  # type: ignore[no-untyped-def]
+        self.buffer.append((topic, value, key, headers))
+
+    def flush(self, timeout=None) -> None:  # type: ignore[no-untyped-def]
+        self.records += self.buffer
+        self.buffer = []
+
+    def close(self) -> None:
+        self.flush()
