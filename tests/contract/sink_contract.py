@@ -353,3 +353,57 @@ class LakeContract:
 
 def unique() -> str:
     return uuid.uuid4().hex[:10]
+
+
+# -- fault scenarios (shared by the DuckDB and PostgreSQL fault tests) ----------------------------
+def _fault_docs(i: int) -> tuple[bytes, bytes, bytes, int]:
+    """(key, raw seed-0 value, processed value, timestamp ms) of event ``i``."""
+    t = T0 + timedelta(seconds=i // 10)
+    pid = f"p{i % 97}"
+    raw = {"event_id": eid(i), "patient_id": pid, "timestamp": iso(t), "data_type": "heart_rate",
+           "heart_rate": 40 + i % 120}
+    return (pid.encode(), json.dumps(raw).encode(),
+            json.dumps(vital(i, pid, "heart_rate", t, heart_rate=40 + i % 120)).encode(),
+            int(t.timestamp() * 1000))
+
+
+def sink_env(home, warehouse_url: str, lake_url: str) -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VITALSTREAM_")}
+    env.update({"VITALSTREAM_HOME": str(home), "VITALSTREAM_WAREHOUSE_URL": warehouse_url,
+                "VITALSTREAM_LAKE_URL": lake_url, "VITALSTREAM_LOG_LEVEL": "WARNING"})
+    return env
+
+
+def start_sink(name: str, env: dict[str, str], *extra: str):  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-c", "from vitalstream.cli import main; main()", "sink", name,
+                             *extra], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def produce_events(log, n: int, chunk: int = 5000, pause: float = 0.0, stop=None) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    with log.producer() as p:
+        for start in range(0, n, chunk):
+            for i in range(start, min(n, start + chunk)):
+                key, raw, processed, ts = _fault_docs(i)
+                p.send(T.HEART_RATE, raw, key=key, timestamp_ms=ts)
+                p.send(T.PROCESSED_HEART_RATE, processed, key=key, timestamp_ms=ts)
+            p.flush()
+            if pause:
+                time.sleep(pause)
+
+
+def check_exactly_once(warehouse_url: str, lake_url: str, n: int) -> None:
+    with open_warehouse(warehouse_url) as wh:
+        cols, rows = wh.query("SELECT count(*), count(DISTINCT event_id), sum(heart_rate), "
+                              "min(event_id), max(event_id) FROM processed_heart_rate_data")
+    expected_sum = sum(40 + i % 120 for i in range(n))
+    assert tuple(rows[0]) == (n, n, expected_sum, eid(0), eid(n - 1))
+    seen = [(r.partition, r.offset) for r in read_lake(lake_url, T.HEART_RATE)]
+    assert len(seen) == n and len(set(seen)) == n
