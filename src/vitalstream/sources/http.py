@@ -206,14 +206,15 @@ async def handle_ingest(
         body = parts[0] if len(parts) == 1 else b"".join(parts)
         checked: Checked = svc.check_body(body, header("content-type"), principal, topic)
         if checked.records:
+            writer = None
             try:
                 writer = svc.writer()
-                await asyncio.wrap_future(writer.submit(checked.records))
-            except VitalstreamError as exc:
+                await writer.write(checked.records)
+            except (VitalstreamError, RuntimeError) as exc:
                 # LogUnavailable (transient) or a terminal log error: either way nothing was
                 # stored, so the client may retry; the log is reopened on the next request.
                 logger.warning("log unavailable: %s", type(exc).__name__)
-                svc.reset()
+                svc.reset(writer)
                 raise HttpProblem(503, "the log is unavailable; retry later",
                                   {"Retry-After": "1"}) from None
     except HttpProblem as p:

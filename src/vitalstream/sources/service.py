@@ -24,7 +24,7 @@ from .auth import KeyRing, Principal
 from .ingest import Accepted, OutRecord, Rejected, check, records, split_body
 from .ratelimit import RateLimiter
 from .routing import WRITABLE_TOPICS
-from .writer import LogWriter
+from .writer import GroupWriter
 
 logger = logging.getLogger(__name__)
 
@@ -70,11 +70,11 @@ class IngestService:
         self.max_body_bytes = settings.http.max_body_bytes
         self._log_factory = log_factory or (lambda: open_log(settings.log_url))
         self._log: Log | None = None
-        self._writer: LogWriter | None = None
+        self._writer: GroupWriter | None = None
         self._lock = threading.Lock()
 
     # -- the log ---------------------------------------------------------------------------
-    def writer(self) -> LogWriter:
+    def writer(self) -> GroupWriter:
         """The group-commit writer, opening the log (and creating topics) on first use."""
         w = self._writer
         if w is not None:
@@ -91,7 +91,7 @@ class IngestService:
                 except Exception as exc:  # sqlite/OS errors opening a broken log
                     raise LogUnavailable(f"cannot open the log: {type(exc).__name__}") from exc
                 self._log = log
-                self._writer = LogWriter(log, name="http-log-writer")
+                self._writer = GroupWriter(log)
             return self._writer
 
     def ready(self) -> tuple[bool, str]:
@@ -104,13 +104,16 @@ class IngestService:
             return False, f"log unavailable ({type(exc).__name__})"
         return True, "ok"
 
-    def reset(self) -> None:
-        """Forget the log after an outage; the next request reopens it."""
+    def reset(self, failed: GroupWriter | None = None) -> None:
+        """Forget the log after an outage; the next request reopens it. With ``failed``, only
+        if that writer is still the current one (a newer one may already be working)."""
         with self._lock:
+            if failed is not None and failed is not self._writer:
+                return
             writer, log = self._writer, self._log
             self._writer = self._log = None
         if writer is not None:
-            writer.close(timeout=1.0)
+            writer.close()
         if log is not None:
             try:
                 log.close()

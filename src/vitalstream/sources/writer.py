@@ -1,122 +1,93 @@
-"""Group commit: one thread owns the producer and makes many callers' records durable at once.
+"""Group commit for the HTTP edge: many requests' records, one ``flush()``.
 
-Callers (HTTP requests, MQTT message batches) :meth:`LogWriter.submit` a list of records and
-get a future that completes only after ``producer.flush()`` returned — the moment the records
-are acknowledged (log contract). While one flush runs, new submissions queue up and the next
-flush takes them all, so N concurrent single-event requests cost about one flush, not N.
+Requests ``await writer.write(records)``; the call returns only after ``producer.flush()``
+returned — the moment the records are acknowledged (log contract). While one flush runs (in
+a dedicated thread, so the event loop keeps accepting requests), new records queue up and the
+next flush takes them all: N concurrent single-event requests cost about one flush, not N.
+The producer is touched by the event loop (``send``) and by the flush thread (``flush``),
+never by both at once.
 
-If a flush fails every caller in that group gets the error (HTTP answers 503) and the
+If a flush fails every request in that group gets the error (HTTP answers 503) and the
 producer is replaced: the failed records are *dropped* from the buffer, because their
 senders were told they were not stored and will retry; keeping them would store them twice.
 """
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import logging
-import queue
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from ..log.base import Log, Producer
 from .ingest import OutRecord
 
 logger = logging.getLogger(__name__)
 
-_STOP = object()
 
-
-class LogWriter:
-    def __init__(self, log: Log, max_group_records: int = 100_000, name: str = "log-writer") -> None:
+class GroupWriter:
+    def __init__(self, log: Log) -> None:
         self.log = log
-        self.max_group_records = max_group_records
         self._producer: Producer | None = None
-        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._pending: list[tuple[Sequence[OutRecord], asyncio.Future[None]]] = []
+        self._running = False
         self._closed = False
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="log-flush")
         self.flushes = 0
         self.records_written = 0
-        self._thread.start()
 
-    # -- API -----------------------------------------------------------------------------
-    def submit(self, records: Sequence[OutRecord]) -> concurrent.futures.Future[None]:
-        fut: concurrent.futures.Future[None] = concurrent.futures.Future()
+    async def write(self, records: Sequence[OutRecord]) -> None:
+        """Return once ``records`` are durable in the log (raise what the flush raised)."""
         if self._closed:
-            fut.set_exception(RuntimeError("log writer is closed"))
-            return fut
+            raise RuntimeError("log writer is closed")
         if not records:
-            fut.set_result(None)
-            return fut
-        self._queue.put((records, fut))
-        return fut
-
-    def write(self, records: Sequence[OutRecord], timeout: float | None = None) -> None:
-        """Block until ``records`` are durable (raises what the flush raised)."""
-        self.submit(records).result(timeout)
-
-    def close(self, timeout: float = 10.0) -> None:
-        if self._closed:
             return
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        self._pending.append((records, fut))
+        if not self._running:
+            self._running = True
+            loop.create_task(self._drain())
+        await fut
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._pending:
+                group, self._pending = self._pending, []
+                try:
+                    producer = self._producer
+                    if producer is None:
+                        producer = self._producer = self.log.producer()
+                    send = producer.send
+                    n = 0
+                    for records, _ in group:
+                        n += len(records)
+                        for topic, value, key, headers in records:
+                            send(topic, value, key=key, headers=headers)
+                    await loop.run_in_executor(self._pool, producer.flush)
+                except BaseException as exc:  # noqa: BLE001 - every waiter must hear about it
+                    self._producer = None  # drop the failed buffer (see module docstring)
+                    logger.warning("log write failed for %d request(s): %s", len(group),
+                                   type(exc).__name__)
+                    for _, fut in group:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                    continue
+                self.flushes += 1
+                self.records_written += n
+                for _, fut in group:
+                    if not fut.done():
+                        fut.set_result(None)
+        finally:
+            self._running = False
+
+    def close(self) -> None:
         self._closed = True
-        self._queue.put(_STOP)
-        self._thread.join(timeout)
+        self._pool.shutdown(wait=True)
         if self._producer is not None:
             try:
                 self._producer.close()
-            except Exception:  # noqa: BLE001 - closing after an outage; nothing is buffered
+            except Exception:  # noqa: BLE001 - closing after an outage; nothing is acknowledged
                 logger.debug("producer close failed", exc_info=True)
-
-    # -- the writer thread -------------------------------------------------------------------
-    def _run(self) -> None:
-        stop = False
-        while not stop:
-            item = self._queue.get()
-            if item is _STOP:
-                break
-            group = [item]
-            n = len(item[0])  # type: ignore[index]
-            while n < self.max_group_records:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is _STOP:
-                    stop = True
-                    break
-                group.append(nxt)
-                n += len(nxt[0])  # type: ignore[index]
-            self._write_group(group)  # type: ignore[arg-type]
-        # Drain whatever is left so no caller waits forever.
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is not _STOP:
-                item[1].set_exception(RuntimeError("log writer is closed"))  # type: ignore[index]
-
-    def _write_group(
-        self, group: list[tuple[Sequence[OutRecord], concurrent.futures.Future[None]]]
-    ) -> None:
-        try:
-            producer = self._producer
-            if producer is None:
-                producer = self._producer = self.log.producer()
-            send = producer.send
-            for records, _ in group:
-                for topic, value, key, headers in records:
-                    send(topic, value, key=key, headers=headers)
-            producer.flush()
-        except BaseException as exc:  # noqa: BLE001 - every waiter must hear about it
-            self._producer = None  # drop the failed buffer (see module docstring)
-            logger.warning("log write failed for %d request(s): %s", len(group), type(exc).__name__)
-            for _, fut in group:
-                fut.set_exception(exc)
-            return
-        self.flushes += 1
-        self.records_written += sum(len(r) for r, _ in group)
-        for _, fut in group:
-            fut.set_result(None)
-
-
-WriterFactory = Callable[[], LogWriter]
+            self._producer = None
