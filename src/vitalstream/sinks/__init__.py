@@ -34,13 +34,21 @@ def build_sinks(log: Log, settings: Settings) -> list[Worker]:
     T.ensure(log, [*T.RAW_TOPICS, *TOPICS], settings.partitions, settings.retention_ms,
              settings.replication_factor)
     lake_url = settings.lake_url
-    landing_url = lake_url.split("?", 1)[0] + "?format=parquet" if "format=" in lake_url else lake_url
+    landing_url = _with_option(lake_url, "format", "parquet")  # seed 4's landing is Parquet
     return [
         LakeSink(lake_url, T.RAW_TOPICS),
         LakeSink(landing_url, [T.PROCESSED_SMARTWATCH], group=LANDING_GROUP,
                  extra_columns=smartwatch_columns),
         WarehouseSink(open_warehouse(settings.warehouse_url)),
     ]
+
+
+def _with_option(url: str, name: str, value: str) -> str:
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != name] + [(name, value)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 __all__ = ["LakeUnavailable", "Sink", "SinkUnavailable", "WarehouseUnavailable", "build_sinks"]
