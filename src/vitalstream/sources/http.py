@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -135,8 +135,15 @@ def create_app(settings: Settings, service: IngestService | None = None) -> Fast
     app.state.service = svc
 
     async def ingest(request: Request, topic: str | None) -> Response:
-        status, body, headers = await handle_ingest(
-            svc, request.headers.get, request.stream(), topic)
+        chunks = request.stream().__aiter__()
+
+        async def read() -> tuple[bytes, bool]:
+            try:
+                return await chunks.__anext__(), True
+            except StopAsyncIteration:
+                return b"", False
+
+        status, body, headers = await handle_ingest(svc, request.headers.get, read, topic)
         return Response(body, status_code=status, media_type="application/json", headers=headers)
 
     @app.post("/stream", openapi_extra={"requestBody": _request_body(_STREAM_EVENTS)},
@@ -188,7 +195,7 @@ def create_app(settings: Settings, service: IngestService | None = None) -> Fast
 async def handle_ingest(
     svc: IngestService,
     header: Callable[[str], str | None],
-    chunks: AsyncIterator[bytes],
+    read: Callable[[], Awaitable[tuple[bytes, bool]]],
     topic: str | None,
 ) -> tuple[int, bytes, dict[str, str]]:
     """One ingest request, framework-free: ``(status, JSON body, extra headers)``."""
@@ -198,12 +205,14 @@ async def handle_ingest(
         limit = svc.max_body_bytes
         parts: list[bytes] = []
         size = 0
-        async for chunk in chunks:
+        more = True
+        while more:
+            chunk, more = await read()
             size += len(chunk)
             if size > limit:
                 raise svc.too_large()
             parts.append(chunk)
-        body = parts[0] if len(parts) == 1 else b"".join(parts)
+        body = b"".join(parts) if len(parts) != 1 else parts[0]
         checked: Checked = svc.check_body(body, header("content-type"), principal, topic)
         if checked.records:
             writer = None
@@ -247,16 +256,13 @@ class IngestASGI:
         for name, value in scope["headers"]:
             headers[name.decode("latin-1")] = value.decode("latin-1")
 
-        async def chunks() -> AsyncIterator[bytes]:
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    return
-                yield message.get("body", b"")
-                if not message.get("more_body", False):
-                    return
+        async def read() -> tuple[bytes, bool]:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return b"", False
+            return message.get("body", b""), message.get("more_body", False)
 
-        status, body, extra = await handle_ingest(self.service, headers.get, chunks(), topic)
+        status, body, extra = await handle_ingest(self.service, headers.get, read, topic)
         raw_headers = [(b"content-type", b"application/json"),
                        (b"content-length", str(len(body)).encode())]
         raw_headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
