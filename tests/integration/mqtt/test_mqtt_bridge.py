@@ -132,3 +132,20 @@ def test_unreachable_broker_clear_error(settings, log) -> None:
         settings.mqtt, url="mqtt://u:p@127.0.0.1:1"))
     with pytest.raises(BridgeError, match="cannot reach"):
         MqttBridge(log, bad).start()
+
+
+def test_simulate_target_publishes_device_messages_through_the_bridge(settings, log) -> None:
+    from vitalstream.sources.targets import open_target
+
+    bridge = MqttBridge(log, settings).start()
+    try:
+        url = settings.mqtt.url.rstrip("/") + "/" + settings.mqtt.topics[0]
+        target = open_target(url, settings)
+        sim = make("device", patients=3)
+        batch = list(itertools.islice(sim.events(), 30))
+        target.send(batch)
+        target.close()
+        wait_for(lambda: bridge.received >= 30)
+    finally:
+        bridge.stop()
+    assert sorted(r.value for r in read_topic(log, T.DEVICE_DATA)) == sorted(m.value for m in batch)
