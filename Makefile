@@ -25,8 +25,9 @@ $(VENV)/.stamp-dev: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --extra dev --extra bench --python $(PYTHON)
 	@touch $@
 
+# The demo's ingest server needs a key; real deployments configure per-device keys.
 demo: $(VENV)/.stamp-dev
-	$(VENV)/bin/vitalstream --home $(HOME_DIR) up
+	VITALSTREAM_HTTP_API_KEYS=$${VITALSTREAM_HTTP_API_KEYS:-demo-key} $(VENV)/bin/vitalstream --home $(HOME_DIR) up --serve
 
 test: $(VENV)/.stamp-dev
 	$(VENV)/bin/python -m pytest -q tests

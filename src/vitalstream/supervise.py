@@ -32,6 +32,7 @@ class Component:
     kind: str  # simulate | processor | sinks | serve
     profile: str | None = None
     count: int | None = None
+    to: str = "log"  # a simulator's target: the log, or an edge URL (http://…, mqtt://…)
 
 
 def sink_components(settings: Settings) -> list[Component]:
@@ -53,7 +54,9 @@ def _child(comp: Component, settings_json: bytes, stop: Any, level: str) -> None
     if comp.kind == "simulate":
         from .cli.pipeline import _run_simulator
 
-        _run_simulator(s, comp.profile or "vitals", stop, count=comp.count)
+        if comp.to.startswith("http://"):
+            _wait_for_port(comp.to, stop)
+        _run_simulator(s, comp.profile or "vitals", stop, count=comp.count, to=comp.to)
     elif comp.kind == "processor":
         from .log import open_log
         from .processing import VitalsProcessor
@@ -97,6 +100,21 @@ def _child(comp: Component, settings_json: bytes, stop: Any, level: str) -> None
         srv.run()
     else:  # pragma: no cover - programming error
         raise ValueError(comp.kind)
+
+
+def _wait_for_port(url: str, stop: Any, timeout: float = 60.0) -> None:
+    """Wait until the edge a simulator sends to accepts connections (it starts in parallel)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    deadline = time.monotonic() + timeout
+    while not stop.is_set() and time.monotonic() < deadline:
+        try:
+            with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=1):
+                return
+        except OSError:
+            stop.wait(0.2)
 
 
 def supervise(

@@ -115,7 +115,7 @@ def up(
     no_simulate: bool = typer.Option(False, "--no-simulate", help="do not start the simulators"),
     count: int = typer.Option(None, help="events per simulator, then the simulators stop"),
     workers: int = typer.Option(1, help="processor worker processes"),
-    serve: bool = typer.Option(False, "--serve", help="also run the HTTP ingest server"),
+    serve: bool = typer.Option(False, "--serve", help="also run the HTTP ingest server; the smartwatch simulator then posts to it (as seed 4's watches did)"),
     quiet: bool = typer.Option(False, "--quiet", help="no live progress table"),
 ) -> None:
     """Start every configured component (simulators, processor, sinks, edges) until Ctrl-C."""
@@ -124,7 +124,9 @@ def up(
     s = settings_from(ctx)
     comps: list[Component] = []
     if not no_simulate and not (until_idle and count is None):
-        comps += [Component(f"simulate-{p}", "simulate", profile=p, count=count) for p in s.simulate.profiles]
+        edge = f"http://{s.http.host}:{s.http.port}" if serve else "log"
+        comps += [Component(f"simulate-{p}", "simulate", profile=p, count=count,
+                            to=edge if p == "smartwatch" else "log") for p in s.simulate.profiles]
     comps += [Component(f"processor-{i}", "processor") for i in range(workers)]
     comps += sink_components(s)
     if serve:
