@@ -137,13 +137,10 @@ def document(table: S.Table, r: Record) -> bytes | None:
     return _deadletter_doc(r)
 
 
-_CANONICAL: dict[str, type] = {}
-
-
 def _valid_raw(topic: str, value: bytes) -> bool:
     """Is a processed/alert/score value a well-formed canonical record? (slow path only)"""
-    from ...events.canonical import Alert, News2Score, ProcessedVital
     from ... import topics as T
+    from ...events.canonical import Alert, News2Score, ProcessedVital
 
     kind = T.BY_NAME[topic].role
     cls = Alert if topic == T.ALERTS else News2Score if topic == T.NEWS2 else ProcessedVital
