@@ -29,7 +29,7 @@ _PRIVATE_GROUPS = ("vitalstream-ref-", "vitalstream-restore-", "vitalstream-cons
 @dataclass(frozen=True)
 class Component:
     name: str
-    kind: str  # simulate | processor | sinks | serve
+    kind: str  # simulate | processor | sinks | serve | mqtt
     profile: str | None = None
     count: int | None = None
     to: str = "log"  # a simulator's target: the log, or an edge URL (http://…, mqtt://…)
@@ -85,6 +85,11 @@ def _child(comp: Component, settings_json: bytes, stop: Any, level: str) -> None
             t.start()
         for t in threads:
             t.join()
+    elif comp.kind == "mqtt":
+        from .log import open_log
+        from .sources.mqtt import MqttBridge
+
+        MqttBridge(open_log(s.log_url), s).run(stop)
     elif comp.kind == "serve":
         import threading
 

@@ -118,7 +118,9 @@ def up(
     serve: bool = typer.Option(False, "--serve", help="also run the HTTP ingest server; the smartwatch simulator then posts to it (as seed 4's watches did)"),
     quiet: bool = typer.Option(False, "--quiet", help="no live progress table"),
 ) -> None:
-    """Start every configured component (simulators, processor, sinks, edges) until Ctrl-C."""
+    """Start every configured component (simulators, processor, sinks, edges) until Ctrl-C.
+
+    The MQTT bridge runs when VITALSTREAM_MQTT_URL (or [mqtt] url) is set."""
     from ..supervise import Component, supervise, sink_components
 
     s = settings_from(ctx)
@@ -131,6 +133,8 @@ def up(
     comps += sink_components(s)
     if serve:
         comps.append(Component("http", "serve"))
+    if s.mqtt.url:  # the MQTT bridge joins whenever a broker is configured
+        comps.append(Component("mqtt-bridge", "mqtt"))
     raise typer.Exit(supervise(s, comps, duration=_duration(duration), until_idle=until_idle, progress=not quiet))
 
 
