@@ -657,8 +657,16 @@ class KafkaConsumer(Consumer):
             return
         self._closed = True
         try:
+            # librdkafka 2.12 can hang for good in close() when a cooperative assignment arrives
+            # while closing (cf. librdkafka#4527). Unsubscribe first and serve the resulting
+            # revocation, so close() finds no rebalance in flight. Records fetched meanwhile
+            # are dropped: they were never returned, so nothing is lost (close never commits).
+            self._consumer.unsubscribe()
+            deadline = time.monotonic() + 10.0
+            while self._consumer.assignment() and time.monotonic() < deadline:
+                self._consumer.consume(num_messages=500, timeout=0.05)
             self._consumer.close()
-        except KafkaException as exc:  # leaving a group the broker already dropped us from
+        except (KafkaException, RuntimeError) as exc:  # the broker already dropped us, or closed
             logger.debug("kafka consumer %s: close: %s", self.group, exc)
 
 
