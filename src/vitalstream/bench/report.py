@@ -1,0 +1,101 @@
+"""Ratios, targets, the printed table and the JSON file of one benchmark run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+# (scenario key, target description, how to read the value, threshold, "ge" or "le")
+TARGETS: tuple[tuple[str, str, float, str], ...] = (
+    ("ratios.vs_quix", "processor >= 3x the Quix Streams peer", 3.0, "ge"),
+    ("ratios.vs_per_message", "processor >= 10x the per-message peer", 10.0, "ge"),
+    ("scenarios.e2e_embedded.events_per_s", "end-to-end embedded >= 100,000 events/s", 100_000, "ge"),
+    ("scenarios.e2e_kafka.events_per_s", "end-to-end Kafka (1 worker) >= 100,000 events/s", 100_000, "ge"),
+    ("ratios.of_limit", "processor >= 50% of the log's consume-and-discard limit", 0.5, "ge"),
+    ("scenarios.latency_embedded.p99_ms", "alert latency p99 <= 100 ms at 5,000 events/s (embedded)", 100, "le"),
+    ("scenarios.latency_kafka.p99_ms", "alert latency p99 <= 100 ms at 5,000 events/s (Kafka)", 100, "le"),
+    ("scenarios.memory.peak_rss_mb", "peak RSS <= 1 GiB for any component", 1024, "le"),
+    ("scenarios.memory.growth_ratio", "RSS not growing with stream length (long/short <= 1.2)", 1.2, "le"),
+)
+
+
+def _get(doc: dict[str, Any], path: str) -> Any:
+    cur: Any = doc
+    for part in path.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return None
+        cur = cur[part]
+    return cur
+
+
+def ratios(scenarios: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    def rate(name: str) -> float | None:
+        s = scenarios.get(name) or {}
+        return s.get("events_per_s") or None
+
+    def div(a: float | None, b: float | None) -> float | None:
+        return round(a / b, 3) if a and b else None
+
+    peer_vs = rate("peer_vitalstream")
+    out: dict[str, Any] = {
+        "vs_quix": div(peer_vs, rate("peer_quix")),
+        "vs_per_message": div(peer_vs, rate("peer_per_message")),
+        "of_limit": div(rate("processor_embedded"), rate("limit_embedded")),
+    }
+    if rate("processor_kafka"):
+        out["of_limit_kafka"] = div(rate("processor_kafka"), rate("limit_kafka"))
+    return out
+
+
+def targets(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for path, text, threshold, way in TARGETS:
+        value = _get(doc, path)
+        met = None if value is None else (value >= threshold if way == "ge" else value <= threshold)
+        out.append({"target": text, "value": value, "threshold": threshold, "met": met})
+    return out
+
+
+def _fmt(v: Any, digits: int = 0) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:,.{digits}f}"
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+def print_table(doc: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"vitalstream bench — {doc['date']} — {doc['machine']['cpus']} cores"
+                  f"{' (quick)' if doc['quick'] else ''}")
+    for col, just in (("scenario", "left"), ("events", "right"), ("events/s", "right"),
+                      ("p50 ms", "right"), ("p95 ms", "right"), ("p99 ms", "right"),
+                      ("CPU s", "right"), ("peak RSS MB", "right"), ("notes", "left")):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    for name, s in doc["scenarios"].items():
+        if name == "memory":
+            continue
+        table.add_row(name, _fmt(s.get("events")), _fmt(s.get("events_per_s")), _fmt(s.get("p50_ms"), 1),
+                      _fmt(s.get("p95_ms"), 1), _fmt(s.get("p99_ms"), 1), _fmt(s.get("cpu_s"), 1),
+                      _fmt(s.get("peak_rss_mb")), s.get("note", ""))
+    mem = doc["scenarios"].get("memory")
+    if mem:
+        table.add_row("memory", _fmt(mem.get("long_events")), "-", "-", "-", "-", "-",
+                      _fmt(mem.get("peak_rss_mb")), mem.get("note", ""))
+    console = Console(width=160)
+    console.print(table)
+    r = doc["ratios"]
+    console.print("ratios: " + ", ".join(f"{k} {_fmt(v, 2)}" for k, v in r.items()))
+    for t in doc["targets"]:
+        mark = {True: "[green]met[/]", False: "[red]MISSED[/]", None: "[yellow]not measured[/]"}[t["met"]]
+        console.print(f"  {mark}  {t['target']}: {_fmt(t['value'], 2)}")
+
+
+def write_json(doc: dict[str, Any], path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=2, default=str) + "\n")
+    return path

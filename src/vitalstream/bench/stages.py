@@ -1,0 +1,210 @@
+"""The measured steps, each run in its own process by :mod:`vitalstream.bench.child`.
+
+Every function takes plain JSON-able arguments and returns a dict with at least ``events``,
+``wall_s`` and ``events_per_s``; times that other processes compare against (first produce,
+last commit) are wall-clock ``time.time()`` values, the same clock in every process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from .. import topics as T
+from ..log import open_log
+from ..log.base import Record, TopicPartition
+from ..simulate import Outgoing
+from .child import RssSampler
+from .inputs import Inputs
+
+_FLUSH_EVERY = 20_000
+
+
+def save_inputs(inputs: Inputs, path: str | Path) -> None:
+    rows = [[m.topic, m.key, m.value, m.timestamp_ms] for m in inputs.events]
+    ref = [[m.topic, m.key, m.value, m.timestamp_ms] for m in inputs.reference]
+    Path(path).write_bytes(msgspec.msgpack.encode({"reference": ref, "events": rows}))
+
+
+def load_inputs(path: str | Path) -> Inputs:
+    raw = msgspec.msgpack.decode(Path(path).read_bytes())
+    return Inputs([Outgoing(*r) for r in raw["reference"]], [Outgoing(*r) for r in raw["events"]])
+
+
+# -- the log: produce, consume-and-discard -------------------------------------------------------
+def produce(log_url: str, inputs_path: str, rate: float | None = None) -> dict[str, Any]:
+    """Send the reference records, then every event (flushing every 20k); ``rate`` paces it."""
+    inputs = load_inputs(inputs_path)
+    log = open_log(log_url)
+    T.ensure_all(log)
+    producer = log.producer()
+    try:
+        send = producer.send
+        for m in inputs.reference:
+            send(m.topic, m.value, key=m.key, timestamp_ms=m.timestamp_ms)
+        producer.flush()
+        t0 = time.time()
+        for i, m in enumerate(inputs.events, 1):
+            send(m.topic, m.value, key=m.key, timestamp_ms=m.timestamp_ms)
+            if i % _FLUSH_EVERY == 0:
+                producer.flush()
+                if rate:
+                    _pace(t0, i, rate)
+        producer.flush()
+        t1 = time.time()
+    finally:
+        producer.close()
+        log.close()
+    n = len(inputs.events)
+    return {"events": n, "records": n + len(inputs.reference), "t_first": t0, "t_last": t1,
+            "wall_s": t1 - t0, "events_per_s": n / (t1 - t0)}
+
+
+def _pace(t0: float, sent: int, rate: float) -> None:
+    ahead = t0 + sent / rate - time.time()
+    if ahead > 0:
+        time.sleep(ahead)
+
+
+def consume_discard(log_url: str, topics: list[str], expected: int, group: str = "bench-discard",
+                    max_records: int = 5000) -> dict[str, Any]:
+    """Read ``expected`` records and drop them, committing after every poll (the log's limit)."""
+    log = open_log(log_url)
+    consumer = log.consumer(group, topics)
+    n, t0 = 0, None
+    try:
+        deadline = time.monotonic() + 600
+        while n < expected and time.monotonic() < deadline:
+            batch = consumer.poll(max_records=max_records, timeout=0.5)
+            if batch:
+                t0 = t0 or time.time()
+                n += len(batch)
+                consumer.commit()
+        t1 = time.time()
+    finally:
+        consumer.close()
+        log.close()
+    wall = t1 - (t0 or t1)
+    return {"events": n, "wall_s": wall, "events_per_s": n / wall if wall else 0.0}
+
+
+# -- the vitalstream processor ---------------------------------------------------------------------
+class _Timed:
+    """Wraps a Worker: notes when the first record arrived (the clock starts there)."""
+
+    def __init__(self, worker: Any) -> None:
+        self.worker = worker
+        self.group = worker.group
+        self.topics = worker.topics
+        self.t_first: float | None = None
+
+    def assigned(self, partitions: set[TopicPartition]) -> None:
+        self.worker.assigned(partitions)
+
+    def process(self, records: list[Record]) -> None:
+        if self.t_first is None:
+            self.t_first = time.time()
+        self.worker.process(records)
+
+    def close(self) -> None:
+        self.worker.close()
+
+
+def _run_until(log: Any, worker: Any, expected: int | None, done_file: str | None,
+               timeout_s: float, max_records: int = 5000,
+               checkpoints: list[int] | None = None) -> dict[str, Any]:
+    """Drive ``worker`` until ``expected`` records are committed, or (with ``done_file``) until
+    that file exists and the group has nothing left to read; then report timings."""
+    from ..runtime import Health, run_worker
+
+    stop = threading.Event()
+    health = Health()
+    timed = _Timed(worker)
+
+    def finished() -> bool:
+        if expected is not None and health.records >= expected:
+            return True
+        if done_file is not None and Path(done_file).exists():
+            return all(g.lag <= 0 for g in log.group_lag(worker.group, list(worker.topics)))
+        return False
+
+    def watch() -> None:
+        deadline = time.monotonic() + timeout_s
+        while not stop.wait(0.05):
+            if finished() or time.monotonic() > deadline:
+                stop.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    with RssSampler(progress=lambda: health.records) as rss:
+        run_worker(log, timed, stop, max_records=max_records, max_wait_s=0.05, health=health)
+    t0, t1 = timed.t_first or health.last_commit, health.last_commit
+    out: dict[str, Any] = {
+        "records": health.records, "t_first": t0, "t_last": t1, "wall_s": t1 - t0,
+        "records_per_s": health.records / (t1 - t0) if t1 > t0 else 0.0, "batches": health.batches,
+        "complete": expected is None or health.records >= expected,
+        "rss_mb_series": [(round(t, 2), done, round(r / 2**20, 1)) for t, done, r in rss.samples[::5]],
+    }
+    if checkpoints:
+        out["rss_mb_at"] = {str(c): (r / 2**20 if (r := rss.rss_at(c)) else None) for c in checkpoints}
+    return out
+
+
+def process(log_url: str, events: int, expected: int | None = None, done_file: str | None = None,
+            signal_file: str | None = None, checkpoints: list[int] | None = None,
+            max_records: int = 5000, timeout_s: float = 900.0, group: str | None = None) -> dict[str, Any]:
+    """Run the VitalsProcessor until ``expected`` records are committed (see :func:`_run_until`);
+    touch ``signal_file`` when done, so the sinks downstream know nothing more is coming."""
+    from ..processing import VitalsProcessor
+
+    log = open_log(log_url)
+    proc = VitalsProcessor(log, stop=threading.Event())
+    if group:  # a private group on a shared broker (positions set by kafkaraw.commit_ends)
+        proc.group = group
+    out = _run_until(log, proc, expected, done_file, timeout_s, max_records, checkpoints)
+    log.close()
+    if signal_file:
+        Path(signal_file).touch()
+    out.update(events=events, events_per_s=events / out["wall_s"] if out["wall_s"] else 0.0,
+               stats=dict(proc.stats))
+    return out
+
+
+def sink(log_url: str, index: int, lake_url: str, warehouse_url: str, done_file: str,
+         timeout_s: float = 900.0, group_prefix: str = "") -> dict[str, Any]:
+    """Run sink number ``index`` of :func:`vitalstream.sinks.build_sinks` until the processor
+    is done (``done_file``) and the sink's group has caught up."""
+    from ..config import Settings
+    from ..sinks import build_sinks
+
+    log = open_log(log_url)
+    settings = Settings(log_url=log_url, lake_url=lake_url, warehouse_url=warehouse_url)
+    workers = build_sinks(log, settings)
+    worker = workers[index]
+    for other in workers:
+        if other is not worker:
+            other.close()
+    if group_prefix:
+        worker.group = group_prefix + worker.group
+    out = _run_until(log, worker, None, done_file, timeout_s)
+    log.close()
+    out.update(name=type(worker).__name__, group=worker.group)
+    return out
+
+
+def prepare_kafka(broker: str, group: str) -> dict[str, Any]:
+    """Create vitalstream's topics if missing and start ``group`` at their current end, so a
+    run on a shared broker processes only the records it produces next."""
+    from ..processing.processor import INPUT_TOPICS
+    from .kafkaraw import commit_ends
+
+    log = open_log(f"kafka://{broker}")
+    try:
+        T.ensure_all(log)
+    finally:
+        log.close()
+    commit_ends(broker, group, list(INPUT_TOPICS))
+    return {"group": group}

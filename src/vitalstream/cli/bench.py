@@ -1,0 +1,52 @@
+"""``vitalstream bench``: throughput, latency and memory against the peers, side by side.
+
+    vitalstream bench                 # the full run (~10 min on 2 cores), 1M events
+    vitalstream bench --quick         # ~2 min, 100k events
+    vitalstream bench --scenarios limit,peers --json out.json
+
+Prints one table and writes the JSON to ``benchmarks/results/<date>.json`` (see
+docs/benchmarks.md for the method and what every field means).
+"""
+
+from __future__ import annotations
+
+import typer
+
+
+def bench(
+    quick: bool = typer.Option(False, "--quick", help="Small sizes: under 2 minutes."),
+    json_file: str = typer.Option(None, "--json", help="Write the JSON here (default benchmarks/results/<date>.json)."),
+    scenarios: str = typer.Option("all", "--scenarios",
+                                  help="Comma-separated: limit,e2e,peers,latency,memory,edges (default all)."),
+    events: int = typer.Option(None, "--events", help="Events for limit and end-to-end (default 1,000,000; quick 100,000)."),
+    no_kafka: bool = typer.Option(False, "--no-kafka", help="Embedded scenarios only; never start Kafka."),
+) -> None:
+    """Run the benchmark scenarios of issue 7 and print one table."""
+    import dataclasses
+    import logging
+    import sys
+
+    from rich.console import Console
+
+    from ..bench import report
+    from ..bench.runner import FULL, QUICK, SCENARIOS, Run
+    from ..bench.services import repo_root
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    chosen = SCENARIOS if scenarios == "all" else tuple(s.strip() for s in scenarios.split(",") if s.strip())
+    unknown = set(chosen) - set(SCENARIOS)
+    if unknown:
+        raise typer.BadParameter(f"unknown scenario(s) {', '.join(sorted(unknown))}; choose from {', '.join(SCENARIOS)}")
+    plan = QUICK if quick else FULL
+    if events:
+        plan = dataclasses.replace(plan, events=events)
+    console = Console(stderr=True)
+    doc = Run(plan, chosen, kafka=not no_kafka, progress=lambda m: console.print(f"[dim]bench:[/] {m}")).run()
+    report.print_table(doc)
+    path = json_file or str(repo_root() / "benchmarks" / "results" / f"{doc['date']}{'-quick' if quick else ''}.json")
+    written = report.write_json(doc, path)
+    console.print(f"written {written}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bench")(bench)
