@@ -3,6 +3,7 @@
 #
 #   scripts/services/kafka.sh install   fetch the broker jars (cached; needs java + mvn)
 #   scripts/services/kafka.sh start     install, format storage once, start, wait until ready
+#   scripts/services/kafka.sh start --fresh   the same on empty storage (what up.sh does)
 #   scripts/services/kafka.sh stop      SIGTERM, wait, then SIGKILL
 #   scripts/services/kafka.sh status    exit 0 when running
 #   scripts/services/kafka.sh reset     stop and delete the broker's data
@@ -112,6 +113,9 @@ start() {
         echo "$ENV_LINE"
         return 0
     fi
+    # Tests leave a topic each behind; a broker loading thousands of them starts slowly
+    # (30s and growing), so up.sh starts from empty storage. A plain restart keeps the data.
+    if [[ "${1:-}" == --fresh ]]; then rm -rf "$DATA"; fi
     port_open "$PORT" && die "kafka: port $PORT is taken by another process (set VITALSTREAM_SERVICES_KAFKA_PORT)"
     port_open "$CONTROLLER_PORT" && die "kafka: controller port $CONTROLLER_PORT is taken (set VITALSTREAM_SERVICES_KAFKA_CONTROLLER_PORT)"
     local t0; t0=$(now)
@@ -132,7 +136,7 @@ start() {
 
 case "${1:-start}" in
     install) install ;;
-    start) start ;;
+    start) start "${2:-}" ;;
     stop) stop_pid "$PIDFILE" kafka 30 ;;
     status) pid_alive "$PIDFILE" && port_open "$PORT" ;;
     reset) stop_pid "$PIDFILE" kafka 30; rm -rf "$DATA"; log "kafka: data deleted" ;;

@@ -7,6 +7,7 @@
 # Prints one VITALSTREAM_TEST_*=... line per running service and writes them to .services/env
 # (`set -a; . .services/env; set +a` exports them; tests/integration/conftest.py reads it too).
 # Idempotent: services already running are left alone. Stop them with scripts/services/down.sh.
+# Kafka starts on empty storage (test topics pile up and slow its start); the others keep data.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ALL=(kafka postgres mqtt s3)
@@ -21,7 +22,9 @@ failed=()
 # One after the other: starting them in parallel was slower on a 2-CPU machine (the JVM start
 # and moto's imports are both CPU-bound), and the log stays readable.
 for svc in "${wanted[@]}"; do
-    "$SCRIPTS_DIR/$svc.sh" start >/dev/null || failed+=("$svc")
+    args=()
+    [[ $svc == kafka ]] && args=(--fresh)  # only applies when it is not running already
+    "$SCRIPTS_DIR/$svc.sh" start "${args[@]}" >/dev/null || failed+=("$svc")
 done
 
 # The env file lists every service that is running now, whichever call started it.
