@@ -37,7 +37,7 @@ install() {
     log "kafka: fetching Apache Kafka $VERSION jars from Maven Central into $JARS"
     rm -rf "$JARS.tmp"
     # The local Maven repository lives under .services too, so one directory caches it all.
-    mvn -q -B -f "$POM" -Dmaven.repo.local="$SERVICES_DIR/m2" -Dkafka.version="$VERSION" \
+    mvn -q -B -Dstyle.color=never -f "$POM" -Dmaven.repo.local="$SERVICES_DIR/m2" -Dkafka.version="$VERSION" \
         dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$JARS.tmp" >&2 \
         || die "kafka: mvn dependency:copy-dependencies failed"
     touch "$JARS.tmp/.complete"
