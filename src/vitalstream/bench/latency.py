@@ -151,8 +151,10 @@ def produce_stream(log_url: str, events: int, patients: int = 2000, seed: int = 
 
 def memory_run(log_url: str, events: int, checkpoints: list[int]) -> dict[str, Any]:
     """The processor over a stream produced concurrently; RSS at each checkpoint (events)."""
+    log = open_log(log_url)
+    T.ensure_all(log)  # before either child opens the topics
+    log.close()
     prod = child.start("vitalstream.bench.latency:produce_stream", log_url=log_url, events=events)
-    time.sleep(1.0)
     # reference records are ~1,500: count checkpoints in records, close enough to events
     proc = child.start("vitalstream.bench.stages:process", log_url=log_url, events=events,
                        expected=events + 1_523, checkpoints=checkpoints)

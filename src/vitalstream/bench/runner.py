@@ -176,6 +176,7 @@ class Run:
         inputs = load_inputs(inputs_path)
         expected = len(inputs.reference) + len(inputs.events)
         del inputs
+        _ensure_topics(url)  # before any child opens a consumer on them
         done = str(self.work / f"done-{uuid.uuid4().hex[:6]}")
         procs = {"produce": child.start(f"{_STAGES}:produce", log_url=url, inputs_path=inputs_path)}
         procs["process"] = child.start(f"{_STAGES}:process", log_url=url, events=n, expected=expected,
@@ -302,8 +303,9 @@ class Run:
     # -- 6. memory ---------------------------------------------------------------------------------
     def memory(self) -> None:
         rate = (self.results.get("processor_embedded") or {}).get("events_per_s")
-        long_n = self.fit(self.plan.memory_events, rate, 0.8, 2 * self.plan.events // 5 or 1)
-        short_n = max(1, long_n // 5)
+        long_n = self.fit(self.plan.memory_events, rate, 0.8, min(self.plan.memory_events, 50_000))
+        # the short point comes after the dedup window (100k ids) has filled, when possible
+        short_n = max(long_n // 5, min(long_n // 2, 200_000))
         self.say(f"memory: processor over a {long_n:,}-event stream, RSS at {short_n:,} and at the end")
         res = child.run(f"{_LAT}:memory_run", log_url=self._sqlite("memory"), events=long_n,
                         checkpoints=[short_n, long_n])
@@ -347,6 +349,16 @@ class Run:
                 self.record("edge_mqtt_qos1", {"events_per_s": rate, "note": "MQTT QoS 1 through the bridge"})
             except Exception as exc:
                 self.failed("edge_mqtt_qos1", exc)
+
+
+def _ensure_topics(url: str) -> None:
+    from ..log import open_log
+
+    log = open_log(url)
+    try:
+        T.ensure_all(log)
+    finally:
+        log.close()
 
 
 def _env_file_value(name: str) -> str | None:

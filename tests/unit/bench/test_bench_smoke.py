@@ -1,0 +1,64 @@
+"""The benchmark harness on tiny sizes, embedded only: every figure is there and readable."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from vitalstream.bench import report
+from vitalstream.bench.inputs import mixed_vitals, seed0_vitals
+from vitalstream.bench.latency import percentiles
+from vitalstream.bench.runner import Plan, Run
+from vitalstream.events import decode
+
+PEERS = Path(__file__).resolve().parents[3] / "benchmarks" / "peers"
+
+
+def test_inputs_are_mixed_decodable_and_time_ordered() -> None:
+    inp = mixed_vitals(400, patients=40)
+    assert len(inp.events) == 400 and len(inp.topics()) >= 6
+    assert all(a.timestamp_ms <= b.timestamp_ms for a, b in zip(inp.events, inp.events[1:]))
+    for m in inp.events[:50]:
+        decode(m.topic, m.value)
+    assert {m.topic for m in seed0_vitals(100, patients=20).events} <= {
+        "heart-rate-data", "blood-oxygen-data", "blood-pressure-data", "fall-detection-data"}
+
+
+def test_peer_transform_agrees_with_vitalstream_validation() -> None:
+    sys.path.insert(0, str(PEERS))
+    try:
+        import transform
+    finally:
+        sys.path.remove(str(PEERS))
+    for m in seed0_vitals(200, patients=20).events:
+        data_type = transform.RAW_TOPICS[m.topic][0]
+        assert transform.validate(data_type, json.loads(m.value)) is None
+    bad = {"event_id": "e", "patient_id": "p", "timestamp": "2024-04-01T00:00:00Z",
+           "data_type": "heart_rate", "heart_rate": 0}
+    assert transform.validate("heart_rate", bad) == "heart_rate: out of range"
+    assert transform.alerts({**bad, "heart_rate": 150}, "heart_rate")[0]["rule"] == "tachycardia"
+
+
+def test_percentiles() -> None:
+    p = percentiles([float(i) for i in range(1, 101)])
+    assert (p["p50_ms"], p["p95_ms"], p["p99_ms"]) == (50.0, 95.0, 99.0)
+    assert percentiles([])["p99_ms"] is None
+
+
+@pytest.mark.timeout(120)
+def test_embedded_run_tiny(tmp_path: Path) -> None:
+    plan = Plan(events=3000, peer_events=0, latency_s=1.0, memory_events=6000, budget_s=60.0, quick=True)
+    doc = Run(plan, ("limit", "e2e", "memory"), kafka=False).run()
+    s = doc["scenarios"]
+    for name in ("limit_embedded", "processor_embedded", "e2e_embedded"):
+        assert s[name]["events_per_s"] > 0, (name, s[name])
+    assert s["e2e_embedded"]["complete"] and set(s["e2e_embedded"]["stages"]) >= {"produce", "process", "warehouse"}
+    assert s["memory"]["rss_mb_long"] and s["memory"]["peak_rss_mb"] < 1024
+    assert set(doc["ratios"]) >= {"vs_quix", "vs_per_message", "of_limit"} and doc["ratios"]["of_limit"] > 0
+    assert any(t["met"] is None for t in doc["targets"])  # the peers were not run: "not measured"
+    out = report.write_json(doc, tmp_path / "r.json")
+    assert json.loads(out.read_text())["scenarios"]["processor_embedded"]["events"] == 3000
+    report.print_table(doc)
