@@ -98,12 +98,17 @@ _TUPLE_FIELDS = {
 }
 
 
+# Not settings: TEST_* point tests at services, SERVICES_* configure scripts/services, KAFKA_*
+# pass through to librdkafka, BENCH_* point the benchmark at a broker, API_KEY is the replay
+# client's key, and a double underscore marks internal hand-offs between processes.
+_NOT_SETTINGS = tuple(ENV_PREFIX + p for p in ("TEST_", "SERVICES_", "KAFKA_", "BENCH_", "API_KEY", "_"))
+
+
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in environ.items():
-        if not name.startswith(ENV_PREFIX) or name.startswith(ENV_PREFIX + "TEST_") \
-                or name.startswith(ENV_PREFIX + "KAFKA_"):
-            continue  # TEST_* point tests at services; KAFKA_* pass through to librdkafka
+        if not name.startswith(ENV_PREFIX) or name.startswith(_NOT_SETTINGS):
+            continue
         key = name[len(ENV_PREFIX):].lower()
         section = next((s for s in _SECTIONS if key.startswith(s + "_")), None)
         if section:

@@ -56,3 +56,9 @@ def test_redact_url() -> None:
     assert redact_url("postgresql://u:secret@h:5432/db") == "postgresql://u:***@h:5432/db"
     assert "secret" not in redact_url("mqtt://vitalstream:secret@127.0.0.1:1883")
     assert redact_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_non_setting_variables_are_ignored() -> None:
+    env = {"VITALSTREAM_SERVICES_KAFKA_PORT": "1", "VITALSTREAM_TEST_KAFKA": "x", "VITALSTREAM_BENCH_KAFKA": "x",
+           "VITALSTREAM_KAFKA_SASL_PASSWORD": "secret", "VITALSTREAM_API_KEY": "k", "VITALSTREAM__SERVE_SETTINGS": "{}"}
+    assert load(environ=env).partitions == 6
