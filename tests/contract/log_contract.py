@@ -256,3 +256,24 @@ def test_kill_9_of_producer_loses_no_acknowledged_record(log: Log, log_url: str,
         got += c.poll(timeout=1.0)
     values = {int(r.value) for r in got}
     assert set(range(acked)) <= values
+
+
+def test_members_are_co_partitioned_across_topics(log: Log, uniq: str) -> None:
+    """Partition p of every subscribed topic goes to one member: a patient's records from all
+    vitals topics (same key, same partition count) meet in one worker."""
+    topics = [f"{uniq}-a", f"{uniq}-b"]
+    for t in topics:
+        log.create_topic(TopicSpec(t, partitions=4))
+    group = f"g-{uniq}"
+    a = log.consumer(group, topics)
+    b = log.consumer(group, topics)
+    try:
+        _wait_balanced([a, b], 8)
+        for member in (a, b):
+            owned = member.assignment()
+            parts_a = {p for t, p in owned if t == topics[0]}
+            parts_b = {p for t, p in owned if t == topics[1]}
+            assert parts_a == parts_b and parts_a
+    finally:
+        a.close()
+        b.close()

@@ -10,8 +10,12 @@ before raising :class:`LogUnavailable`.
 
 Producers are idempotent with ``acks=all``; keyed records go to :func:`partition_for` (an
 explicit partition, so both backends place a key identically), unkeyed ones round-robin.
-Consumers use the classic group protocol with cooperative-sticky assignment and never commit
-on their own: :meth:`KafkaConsumer.commit` stores what the caller has finished.
+Consumers use the classic group protocol with the *range* assignor and never commit on their
+own: :meth:`KafkaConsumer.commit` stores what the caller has finished. Range (not
+cooperative-sticky) because it co-partitions: with equal partition counts, partition p of every
+subscribed topic goes to the same member, so all of a patient's vitals (keyed by patient id on
+every topic) meet in one worker, which per-patient alert and NEWS2 state needs. The embedded
+log assigns the same way.
 """
 
 from __future__ import annotations
@@ -482,7 +486,7 @@ class KafkaProducer(Producer):
 
 
 class KafkaConsumer(Consumer):
-    """One member of a Kafka consumer group (classic protocol, cooperative-sticky)."""
+    """One member of a Kafka consumer group (classic protocol, range assignor: co-partitioned)."""
 
     def __init__(
         self,
@@ -507,7 +511,7 @@ class KafkaConsumer(Consumer):
             "enable.auto.commit": False,
             "enable.auto.offset.store": False,
             "auto.offset.reset": auto_offset_reset,
-            "partition.assignment.strategy": "cooperative-sticky",
+            "partition.assignment.strategy": "range",
             "session.timeout.ms": session_ms,
             "heartbeat.interval.ms": max(100, min(3000, session_ms // 3)),
             "enable.partition.eof": False,
@@ -537,7 +541,7 @@ class KafkaConsumer(Consumer):
                 logical = self._pending_seek.pop(key, self._pending_seek.get(None))
                 if logical is not None:
                     tp.offset = logical
-            consumer.incremental_assign(partitions)
+            consumer.assign(partitions)
         logger.debug("kafka consumer %s: assigned %s", self.group, [(p.topic, p.partition) for p in partitions])
 
     def _on_revoke(self, consumer: Any, partitions: list[Any]) -> None:
@@ -657,8 +661,8 @@ class KafkaConsumer(Consumer):
             return
         self._closed = True
         try:
-            # librdkafka 2.12 can hang for good in close() when a cooperative assignment arrives
-            # while closing (cf. librdkafka#4527). Unsubscribe first and serve the resulting
+            # librdkafka 2.12 can hang for good in close() when an assignment arrives while
+            # closing (cf. librdkafka#4527). Unsubscribe first and serve the resulting
             # revocation, so close() finds no rebalance in flight. Records fetched meanwhile
             # are dropped: they were never returned, so nothing is lost (close never commits).
             self._consumer.unsubscribe()
