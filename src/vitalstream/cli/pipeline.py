@@ -220,12 +220,9 @@ def _ref(text: str) -> tuple[int, int]:
 
 
 def _read_topic(log, topic: str):  # type: ignore[no-untyped-def]
-    import uuid
+    from ..log import read_all
 
-    with log.consumer(f"vitalstream-consume-{uuid.uuid4().hex[:8]}", [topic]) as c:
-        c.seek_to_beginning()
-        while batch := c.poll(max_records=10_000, timeout=0.3):
-            yield from batch
+    return read_all(log, [topic], purpose="consume")
 
 
 @schemas_app.command("export")

@@ -7,6 +7,9 @@ Backends load lazily so ``import vitalstream`` never imports confluent_kafka.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator, Sequence
+
 from ..errors import ConfigError
 from ..registry import load
 from .base import Consumer, GroupLag, Log, Producer, Record, TopicInfo, TopicSpec, partition_for
@@ -32,7 +35,17 @@ def open_log(url: str) -> Log:
     return cls(url)  # type: ignore[no-any-return]
 
 
+def read_all(log: Log, topics: Sequence[str], batch: int = 20_000, idle_timeout: float = 0.3,
+             purpose: str = "read") -> Iterator[Record]:
+    """Every record now on ``topics``, from the beginning, through a private group that never
+    commits (so it leaves no position behind). Stops at the first poll that finds nothing."""
+    with log.consumer(f"vitalstream-{purpose}-{uuid.uuid4().hex[:12]}", list(topics)) as c:
+        c.seek_to_beginning()
+        while records := c.poll(max_records=batch, timeout=idle_timeout):
+            yield from records
+
+
 __all__ = [
     "BACKENDS", "Consumer", "GroupLag", "Log", "Producer", "Record", "TopicInfo", "TopicSpec",
-    "open_log", "partition_for",
+    "open_log", "partition_for", "read_all",
 ]

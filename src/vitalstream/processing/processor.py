@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
@@ -32,6 +31,7 @@ from ..config import ProcessSettings
 from ..deadletter import send_dead_letter
 from ..events import InvalidEvent, decode, normalise
 from ..events.canonical import Vital
+from ..log import read_all
 from ..log.base import Log, Record, TopicPartition, partition_for
 from ..runtime import retry_transient
 from .dedup import RecentIds
@@ -193,16 +193,11 @@ class VitalsProcessor:
     def _restore_state(self, owned: set[int]) -> int:
         if not owned:
             return 0
-        latest: dict[bytes, bytes] = {}
-        consumer = self.log.consumer(f"vitalstream-restore-{uuid.uuid4().hex[:12]}", [T.ALERT_STATE])
-        try:
-            consumer.seek_to_beginning()
-            while batch := consumer.poll(max_records=20_000, timeout=0.2):
-                for r in batch:
-                    if r.key is not None and r.partition in owned:
-                        latest[r.key] = r.value
-        finally:
-            consumer.close()
+        latest = {
+            r.key: r.value
+            for r in read_all(self.log, [T.ALERT_STATE], purpose="restore")
+            if r.key is not None and r.partition in owned
+        }
         have = self.engine.patients()
         for key, value in latest.items():
             pid = key.decode()
