@@ -12,6 +12,7 @@ import logging
 import multiprocessing as mp
 import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -44,10 +45,29 @@ def sink_components(settings: Settings) -> list[Component]:
     return [Component("sinks", "sinks")]
 
 
-def _child(comp: Component, settings_json: bytes, stop: Any, level: str) -> None:
+def _local_stop(shared: Any) -> threading.Event:
+    """A thread-local stop event that follows the shared one and SIGTERM.
+
+    Signal handlers must not touch a multiprocessing.Event: setting it from a handler that
+    interrupted a ``wait`` on the same event deadlocks (``notify`` waits for the very thread
+    it interrupted). So the handler sets a threading.Event, and a watcher thread mirrors the
+    shared event into it.
+    """
+    local = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: local.set())
+
+    def mirror() -> None:
+        shared.wait()
+        local.set()
+
+    threading.Thread(target=mirror, name="stop-mirror", daemon=True).start()
+    return local
+
+
+def _child(comp: Component, settings_json: bytes, shared_stop: Any, level: str) -> None:
     # Ctrl-C reaches the whole process group: let the supervisor decide, via the event.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop = _local_stop(shared_stop)
     logging.basicConfig(level=level, format=f"%(asctime)s %(levelname)s [{comp.name}] %(name)s: %(message)s",
                         stream=sys.stderr)
     s = msgspec.json.decode(settings_json, type=Settings)
@@ -68,8 +88,6 @@ def _child(comp: Component, settings_json: bytes, stop: Any, level: str) -> None
         run_worker(log, proc, stop, max_records=s.process.max_batch, max_wait_s=s.process.max_wait_ms / 1000)
         logger.info("processor stopped: %s", dict(proc.stats))
     elif comp.kind == "sinks":
-        import threading
-
         from .log import open_log
         from .runtime import run_worker
         from .sinks import build_sinks
@@ -91,8 +109,6 @@ def _child(comp: Component, settings_json: bytes, stop: Any, level: str) -> None
 
         MqttBridge(open_log(s.log_url), s).run(stop)
     elif comp.kind == "serve":
-        import threading
-
         from .sources.http import server
 
         srv = server(s)
@@ -142,11 +158,10 @@ def supervise(
                                  name=c.name, daemon=False) for c in components}
     for p in procs.values():
         p.start()
-    interrupted = {"n": 0}
+    interrupted = threading.Event()  # set by the handler; the shared event is set below
 
     def on_signal(*_: object) -> None:
-        interrupted["n"] += 1
-        stop.set()
+        interrupted.set()
 
     old_int = signal.signal(signal.SIGINT, on_signal)
     old_term = signal.signal(signal.SIGTERM, on_signal)
@@ -156,8 +171,8 @@ def supervise(
     idle_checks = 0
     last_retention = time.monotonic()
     try:
-        while not stop.is_set():
-            stop.wait(1.0)
+        while not interrupted.is_set():
+            interrupted.wait(1.0)
             if time.monotonic() - last_retention > 60:
                 last_retention = time.monotonic()
                 _enforce_retention(settings)

@@ -96,3 +96,32 @@ def test_up_until_idle_processes_everything_and_exits_zero(tmp_path) -> None:
     assert counts["processed-heart-rate-data"] > 0 and counts["processed-smartwatch-data"] > 0
     proc = next(g for g in status["groups"] if g["group"] == "vitalstream-processor")
     assert proc["lag"] == 0
+
+
+@pytest.mark.parametrize("quiet", [True, False])
+def test_up_stops_cleanly_on_ctrl_c(tmp_path, quiet) -> None:
+    """Ctrl-C (twice, as an impatient user does): batches finish, offsets commit, exit 0."""
+    import signal
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VITALSTREAM_")}
+    args = [EXE, "--home", str(tmp_path), "up"] + (["--quiet"] if quiet else [])
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait until events flow
+        time.sleep(1)
+        r = vs(tmp_path, "status", "--json")
+        if r.returncode == 0 and any(t["records"] for t in json.loads(r.stdout)["topics"]
+                                     if t["topic"].startswith("processed-")):
+            break
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("vitalstream up did not stop within 60 s of Ctrl-C") from None
+    assert proc.returncode == 0, err.decode()[-2000:]
+    lags = {g["group"]: g["lag"] for g in json.loads(vs(tmp_path, "status", "--json").stdout)["groups"]}
+    assert "vitalstream-processor" in lags
