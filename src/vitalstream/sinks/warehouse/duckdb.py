@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 # Keep the file open while catching up (big batches), release it when caught up (small ones).
 RELEASE_BELOW = 2000
+LOCK_WAIT_S = 10.0  # how long to wait for another process to let go of the file
 
 _JSON_TYPES = {"text": "VARCHAR", "int": "INTEGER", "bigint": "BIGINT", "double": "DOUBLE",
                "bool": "BOOLEAN", "timestamptz": "TIMESTAMPTZ", "json": "JSON"}
@@ -84,10 +86,18 @@ class DuckDbWarehouse(Warehouse):
         if self.path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
             read_only = self.read_only and os.path.exists(self.path)
-        try:
-            conn = self.duckdb.connect(self.path, read_only=read_only)
-        except self.duckdb.IOException as exc:  # locked by another process, disk problem
-            raise WarehouseUnavailable(f"duckdb {self.path}: {exc}") from exc
+        # DuckDB allows one process at a time. A running sink holds the file only for the
+        # length of a batch but reopens it as soon as the next one arrives: try often, with
+        # jitter, for up to LOCK_WAIT_S to land in a gap, before calling it unavailable.
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                conn = self.duckdb.connect(self.path, read_only=read_only)
+                break
+            except self.duckdb.IOException as exc:  # locked by another process, disk problem
+                if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                    raise WarehouseUnavailable(f"duckdb {self.path}: {exc}") from exc
+                time.sleep(random.uniform(0.005, 0.05))
         conn.execute("SET TimeZone = 'UTC'")
         conn.execute("SET enable_progress_bar = false")
         self._conn = conn
@@ -192,14 +202,7 @@ class DuckDbWarehouse(Warehouse):
             data = [table.column(i).to_pylist() for i in range(table.num_columns)]
             return cols, list(zip(*data, strict=True)) if data else []
 
-        for attempt in range(20):  # a sink holds the file only for the length of a batch
-            try:
-                return self._run(run)  # type: ignore[no-any-return]
-            except WarehouseUnavailable:
-                if attempt == 19:
-                    raise
-                time.sleep(0.1)
-        raise AssertionError("unreachable")
+        return self._run(run)  # type: ignore[no-any-return]
 
     def close(self) -> None:
         self._drop()
