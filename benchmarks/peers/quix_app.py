@@ -53,6 +53,14 @@ def load_metadata(broker: str, topic: str) -> dict[str, dict]:
     return table
 
 
+def _peak_rss_mb() -> float:
+    """VmHWM: ru_maxrss would include the parent's peak (Linux keeps it across fork/exec)."""
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--broker", required=True)
@@ -94,7 +102,7 @@ def main() -> int:
     ru = resource.getrusage(resource.RUSAGE_SELF)
     result = {"events": n, "t_first": count["t0"], "t_last": t1, "wall_s": t1 - count["t0"],
               "events_per_s": n / (t1 - count["t0"]) if n else 0.0,
-              "cpu_s": ru.ru_utime + ru.ru_stime, "peak_rss_mb": ru.ru_maxrss / 1024}
+              "cpu_s": ru.ru_utime + ru.ru_stime, "peak_rss_mb": _peak_rss_mb()}
     print("BENCH-RESULT " + json.dumps(result), flush=True)
     return 0
 

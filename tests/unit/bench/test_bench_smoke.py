@@ -50,7 +50,7 @@ def test_percentiles() -> None:
 
 @pytest.mark.timeout(120)
 def test_embedded_run_tiny(tmp_path: Path) -> None:
-    plan = Plan(events=3000, peer_events=0, latency_s=1.0, memory_events=6000, budget_s=60.0, quick=True)
+    plan = Plan(events=3000, peer_events=0, latency_s=1.0, memory_events=6000, quick=True)
     doc = Run(plan, ("limit", "e2e", "memory"), kafka=False).run()
     s = doc["scenarios"]
     for name in ("limit_embedded", "processor_embedded", "e2e_embedded"):
