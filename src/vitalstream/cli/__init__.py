@@ -61,6 +61,8 @@ def main() -> None:
         app()
     except VitalstreamError as exc:  # the last net: one clear line, never a traceback
         raise SystemExit(fail(str(exc)).exit_code) from None
+    except KeyboardInterrupt:  # Ctrl-C in a command that runs until interrupted
+        raise SystemExit(130) from None
 
 
 __all__ = ["app", "main"]
