@@ -21,8 +21,7 @@ import msgspec
 
 from .. import topics as T
 from ..log import open_log
-from ..simulate import make
-from ..simulate.live import batches
+from ..simulate import Outgoing, make
 from . import child
 
 _NATURAL_PER_PATIENT = 4.0  # seed-0 readings per patient per second of event time
@@ -70,6 +69,33 @@ def _reader(log_url: str, stop: threading.Event, out: dict[str, list[float]]) ->
         log.close()
 
 
+def _iso_ms(ms: int) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def smooth_vitals(patients: int, seed: int, start_ms: int) -> tuple[list[Outgoing], Any]:
+    """Seed-0 vitals at an even rate. The simulator stamps every patient's readings on the same
+    whole second, which would offer the load as one burst per second; real devices are not
+    synchronised, so each patient keeps a fixed offset inside the second instead."""
+    from datetime import UTC, datetime
+
+    sim = make("vitals", patients=patients, seed=seed, start=datetime.fromtimestamp(start_ms // 1000, UTC))
+    dec, enc = msgspec.json.Decoder(dict), msgspec.json.Encoder()
+
+    def events() -> Any:
+        for sec, group in itertools.groupby(sim.events(), key=lambda m: m.timestamp_ms // 1000):
+            batch = list(group)
+            for k, m in enumerate(batch):
+                ts = sec * 1000 + k * 1000 // len(batch)
+                doc = dec.decode(m.value)
+                doc["timestamp"] = _iso_ms(ts)
+                yield Outgoing(m.topic, m.key, enc.encode(doc), ts)
+
+    return sim.reference(), events()
+
+
 def measure(log_url: str, rate: float, duration_s: float, group: str, work: str) -> dict[str, Any]:
     log = open_log(log_url)
     T.ensure_all(log)
@@ -82,21 +108,23 @@ def measure(log_url: str, rate: float, duration_s: float, group: str, work: str)
     reader = threading.Thread(target=_reader, args=(log_url, stop, lat), daemon=True)
     reader.start()
     producer = log.producer()
-    gen = batches("vitals", patients=patients, seed=11, rate=rate, tick=0.005)
-    for m in next(gen):  # reference records first
+    reference, stream = smooth_vitals(patients, seed=11, start_ms=int(time.time() * 1000) + 3000)
+    for m in reference:  # reference records first
         producer.send(m.topic, m.value, key=m.key, timestamp_ms=m.timestamp_ms)
     producer.flush()
-    time.sleep(2.0)  # the processor joins its group and restores state before the clock runs
-    sent, t0 = 0, time.time()
-    gen = batches("vitals", patients=patients, seed=11, rate=rate, tick=0.005)
-    next(gen)
-    for batch in gen:
-        for m in batch:
-            producer.send(m.topic, m.value, key=m.key, timestamp_ms=m.timestamp_ms)
-        producer.flush()
-        sent += len(batch)
+    # the processor joins its group and restores state during the 3 s before the first event
+    sent, t0 = 0, None
+    for m in stream:
+        now = time.time() * 1000
+        if m.timestamp_ms > now:  # next reading is in the future: make what we have visible
+            producer.flush()
+            time.sleep(max(0.005, (m.timestamp_ms - now) / 1000))
+        t0 = t0 or time.time()
+        producer.send(m.topic, m.value, key=m.key, timestamp_ms=m.timestamp_ms)
+        sent += 1
         if time.time() - t0 >= duration_s:
             break
+    producer.flush()
     t1 = time.time()
     producer.close()
     done.touch()
