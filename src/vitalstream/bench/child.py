@@ -83,7 +83,8 @@ def main(argv: list[str]) -> int:
     target, args = argv[0], json.loads(argv[1]) if len(argv) > 1 else {}
     fn = load(target, None)
     result = fn(**args)
-    result.update(usage())
+    for k, v in usage().items():  # a wrapper may already report the component it ran
+        result.setdefault(k, v)
     sys.stdout.write(RESULT_PREFIX + json.dumps(result) + "\n")
     sys.stdout.flush()
     return 0
