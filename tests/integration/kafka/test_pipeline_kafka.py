@@ -11,6 +11,7 @@ directory reuse these helpers.
 from __future__ import annotations
 
 import collections
+import functools
 import itertools
 import os
 import subprocess
@@ -74,17 +75,25 @@ def cli(bootstrap: str, home: Path, *args: str, timeout: float = 180) -> subproc
 
 
 # -- a clean broker --------------------------------------------------------------------------
+@functools.cache
+def admin(bootstrap: str):  # type: ignore[no-untyped-def]
+    """One confluent-kafka admin client per broker for the whole session (each new client
+    prints a librdkafka notice when it is freed)."""
+    from confluent_kafka.admin import AdminClient
+
+    return AdminClient({"bootstrap.servers": bootstrap})
+
+
 def forget_groups(bootstrap: str, groups: Iterable[str] = OWN_GROUPS) -> None:
     """Delete vitalstream's consumer groups, so a test never resumes another test's offsets."""
     from confluent_kafka import KafkaException
-    from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    existing = {g.group_id for g in admin.list_consumer_groups(request_timeout=30).result().valid}
+    client = admin(bootstrap)
+    existing = {g.group_id for g in client.list_consumer_groups(request_timeout=30).result().valid}
     todo = [g for g in groups if g in existing]
     if not todo:
         return
-    for group, future in admin.delete_consumer_groups(todo, request_timeout=30).items():
+    for group, future in client.delete_consumer_groups(todo, request_timeout=30).items():
         try:
             future.result()
         except KafkaException as exc:  # still has members: a process of an earlier test lingers
