@@ -19,7 +19,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -140,6 +140,7 @@ class VitalsProcessor:
 
     group = PROCESSOR_GROUP
     topics: Sequence[str] = INPUT_TOPICS
+    NEWS2_REFRESH = timedelta(seconds=60)
 
     def __init__(
         self,
@@ -163,6 +164,7 @@ class VitalsProcessor:
         self.stats: Counter[str] = Counter()
         self._fragments: dict[tuple[str, str], bytes] = {}  # (topic, key) -> b',"age":..'
         self._contexts: dict[str, PatientContext] = {}
+        self._last_score: dict[str, tuple[tuple[Any, ...], datetime]] = {}
         self.refs = ReferenceTables(log, (T.PATIENT_METADATA, T.USER_PROFILES), self._reference_changed)
         self.refs.refresh(timeout=0.2)  # bootstrap: every record already on the topics
 
@@ -187,6 +189,8 @@ class VitalsProcessor:
         n = self.partitions
         gone = [pid for pid in self.engine.patients() if partition_for(pid.encode(), n) not in owned]
         self.engine.drop(gone)
+        for pid in gone:
+            self._last_score.pop(pid, None)
         restored = self._restore_state(owned)
         logger.info("processor owns partitions %s; restored state of %d patients", sorted(owned), restored)
 
@@ -271,7 +275,17 @@ class VitalsProcessor:
         for alert in engine.observe_batch(vitals, self._contexts):
             send(T.ALERTS, _enc.encode(alert), key=alert.patient_id.encode())
             self.stats["alerts"] += 1
+        last = self._last_score
+        refresh = self.NEWS2_REFRESH
         for score in engine.take_scores():
+            # Emit a score when it changes (total, band, sub-scores, what is missing), or when
+            # the last one emitted is a minute old in event time: the topic then says what a
+            # clinician needs without a record per patient per batch.
+            sig = (score.total, score.band, tuple(sorted(score.subscores.items())), tuple(score.missing))
+            prev = last.get(score.patient_id)
+            if prev is not None and prev[0] == sig and score.event_time - prev[1] < refresh:
+                continue
+            last[score.patient_id] = (sig, score.event_time)
             send(T.NEWS2, _enc.encode(score), key=score.patient_id.encode())
             self.stats["news2"] += 1
         for pid in engine.dirty_patients():

@@ -130,3 +130,20 @@ def test_simulated_stream_all_sources(log) -> None:
     sw = [msgspec.json.decode(r.value, type=ProcessedVital) for r in _read_all(log, T.PROCESSED_SMARTWATCH)]
     assert sw and all(v.user_id is not None for v in sw)
     assert _read_all(log, T.NEWS2)
+
+
+def test_news2_emitted_on_change_or_each_minute(log) -> None:
+    from vitalstream.events.canonical import News2Score
+
+    # 150 s of a steady pulse, then a jump into the 111-130 band (sub-score 2).
+    rows = [_hr(i, "p5", 72, T0 + timedelta(seconds=i)) for i in range(150)]
+    rows += [_hr(1000 + i, "p5", 120, T0 + timedelta(seconds=150 + i)) for i in range(5)]
+    _send(log, T.HEART_RATE, rows)
+    stop = threading.Event()
+    proc = VitalsProcessor(log, clock=ManualClock(T0 + timedelta(hours=1)), stop=stop)
+    run_worker(log, proc, stop, until_idle=True, max_wait_s=0.05, max_records=10)  # ~16 batches
+    scores = [msgspec.json.decode(r.value, type=News2Score) for r in _read_all(log, T.NEWS2)]
+    # first score, a refresh after 60 s and after 120 s of event time, then the change
+    assert 3 <= len(scores) <= 5, [s.event_time for s in scores]
+    assert scores[-1].subscores["heart_rate"] == 2 and scores[0].subscores["heart_rate"] == 0
+    assert all(s.partial and "respiratory_rate" in s.missing for s in scores)
