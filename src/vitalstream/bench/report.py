@@ -99,3 +99,33 @@ def write_json(doc: dict[str, Any], path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc, indent=2, default=str) + "\n")
     return path
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    """The table as Markdown (what docs/benchmarks.md shows): ``python -m vitalstream.bench.report FILE``."""
+    rows = ["| scenario | events | events/s | p50 ms | p95 ms | p99 ms | CPU s | peak RSS MB | notes |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for name, s in doc["scenarios"].items():
+        if name == "memory":
+            rows.append(f"| memory | {_fmt(s.get('long_events'))} | - | - | - | - | - | {_fmt(s.get('peak_rss_mb'))} "
+                        f"| {s.get('note', '')} |")
+            continue
+        rows.append(f"| {name} | {_fmt(s.get('events'))} | {_fmt(s.get('events_per_s'))} | {_fmt(s.get('p50_ms'), 1)} "
+                    f"| {_fmt(s.get('p95_ms'), 1)} | {_fmt(s.get('p99_ms'), 1)} | {_fmt(s.get('cpu_s'), 1)} "
+                    f"| {_fmt(s.get('peak_rss_mb'))} | {s.get('note', '')}"
+                    f"{' (scaled from ' + _fmt(s['scaled_from']) + ')' if s.get('scaled_from') else ''} |")
+    rows.append("")
+    rows.append("Ratios: " + ", ".join(f"`{k}` {_fmt(v, 2)}" for k, v in doc["ratios"].items()))
+    rows.append("")
+    rows.append("| target | value | met |")
+    rows.append("| --- | ---: | --- |")
+    for t in doc["targets"]:
+        rows.append(f"| {t['target']} | {_fmt(t['value'], 2)} | "
+                    f"{ {True: 'met', False: '**missed**', None: 'not measured'}[t['met']] } |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(markdown(json.loads(Path(sys.argv[1]).read_text())))
