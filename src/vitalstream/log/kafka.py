@@ -536,9 +536,9 @@ class KafkaConsumer(Consumer):
     # -- rebalance callbacks (run inside consume()) ------------------------------------------
     def _on_assign(self, consumer: Any, partitions: list[Any]) -> None:
         if self._pending_seek:
+            everything = self._pending_seek.pop(None, None)  # "all partitions": the first assignment
             for tp in partitions:
-                key = (tp.topic, tp.partition)
-                logical = self._pending_seek.pop(key, self._pending_seek.get(None))
+                logical = self._pending_seek.pop((tp.topic, tp.partition), everything)
                 if logical is not None:
                     tp.offset = logical
             consumer.assign(partitions)
