@@ -51,7 +51,9 @@ def percentiles(values: list[float]) -> dict[str, float | None]:
     return {"p50_ms": p(0.50), "p95_ms": p(0.95), "p99_ms": p(0.99), "max_ms": round(s[-1], 1)}
 
 
-def _reader(log_url: str, stop: threading.Event, out: dict[str, list[float]]) -> None:
+def _reader(log_url: str, stop: threading.Event, out: dict[str, list[float]], since_ms: float) -> None:
+    """Collect latencies of records about readings from this run only (event time >= since):
+    on a shared broker the processor may re-emit for patients whose state it restored."""
     log = open_log(log_url)
     consumer = log.consumer(f"bench-latency-reader-{uuid.uuid4().hex[:8]}", [T.ALERTS, T.NEWS2],
                             auto_offset_reset="latest")
@@ -61,9 +63,11 @@ def _reader(log_url: str, stop: threading.Event, out: dict[str, list[float]]) ->
             now = time.time() * 1000
             for r in batch:
                 try:
-                    out[r.topic].append(now - _ms(_decode(r.value).event_time))
+                    event_ms = _ms(_decode(r.value).event_time)
                 except (msgspec.DecodeError, ValueError):
                     continue
+                if event_ms >= since_ms:
+                    out[r.topic].append(now - event_ms)
     finally:
         consumer.close()
         log.close()
@@ -105,10 +109,11 @@ def measure(log_url: str, rate: float, duration_s: float, group: str, work: str)
     patients = max(1, round(rate / _NATURAL_PER_PATIENT))
     lat: dict[str, list[float]] = {T.ALERTS: [], T.NEWS2: []}
     stop = threading.Event()
-    reader = threading.Thread(target=_reader, args=(log_url, stop, lat), daemon=True)
+    start_ms = int(time.time() * 1000) + 3000
+    reader = threading.Thread(target=_reader, args=(log_url, stop, lat, start_ms), daemon=True)
     reader.start()
     producer = log.producer()
-    reference, stream = smooth_vitals(patients, seed=11, start_ms=int(time.time() * 1000) + 3000)
+    reference, stream = smooth_vitals(patients, seed=11, start_ms=start_ms)
     for m in reference:  # reference records first
         producer.send(m.topic, m.value, key=m.key, timestamp_ms=m.timestamp_ms)
     producer.flush()

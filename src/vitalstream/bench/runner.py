@@ -51,8 +51,8 @@ class Plan:
 
 
 FULL = Plan()
-QUICK = Plan(events=100_000, peer_events=30_000, latency_s=8.0, memory_events=500_000, e2e_s=12.0,
-             e2e_kafka_s=8.0, memory_s=15.0, quick=True)
+QUICK = Plan(events=100_000, peer_events=20_000, latency_s=6.0, memory_events=500_000, e2e_s=8.0,
+             e2e_kafka_s=5.0, memory_s=8.0, quick=True)
 
 
 class Run:
