@@ -97,7 +97,7 @@ def run_worker(
             records = consumer.poll(max_records=max_records, timeout=max_wait_s)
             current = set(consumer.assignment())
             if current != owned:
-                worker.assigned(current)
+                retry_transient(lambda: worker.assigned(current), stop, health, f"{worker.group}: assign")
                 owned = current
             if not records:
                 if until_idle and _caught_up(log, worker):

@@ -7,10 +7,11 @@ Backends load lazily so ``import vitalstream`` never imports confluent_kafka.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 
-from ..errors import ConfigError
+from ..errors import ConfigError, LogUnavailable
 from ..registry import load
 from .base import Consumer, GroupLag, Log, Producer, Record, TopicInfo, TopicSpec, partition_for
 
@@ -35,17 +36,47 @@ def open_log(url: str) -> Log:
     return cls(url)  # type: ignore[no-any-return]
 
 
-def read_all(log: Log, topics: Sequence[str], batch: int = 20_000, idle_timeout: float = 0.3,
+def end_offsets(log: Log, topics: Sequence[str]) -> dict[tuple[str, int], int]:
+    """High watermark of every non-empty partition of ``topics`` now."""
+    return {
+        (t, p.partition): p.high
+        for t in topics
+        for p in log.describe_topic(t).partitions
+        if p.high > p.low
+    }
+
+
+def drained(pending: dict[tuple[str, int], int], records: Sequence[Record]) -> None:
+    """Forget the partitions in ``pending`` whose end the records reach (in place)."""
+    for r in records:
+        end = pending.get((r.topic, r.partition))
+        if end is not None and r.offset + 1 >= end:
+            del pending[(r.topic, r.partition)]
+
+
+def read_all(log: Log, topics: Sequence[str], batch: int = 20_000, timeout: float = 60.0,
              purpose: str = "read") -> Iterator[Record]:
-    """Every record now on ``topics``, from the beginning, through a private group that never
-    commits (so it leaves no position behind). Stops at the first poll that finds nothing."""
+    """Every record ``topics`` held when called, from the beginning, through a private group
+    that never commits (so it leaves no position behind).
+
+    It reads up to the end offsets taken at the start: an empty poll proves nothing on Kafka,
+    where a new group may not have joined yet. Raises LogUnavailable after ``timeout``.
+    """
+    pending = end_offsets(log, topics)
+    if not pending:
+        return
+    deadline = time.monotonic() + timeout
     with log.consumer(f"vitalstream-{purpose}-{uuid.uuid4().hex[:12]}", list(topics)) as c:
         c.seek_to_beginning()
-        while records := c.poll(max_records=batch, timeout=idle_timeout):
+        while pending:
+            records = c.poll(max_records=batch, timeout=0.5)
             yield from records
+            drained(pending, records)
+            if pending and not records and time.monotonic() > deadline:
+                raise LogUnavailable(f"{purpose}: could not read {sorted(pending)} to the end in {timeout:g}s")
 
 
 __all__ = [
     "BACKENDS", "Consumer", "GroupLag", "Log", "Producer", "Record", "TopicInfo", "TopicSpec",
-    "open_log", "partition_for", "read_all",
+    "drained", "end_offsets", "open_log", "partition_for", "read_all",
 ]

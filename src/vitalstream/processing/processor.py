@@ -166,7 +166,7 @@ class VitalsProcessor:
         self._contexts: dict[str, PatientContext] = {}
         self._last_score: dict[str, tuple[tuple[Any, ...], datetime]] = {}
         self.refs = ReferenceTables(log, (T.PATIENT_METADATA, T.USER_PROFILES), self._reference_changed)
-        self.refs.refresh(timeout=0.2)  # bootstrap: every record already on the topics
+        self.refs.bootstrap()  # every record already on the topics, before the first vital
 
     # -- reference data ----------------------------------------------------------------------
     def _reference_changed(self, topic: str, key: str, ref: Any) -> None:

@@ -10,11 +10,14 @@ own group dead-letters them once.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..errors import LogUnavailable
 from ..events import InvalidEvent, decode
+from ..log import drained, end_offsets
 from ..log.base import Log
 
 logger = logging.getLogger(__name__)
@@ -29,17 +32,35 @@ class ReferenceTables:
         self.tables: dict[str, dict[str, Any]] = {t: {} for t in self.topics}
         self._on_change = on_change
         # A private group: it reads everything and commits nothing, so every start re-reads.
+        self._log = log
         self._consumer = log.consumer(f"vitalstream-ref-{uuid.uuid4().hex[:12]}", self.topics)
         self._consumer.seek_to_beginning()
 
-    def refresh(self, timeout: float = 0.0) -> int:
-        """Apply everything new; returns how many records were read."""
+    def bootstrap(self, timeout: float = 60.0) -> int:
+        """Read everything the topics hold now (not just what a first poll returns: on Kafka a
+        new group may take a moment to join). Raises LogUnavailable after ``timeout``."""
+        pending = end_offsets(self._log, self.topics)
+        deadline = time.monotonic() + timeout
         n = 0
-        while True:
-            records = self._consumer.poll(max_records=10_000, timeout=timeout)
-            if not records:
-                return n
+        while pending:
+            got = self._poll(0.5)
+            n += len(got)
+            drained(pending, got)
+            if pending and not got and time.monotonic() > deadline:
+                raise LogUnavailable(f"reference data {sorted(pending)} not read to the end in {timeout:g}s")
+        return n
+
+    def refresh(self, timeout: float = 0.0) -> int:
+        """Apply everything new that is ready now; returns how many records were read."""
+        n = 0
+        while records := self._poll(timeout):
             n += len(records)
+            timeout = 0.0
+        return n
+
+    def _poll(self, timeout: float) -> list[Any]:
+        records = self._consumer.poll(max_records=10_000, timeout=timeout)
+        if records:
             for r in records:
                 try:
                     event = decode(r.topic, r.value)
@@ -49,7 +70,7 @@ class ReferenceTables:
                 self.tables[r.topic][key] = event
                 if self._on_change is not None:
                     self._on_change(r.topic, key, event)
-            timeout = 0.0
+        return records
 
     def get(self, topic: str, key: str) -> Any:
         return self.tables[topic].get(key)
