@@ -96,14 +96,17 @@ def consume_discard(log_url: str, topics: list[str], expected: int, group: str =
 class _Timed:
     """Wraps a Worker: notes when the first record arrived (the clock starts there)."""
 
-    def __init__(self, worker: Any) -> None:
+    def __init__(self, worker: Any, ready_file: str | None = None) -> None:
         self.worker = worker
+        self.ready_file = ready_file
         self.group = worker.group
         self.topics = worker.topics
         self.t_first: float | None = None
 
     def assigned(self, partitions: set[TopicPartition]) -> None:
         self.worker.assigned(partitions)
+        if self.ready_file and partitions:  # joined and state restored: ready for traffic
+            Path(self.ready_file).touch()
 
     def process(self, records: list[Record]) -> None:
         if self.t_first is None:
@@ -116,14 +119,14 @@ class _Timed:
 
 def _run_until(log: Any, worker: Any, expected: int | None, done_file: str | None,
                timeout_s: float, max_records: int = 5000,
-               checkpoints: list[int] | None = None) -> dict[str, Any]:
+               checkpoints: list[int] | None = None, ready_file: str | None = None) -> dict[str, Any]:
     """Drive ``worker`` until ``expected`` records are committed, or (with ``done_file``) until
     that file exists and the group has nothing left to read; then report timings."""
     from ..runtime import Health, run_worker
 
     stop = threading.Event()
     health = Health()
-    timed = _Timed(worker)
+    timed = _Timed(worker, ready_file)
 
     def finished() -> bool:
         if expected is not None and health.records >= expected:
@@ -155,7 +158,8 @@ def _run_until(log: Any, worker: Any, expected: int | None, done_file: str | Non
 
 def process(log_url: str, events: int, expected: int | None = None, done_file: str | None = None,
             signal_file: str | None = None, checkpoints: list[int] | None = None,
-            max_records: int = 5000, timeout_s: float = 900.0, group: str | None = None) -> dict[str, Any]:
+            max_records: int = 5000, timeout_s: float = 900.0, group: str | None = None,
+            ready_file: str | None = None) -> dict[str, Any]:
     """Run the VitalsProcessor until ``expected`` records are committed (see :func:`_run_until`);
     touch ``signal_file`` when done, so the sinks downstream know nothing more is coming."""
     from ..processing import VitalsProcessor
@@ -164,7 +168,7 @@ def process(log_url: str, events: int, expected: int | None = None, done_file: s
     proc = VitalsProcessor(log, stop=threading.Event())
     if group:  # a private group on a shared broker (positions set by kafkaraw.commit_ends)
         proc.group = group
-    out = _run_until(log, proc, expected, done_file, timeout_s, max_records, checkpoints)
+    out = _run_until(log, proc, expected, done_file, timeout_s, max_records, checkpoints, ready_file)
     log.close()
     if signal_file:
         Path(signal_file).touch()
