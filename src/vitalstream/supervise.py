@@ -21,10 +21,10 @@ import msgspec
 
 from . import topics as T
 from .config import Settings
+from .log import is_private_group
 
 logger = logging.getLogger(__name__)
 
-_PRIVATE_GROUPS = ("vitalstream-ref-", "vitalstream-restore-", "vitalstream-consume-", "check-")
 
 
 @dataclass(frozen=True)
@@ -48,16 +48,18 @@ def sink_components(settings: Settings) -> list[Component]:
 def _local_stop(shared: Any) -> threading.Event:
     """A thread-local stop event that follows the shared one and SIGTERM.
 
-    Signal handlers must not touch a multiprocessing.Event: setting it from a handler that
-    interrupted a ``wait`` on the same event deadlocks (``notify`` waits for the very thread
-    it interrupted). So the handler sets a threading.Event, and a watcher thread mirrors the
-    shared event into it.
+    Nobody ever *waits* on the shared multiprocessing.Event: a waiter registers as a sleeper
+    on its condition, and ``set()`` then waits for every sleeper to acknowledge — forever, if
+    the sleeper's process has exited (a finished simulator) or if the waiter is the thread a
+    signal handler interrupted. So a watcher thread polls ``is_set()`` and mirrors it into a
+    threading.Event, which is also what SIGTERM sets.
     """
     local = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: local.set())
 
     def mirror() -> None:
-        shared.wait()
+        while not shared.is_set() and not local.is_set():
+            time.sleep(0.1)
         local.set()
 
     threading.Thread(target=mirror, name="stop-mirror", daemon=True).start()
@@ -227,7 +229,7 @@ def _all_caught_up(settings: Settings) -> bool:
         if sum(g.lag for g in log.group_lag(PROCESSOR_GROUP, list(INPUT_TOPICS))) > 0:
             return False
         for g in log.list_groups():
-            if g != PROCESSOR_GROUP and not g.startswith(_PRIVATE_GROUPS):
+            if g != PROCESSOR_GROUP and not is_private_group(g):
                 if any(x.lag > 0 for x in log.group_lag(g)):
                     return False
     return True
@@ -267,7 +269,7 @@ class _Progress:
         g.add_column("group")
         g.add_column("lag", justify="right")
         for name in self.log.list_groups():
-            if not name.startswith(_PRIVATE_GROUPS):
+            if not is_private_group(name):
                 g.add_row(name, f"{sum(x.lag for x in self.log.group_lag(name)):,}")
         c = Table(title="components")
         c.add_column("component")

@@ -11,6 +11,7 @@ import typer
 
 from .. import topics as T
 from ..errors import TopicError
+from ..log import is_private_group, private_group
 from ..log.base import Log
 from .common import fail, friendly_errors, open_configured_log, print_table, settings_from
 
@@ -183,13 +184,12 @@ def consume(
 ) -> None:
     """Write records of TOPIC to stdout as JSON lines (values byte-for-byte unless --envelope)."""
     import time
-    import uuid
 
     out = sys.stdout.buffer
     n = 0
     with open_configured_log(ctx) as log:
         log.describe_topic(topic)
-        grp = group or f"vitalstream-consume-{uuid.uuid4().hex[:8]}"
+        grp = group or private_group("consume")
         with log.consumer(grp, [topic], auto_offset_reset="earliest" if from_beginning or not group else "latest") as c:
             if from_beginning:
                 c.seek_to_beginning()
@@ -235,7 +235,7 @@ def status(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -
         topics = [{"topic": n, "records": log.describe_topic(n).records} for n in log.list_topics()]
         groups = []
         for g in log.list_groups():
-            if g.startswith(("vitalstream-ref-", "vitalstream-restore-", "vitalstream-consume-", "check-")):
+            if is_private_group(g):
                 continue
             lags = log.group_lag(g)
             if lags:

@@ -36,6 +36,19 @@ def open_log(url: str) -> Log:
     return cls(url)  # type: ignore[no-any-return]
 
 
+PRIVATE_GROUP_PREFIX = "vitalstream-private-"
+
+
+def private_group(purpose: str) -> str:
+    """A throwaway group id for a reader that never commits (reference tables, restores,
+    ``consume`` without ``--group``); status and idle checks leave these out."""
+    return f"{PRIVATE_GROUP_PREFIX}{purpose}-{uuid.uuid4().hex[:12]}"
+
+
+def is_private_group(group: str) -> bool:
+    return group.startswith(PRIVATE_GROUP_PREFIX)
+
+
 def end_offsets(log: Log, topics: Sequence[str]) -> dict[tuple[str, int], int]:
     """High watermark of every non-empty partition of ``topics`` now."""
     return {
@@ -66,7 +79,7 @@ def read_all(log: Log, topics: Sequence[str], batch: int = 20_000, timeout: floa
     if not pending:
         return
     deadline = time.monotonic() + timeout
-    with log.consumer(f"vitalstream-{purpose}-{uuid.uuid4().hex[:12]}", list(topics)) as c:
+    with log.consumer(private_group(purpose), list(topics)) as c:
         c.seek_to_beginning()
         while pending:
             records = c.poll(max_records=batch, timeout=0.5)
@@ -78,5 +91,5 @@ def read_all(log: Log, topics: Sequence[str], batch: int = 20_000, timeout: floa
 
 __all__ = [
     "BACKENDS", "Consumer", "GroupLag", "Log", "Producer", "Record", "TopicInfo", "TopicSpec",
-    "drained", "end_offsets", "open_log", "partition_for", "read_all",
+    "drained", "end_offsets", "is_private_group", "open_log", "private_group", "partition_for", "read_all",
 ]

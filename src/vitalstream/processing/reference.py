@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import LogUnavailable
 from ..events import InvalidEvent, decode
-from ..log import drained, end_offsets
+from ..log import drained, end_offsets, private_group
 from ..log.base import Log
 
 logger = logging.getLogger(__name__)
@@ -33,7 +32,7 @@ class ReferenceTables:
         self._on_change = on_change
         # A private group: it reads everything and commits nothing, so every start re-reads.
         self._log = log
-        self._consumer = log.consumer(f"vitalstream-ref-{uuid.uuid4().hex[:12]}", self.topics)
+        self._consumer = log.consumer(private_group("reference"), self.topics)
         self._consumer.seek_to_beginning()
 
     def bootstrap(self, timeout: float = 60.0) -> int:
