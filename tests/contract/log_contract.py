@@ -73,6 +73,17 @@ def test_create_describe_list_delete(log: Log, uniq: str) -> None:
         log.describe_topic(uniq)
 
 
+def test_topic_id_is_stable_and_new_after_recreate(log: Log, uniq: str) -> None:
+    log.create_topic(TopicSpec(uniq, partitions=2))
+    first = log.describe_topic(uniq).topic_id
+    assert first and log.describe_topic(uniq).topic_id == first
+    log.delete_topic(uniq)
+    log.create_topic(TopicSpec(uniq, partitions=2))
+    second = log.describe_topic(uniq).topic_id
+    assert second and second != first
+    log.delete_topic(uniq)
+
+
 def test_keyed_records_land_on_hash_partition_in_order(log: Log, uniq: str) -> None:
     log.create_topic(TopicSpec(uniq, partitions=4))
     _produce(log, uniq, 200)

@@ -81,8 +81,14 @@ class PartitionInfo:
 
 @dataclass(frozen=True, slots=True)
 class TopicInfo:
+    """A topic now. ``topic_id`` is fixed when the topic is created and never reused: a topic
+    deleted and created again, or a log rebuilt from scratch, gets a new one (Kafka's topic
+    UUID; embedded: a random UUID stored at creation). Archives key their files by it so a
+    new incarnation of a topic never overwrites an old one's data."""
+
     spec: TopicSpec
     partitions: tuple[PartitionInfo, ...] = field(default_factory=tuple)
+    topic_id: str = ""
 
     @property
     def records(self) -> int:

@@ -57,7 +57,8 @@ logger = logging.getLogger(__name__)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS topics(
     name TEXT PRIMARY KEY, id INTEGER NOT NULL UNIQUE, partitions INTEGER NOT NULL,
-    retention_ms INTEGER, compacted INTEGER NOT NULL, replication_factor INTEGER NOT NULL);
+    retention_ms INTEGER, compacted INTEGER NOT NULL, replication_factor INTEGER NOT NULL,
+    uuid TEXT);
 CREATE TABLE IF NOT EXISTS partitions(
     topic_id INTEGER NOT NULL, partition INTEGER NOT NULL, low INTEGER NOT NULL,
     high INTEGER NOT NULL, PRIMARY KEY(topic_id, partition)) WITHOUT ROWID;
@@ -99,6 +100,15 @@ def _path_from_url(url: str) -> tuple[Path, str]:
     if sync not in ("normal", "full"):
         raise ConfigError(f"log url {url!r}: sync must be 'normal' or 'full'")
     return Path(path), sync
+
+
+def _add_topic_uuids(conn: sqlite3.Connection) -> None:
+    """Logs created before topics had a stable id: add the column and give each topic one."""
+    cols = [r[1] for r in conn.execute("PRAGMA table_info(topics)")]
+    if "uuid" not in cols:
+        conn.execute("ALTER TABLE topics ADD COLUMN uuid TEXT")
+    for (name,) in conn.execute("SELECT name FROM topics WHERE uuid IS NULL").fetchall():
+        conn.execute("UPDATE topics SET uuid=? WHERE name=?", (str(uuid.uuid4()), name))
 
 
 class _Db:
@@ -180,6 +190,7 @@ class EmbeddedLog(Log):
         self._db = _Db(self.path, self.sync)
         with self._db.lock:
             self._db.conn.executescript(_SCHEMA)
+            _add_topic_uuids(self._db.conn)
         self._topics = _TopicCache(self._db)
 
     # -- administration ------------------------------------------------------------------
@@ -195,9 +206,9 @@ class EmbeddedLog(Log):
             tid = (row[0] if row else 0) + 1
             c.execute("INSERT OR REPLACE INTO seq VALUES('topic', ?)", (tid,))
             c.execute(
-                "INSERT INTO topics VALUES(?,?,?,?,?,?)",
+                "INSERT INTO topics VALUES(?,?,?,?,?,?,?)",
                 (spec.name, tid, spec.partitions, spec.retention_ms, int(spec.compacted),
-                 spec.replication_factor),
+                 spec.replication_factor, str(uuid.uuid4())),
             )
             c.executemany(
                 "INSERT INTO partitions VALUES(?,?,0,0)", [(tid, p) for p in range(spec.partitions)]
@@ -224,17 +235,17 @@ class EmbeddedLog(Log):
 
     def describe_topic(self, name: str) -> TopicInfo:
         rows = self._db.query(
-            "SELECT id, partitions, retention_ms, compacted, replication_factor FROM topics WHERE name=?",
+            "SELECT id, partitions, retention_ms, compacted, replication_factor, uuid FROM topics WHERE name=?",
             (name,),
         )
         if not rows:
             raise TopicError(f"topic {name!r} does not exist")
-        tid, parts, retention, compacted, rf = rows[0]
+        tid, parts, retention, compacted, rf, topic_uuid = rows[0]
         spec = TopicSpec(name, parts, retention, bool(compacted), rf)
         ps = self._db.query(
             "SELECT partition, low, high FROM partitions WHERE topic_id=? ORDER BY partition", (tid,)
         )
-        return TopicInfo(spec, tuple(PartitionInfo(p, lo, hi) for p, lo, hi in ps))
+        return TopicInfo(spec, tuple(PartitionInfo(p, lo, hi) for p, lo, hi in ps), topic_uuid)
 
     def producer(self) -> Producer:
         return EmbeddedProducer(self)

@@ -53,7 +53,7 @@ from .base import (
 )
 
 ck = require("confluent_kafka", "kafka")
-from confluent_kafka import KafkaError, KafkaException  # noqa: E402
+from confluent_kafka import KafkaError, KafkaException, TopicCollection  # noqa: E402
 from confluent_kafka import TopicPartition as _TP  # noqa: E402
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, OffsetSpec  # noqa: E402
 
@@ -314,7 +314,16 @@ class KafkaLog(Log):
             replication_factor=replicas,
         )
         marks = self._watermarks((name, p) for p in parts)
-        return TopicInfo(spec, tuple(PartitionInfo(p, *marks[(name, p)]) for p in parts))
+        return TopicInfo(spec, tuple(PartitionInfo(p, *marks[(name, p)]) for p in parts),
+                         self._topic_id(name))
+
+    def _topic_id(self, name: str) -> str:
+        """The broker's topic UUID (fixed at creation, new after delete + create)."""
+        try:
+            desc = self._admin.describe_topics(TopicCollection([name]), request_timeout=_ADMIN_TIMEOUT)[name].result()
+        except KafkaException as exc:
+            raise _error(exc, f"describe topic {name!r}") from exc
+        return str(desc.topic_id)
 
     def producer(self) -> KafkaProducer:
         return KafkaProducer(self)
