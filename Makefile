@@ -7,11 +7,12 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 HOME_DIR ?= ./vitalstream-data
 
-.PHONY: demo test test-unit test-integration bench services-up services-down lock clean help
+.PHONY: demo test lint test-unit test-integration bench services-up services-down lock clean help
 
 help:
 	@echo "make demo           run the whole pipeline embedded, live, until Ctrl-C"
 	@echo "make test           run the test suite (integration tests need make services-up)"
+	@echo "make lint           ruff and mypy (configured in pyproject.toml)"
 	@echo "make services-up    start Kafka, PostgreSQL, Mosquitto and an S3 server on loopback"
 	@echo "make services-down  stop them"
 	@echo "make bench          run the benchmark (see docs/benchmarks.md)"
@@ -31,6 +32,10 @@ demo: $(VENV)/.stamp-dev
 
 test: $(VENV)/.stamp-dev
 	$(VENV)/bin/python -m pytest -q tests
+
+lint: $(VENV)/.stamp-dev
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/mypy
 
 test-unit: $(VENV)/.stamp-dev
 	$(VENV)/bin/python -m pytest -q tests/unit
