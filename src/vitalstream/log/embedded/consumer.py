@@ -1,0 +1,154 @@
+"""The embedded :class:`Consumer`: fetch from owned partitions, fenced commits, seeks.
+
+A poll heart-beats (see :mod:`.groups`), then reads the batches holding each owned
+partition's position onwards, sharing ``max_records`` between the partitions that have
+records. A commit stores positions only for partitions this member still owns, so a member
+that lost a partition in a rebalance cannot move the new owner's position.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from ..base import Consumer, Record, TopicPartition
+from .db import batch_decoder
+from .groups import GroupMember
+
+if TYPE_CHECKING:
+    from .admin import EmbeddedLog
+
+
+class EmbeddedConsumer(GroupMember, Consumer):
+    """A group member (:class:`GroupMember`) that reads and commits."""
+
+    def __init__(
+        self,
+        log: EmbeddedLog,
+        group: str,
+        topics: list[str],
+        auto_offset_reset: Literal["earliest", "latest"],
+        session_timeout: float,
+    ) -> None:
+        # (topic id, partition) -> (base offset, last offset, records) of the batch read last
+        self._cache: dict[tuple[int, int], tuple[int, int, list[Any]]] = {}
+        super().__init__(log, group, topics, auto_offset_reset, session_timeout)
+
+    # -- consuming ---------------------------------------------------------------------------
+    def poll(self, max_records: int = 5000, timeout: float = 1.0) -> list[Record]:
+        deadline = time.monotonic() + timeout
+        sleep = 0.002
+        while True:
+            self._heartbeat()
+            out = self._fetch(max_records)
+            if out or time.monotonic() >= deadline:
+                return out
+            time.sleep(min(sleep, max(0.0, deadline - time.monotonic())))
+            sleep = min(sleep * 2, 0.05)
+
+    def _fetch(self, max_records: int) -> list[Record]:
+        if not self._assignment:
+            return []
+        ids = {t: self._topics.get(t)[0] for t in self.topics}
+        names = {v: k for k, v in ids.items()}
+        highs = self._db.query(
+            f"SELECT topic_id, partition, low, high FROM partitions WHERE topic_id IN ({','.join('?' * len(ids))})",
+            list(ids.values()),
+        )
+        ready = []
+        for tid, p, lo, hi in highs:
+            tp = (names[tid], p)
+            pos = self._positions.get(tp)
+            if pos is None or tp in self._revoking:
+                continue
+            if pos < lo:  # retention removed what we had not read yet: continue at the start
+                self._positions[tp] = pos = lo
+            if hi > pos:
+                ready.append((tid, p, tp, pos))
+        if not ready:
+            return []
+        share = max(max_records // len(ready), 64)
+        out: list[Record] = []
+        for tid, p, tp, pos in ready:
+            limit = min(share, max_records - len(out))
+            if limit <= 0:
+                break
+            got = self._read_partition(tid, p, tp[0], pos, limit)
+            if got:
+                out.extend(got)
+                nxt = got[-1].offset + 1
+                self._positions[tp] = nxt
+                self._returned[tp] = nxt
+        return out
+
+    def _read_partition(self, tid: int, p: int, topic: str, pos: int, limit: int) -> list[Record]:
+        """Records at offsets >= pos, from the batch holding pos onwards (cached when a batch
+        is read in several polls)."""
+        out: list[Record] = []
+        cached = self._cache.get((tid, p))
+        if cached is not None and cached[0] <= pos <= cached[1]:
+            batches = [cached[2]]
+            last = cached[1]  # read only batches after the cached one
+        else:
+            batches, last = [], -1
+        if not batches or cached[1] < pos + limit:  # type: ignore[index]
+            rows = self._db.query(
+                "SELECT base_offset, last_offset, data FROM batches WHERE topic_id=? AND partition=? "
+                "AND base_offset >= coalesce((SELECT max(base_offset) FROM batches WHERE topic_id=? "
+                "AND partition=? AND base_offset <= ?), 0) AND last_offset >= ? AND base_offset > ? "
+                "ORDER BY base_offset LIMIT 64",
+                (tid, p, tid, p, pos, pos, last),
+            )
+            for base, last_off, data in rows:
+                decoded = batch_decoder.decode(data)
+                batches.append(decoded)
+                self._cache[(tid, p)] = (base, last_off, decoded)
+                if sum(map(len, batches)) >= limit + 1:
+                    break
+        for decoded in batches:
+            for o, ts, k, v, h in decoded:
+                if o < pos:
+                    continue
+                out.append(Record(topic, p, o, k, v, ts, tuple(h) if h else ()))
+                if len(out) >= limit:
+                    return out
+        return out
+
+    def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
+        todo = dict(self._returned if offsets is None else offsets)
+        if not todo:
+            return
+        with self._db.write() as c:
+            # Fenced: a member commits only partitions it still owns, so a member that lost a
+            # partition in a rebalance cannot move the new owner's position.
+            owned = {
+                (t, p)
+                for t, p in c.execute(
+                    "SELECT topic, partition FROM owners WHERE grp=? AND member=?", (self.group, self.member)
+                )
+            }
+            rows = [(self.group, t, p, o) for (t, p), o in todo.items() if (t, p) in owned]
+            c.executemany("INSERT OR REPLACE INTO commits VALUES(?,?,?,?)", rows)
+        if offsets is None:
+            self._returned.clear()
+        else:
+            for tp, o in offsets.items():
+                if self._returned.get(tp) == o:
+                    del self._returned[tp]
+        if self._revoking:
+            self._heartbeat(force=True)  # hand the committed partitions over now
+
+    def _seek(self, mode: str, partitions: Sequence[TopicPartition] | None) -> None:
+        owned = set(self._assignment)
+        tps = self._assignment if partitions is None else [tp for tp in partitions if tp in owned]
+        self._init_positions(list(tps), mode)
+
+    def seek_to_beginning(self, partitions: Sequence[TopicPartition] | None = None) -> None:
+        self._seek("beginning", partitions)
+
+    def seek_to_end(self, partitions: Sequence[TopicPartition] | None = None) -> None:
+        self._seek("end", partitions)
+
+    def position(self, tp: TopicPartition) -> int | None:
+        return self._positions.get(tp)

@@ -1,0 +1,131 @@
+"""The Kafka :class:`Producer`: idempotent, ``acks=all``, batching.
+
+Keyed records go to :func:`partition_for` as an explicit partition, so both backends place a
+key identically; unkeyed ones round-robin. Delivery failures reported by librdkafka are
+collected and raised by :meth:`KafkaProducer.flush`, which is when records count as stored.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import confluent_kafka as ck
+from confluent_kafka import KafkaError, KafkaException
+
+from ...errors import LogUnavailable, TopicError
+from ..base import Headers, Producer, partition_for
+from .config import ADMIN_TIMEOUT
+from .errors import ErrorReporter, translate
+
+if TYPE_CHECKING:
+    from .admin import KafkaLog
+
+
+class KafkaProducer(Producer):
+    """Idempotent, batching producer. Records are acknowledged when :meth:`flush` returns."""
+
+    def __init__(self, log: KafkaLog) -> None:
+        self._errors: list[KafkaError] = []
+        self._lock = threading.Lock()
+        conf = log._client_conf(**{
+            "enable.idempotence": True,
+            "acks": "all",
+            "linger.ms": 5,
+            "batch.size": 1_000_000,
+            "compression.type": "lz4",
+            "message.timeout.ms": 120_000,
+            "allow.auto.create.topics": False,  # an unknown topic is a TopicError, not a new topic
+            "error_cb": ErrorReporter("producer"),
+        })
+        # User settings win over our defaults (e.g. compression.type=zstd in the URL).
+        conf.update(log._conf)
+        self._producer = ck.Producer(conf)
+        self._partitions: dict[str, int] = {}
+        self._round_robin: dict[str, itertools.count[int]] = {}
+        self._closed = False
+
+    def _partition_count(self, topic: str) -> int:
+        n = self._partitions.get(topic)
+        if n is None:
+            try:
+                md = self._producer.list_topics(topic=topic, timeout=ADMIN_TIMEOUT)
+            except KafkaException as exc:
+                raise translate(exc, f"metadata of topic {topic!r}") from exc
+            tmd = md.topics.get(topic)
+            if tmd is None or tmd.error is not None or not tmd.partitions:
+                raise TopicError(f"topic {topic!r} does not exist")
+            n = self._partitions[topic] = len(tmd.partitions)
+        return n
+
+    def _on_delivery(self, err: KafkaError | None, msg: Any) -> None:
+        if err is not None:
+            with self._lock:
+                self._errors.append(err)
+
+    def send(
+        self,
+        topic: str,
+        value: bytes,
+        key: bytes | None = None,
+        headers: Headers = (),
+        timestamp_ms: int | None = None,
+        partition: int | None = None,
+    ) -> None:
+        n = self._partition_count(topic)
+        if partition is None:
+            if key is not None:
+                partition = partition_for(key, n)
+            else:
+                partition = next(self._round_robin.setdefault(topic, itertools.count())) % n
+        elif not 0 <= partition < n:
+            raise TopicError(f"topic {topic!r} has no partition {partition} (it has {n})")
+        while True:
+            try:
+                self._producer.produce(
+                    topic, value, key, partition=partition, on_delivery=self._on_delivery,
+                    timestamp=timestamp_ms or 0, headers=list(headers) if headers else None,
+                )
+                return
+            except BufferError:
+                # Local queue full: serve delivery reports until there is room again.
+                self._producer.poll(0.05)
+            except KafkaException as exc:
+                raise translate(exc, f"send to {topic!r}") from exc
+
+    def send_many(
+        self,
+        topic: str,
+        items: Iterable[tuple[bytes | None, bytes]],
+        headers: Headers = (),
+        timestamp_ms: int | None = None,
+    ) -> None:
+        for key, value in items:
+            self.send(topic, value, key=key, headers=headers, timestamp_ms=timestamp_ms)
+        self._producer.poll(0)
+
+    def flush(self, timeout: float | None = None) -> None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        # In slices, so a KeyboardInterrupt is not held up by a long librdkafka wait.
+        while len(self._producer) > 0:
+            left = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
+            if left <= 0:
+                raise LogUnavailable(
+                    f"kafka: {len(self._producer)} records not acknowledged within {timeout:g}s"
+                )
+            self._producer.flush(left)
+        with self._lock:
+            errors, self._errors = self._errors, []
+        if errors:
+            first = errors[0]
+            if first.code() in (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC):
+                self._partitions.clear()  # a topic was deleted or re-created: re-read metadata
+            raise translate(first, f"kafka: {len(errors)} records could not be stored; first")
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self.flush()
