@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .stages import load_inputs
+from .inputs import load_inputs
 
 PARTITIONS = 6
 

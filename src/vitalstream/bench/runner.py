@@ -24,9 +24,8 @@ from typing import Any
 
 from .. import topics as T
 from . import child, report
-from .inputs import mixed_vitals, seed0_vitals
+from .inputs import load_inputs, mixed_vitals, save_inputs, seed0_vitals
 from .services import KafkaService, repo_root
-from .stages import save_inputs
 
 logger = logging.getLogger(__name__)
 
@@ -172,8 +171,6 @@ class Run:
 
     def _pipeline(self, url: str, inputs_path: str, n: int, lake: str | None, warehouse: str | None,
                   group: str | None = None, group_prefix: str = "") -> dict[str, Any]:
-        from .stages import load_inputs
-
         inputs = load_inputs(inputs_path)
         expected = len(inputs.reference) + len(inputs.events)
         del inputs
@@ -337,11 +334,8 @@ class Run:
 
     # -- 5. edges -----------------------------------------------------------------------------------
     def edges(self) -> None:
-        try:
-            from ..sources import measure as edge
-        except ImportError as exc:
-            self.results["edges"] = {"events_per_s": None, "note": f"edges not available: {exc}"}
-            return
+        from . import edges as edge
+
         seconds = 3.0 if self.plan.quick else 5.0
         self.say("ingest edges: HTTP batched and single")
         with edge.server_process() as url:
@@ -352,9 +346,7 @@ class Run:
         mqtt = os.environ.get("VITALSTREAM_TEST_MQTT") or _env_file_value("VITALSTREAM_TEST_MQTT")
         if mqtt:
             try:
-                from ..sources.mqtt import measure_bridge_rate
-
-                rate = measure_bridge_rate(mqtt, seconds=seconds)
+                rate = edge.measure_bridge_rate(mqtt, seconds=seconds)
                 self.record("edge_mqtt_qos1", {"events_per_s": rate, "note": "MQTT QoS 1 through the bridge"})
             except Exception as exc:
                 self.failed("edge_mqtt_qos1", exc)

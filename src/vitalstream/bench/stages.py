@@ -12,27 +12,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from .. import topics as T
 from ..log import open_log
 from ..log.base import Record, TopicPartition
-from ..simulate import Outgoing
 from .child import RssSampler
-from .inputs import Inputs
+from .inputs import load_inputs
 
 _FLUSH_EVERY = 20_000
-
-
-def save_inputs(inputs: Inputs, path: str | Path) -> None:
-    rows = [[m.topic, m.key, m.value, m.timestamp_ms] for m in inputs.events]
-    ref = [[m.topic, m.key, m.value, m.timestamp_ms] for m in inputs.reference]
-    Path(path).write_bytes(msgspec.msgpack.encode({"reference": ref, "events": rows}))
-
-
-def load_inputs(path: str | Path) -> Inputs:
-    raw = msgspec.msgpack.decode(Path(path).read_bytes())
-    return Inputs([Outgoing(*r) for r in raw["reference"]], [Outgoing(*r) for r in raw["events"]])
 
 
 # -- the log: produce, consume-and-discard -------------------------------------------------------
