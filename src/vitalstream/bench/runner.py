@@ -180,8 +180,8 @@ class Run:
         procs["process"] = child.start(f"{_STAGES}:process", log_url=url, events=n, expected=expected,
                                        signal_file=done, group=group)
         if lake and warehouse:
-            for i, name in enumerate(("lake", "landing", "warehouse")):
-                procs[name] = child.start(f"{_STAGES}:sink", log_url=url, index=i, lake_url=lake,
+            for name in ("lake", "landing", "warehouse"):
+                procs[name] = child.start(f"{_STAGES}:sink", log_url=url, name=name, lake_url=lake,
                                           warehouse_url=warehouse, done_file=done, group_prefix=group_prefix)
         res = {k: child.collect(p, timeout=1200) for k, p in procs.items()}
         t_first = res["produce"]["t_first"]

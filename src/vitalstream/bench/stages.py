@@ -163,20 +163,16 @@ def process(log_url: str, events: int, expected: int | None = None, done_file: s
     return out
 
 
-def sink(log_url: str, index: int, lake_url: str, warehouse_url: str, done_file: str,
+def sink(log_url: str, name: str, lake_url: str, warehouse_url: str, done_file: str,
          timeout_s: float = 900.0, group_prefix: str = "") -> dict[str, Any]:
-    """Run sink number ``index`` of :func:`vitalstream.sinks.build_sinks` until the processor
-    is done (``done_file``) and the sink's group has caught up."""
+    """Run the sink ``name`` (of :data:`vitalstream.sinks.SINKS`) until the processor is done
+    (``done_file``) and the sink's group has caught up."""
     from ..config import Settings
     from ..sinks import build_sinks
 
     log = open_log(log_url)
     settings = Settings(log_url=log_url, lake_url=lake_url, warehouse_url=warehouse_url)
-    workers = build_sinks(log, settings)
-    worker = workers[index]
-    for other in workers:
-        if other is not worker:
-            other.close()
+    [worker] = build_sinks(log, settings, [name])
     if group_prefix:
         worker.group = group_prefix + worker.group
     out = _run_until(log, worker, None, done_file, timeout_s)

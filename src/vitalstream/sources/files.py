@@ -26,6 +26,7 @@ import io
 import json
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ from .. import topics as t
 from ..config import Settings
 from ..errors import ConfigError
 from ..log.base import Log
+from .base import Source
 from .ingest import Accepted, OutRecord, Rejected, check_one, dead_letter_record
 from .routing import WRITABLE_TOPICS
 
@@ -260,3 +262,28 @@ def _commit(producer, pending: list[OutRecord], where: Path, file: Path, topic: 
     st = file.stat()
     digest = prefix.advance(offset)
     Checkpoint(str(file), topic, st.st_size, st.st_mtime_ns, offset, done, digest).save(where)
+
+
+class _Stopped(Exception):
+    """Raised from the progress hook between batches: everything before it is checkpointed."""
+
+
+class FileSource(Source):
+    """One file as a :class:`~.base.Source`: :func:`ingest_file` that stops between batches."""
+
+    name = "file"
+
+    def __init__(self, log: Log, path: str | os.PathLike[str], fmt: str, topic: str | None,
+                 settings: Settings, mapping: Mapping[str, str] | None = None) -> None:
+        self.args = (log, path, fmt, topic, settings, mapping)
+        self.result: FileResult | None = None
+
+    def run(self, stop: threading.Event) -> None:
+        def check(done: int, total: int) -> None:
+            if stop.is_set() and done < total:
+                raise _Stopped
+
+        try:
+            self.result = ingest_file(*self.args, progress=check)
+        except _Stopped:
+            logger.info("file ingest stopped; the checkpoint resumes it")
