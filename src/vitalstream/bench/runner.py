@@ -25,7 +25,7 @@ from typing import Any
 from .. import topics as T
 from . import child, report
 from .inputs import load_inputs, mixed_vitals, save_inputs, seed0_vitals
-from .services import KafkaService, repo_root
+from .services import KafkaService
 
 logger = logging.getLogger(__name__)
 
@@ -216,6 +216,8 @@ class Run:
     def peers(self, broker: str) -> None:
         import subprocess
 
+        from .peers import transform
+
         n = self.plan.peer_events
         peer_inputs = seed0_vitals(n)
         path = str(self.work / "seed0.msgpack")
@@ -223,22 +225,16 @@ class Run:
         expected = len(peer_inputs.reference) + n
         del peer_inputs
         prefix = f"bench-{self.run_id}-peers-"
-        peers_dir = repo_root() / "benchmarks" / "peers"
-        sys.path.insert(0, str(peers_dir))
-        try:
-            import transform  # type: ignore[import-not-found]
-        finally:
-            sys.path.remove(str(peers_dir))
         outs = [prefix + o for _, o in transform.RAW_TOPICS.values()] + [prefix + transform.ALERTS_TOPIC,
                                                                           prefix + transform.DLQ_TOPIC]
         self.say(f"peers on Kafka: {n:,} seed-0 vitals for vitalstream, Quix Streams and per-message")
         try:
             child.run(f"{_KRAW}:produce", broker=broker, inputs_path=path, prefix=prefix)
             child.run(f"{_KRAW}:create_topics_result", broker=broker, names=outs)
-            for name, script in (("peer_quix", "quix_app.py"), ("peer_per_message", "per_message.py")):
+            for name, script in (("peer_quix", "quix_app"), ("peer_per_message", "per_message")):
                 try:
                     proc = subprocess.run(
-                        [sys.executable, str(peers_dir / script), "--broker", broker, "--prefix", prefix,
+                        [sys.executable, "-m", f"{__package__}.peers.{script}", "--broker", broker, "--prefix", prefix,
                          "--group", prefix + name, "--expected", str(n)],
                         capture_output=True, text=True, timeout=600)
                     line = next((ln for ln in reversed(proc.stdout.splitlines())
@@ -343,7 +339,7 @@ class Run:
             single = edge.http_single_rate(url, seconds=seconds)
         self.record("edge_http_batched", {"events_per_s": batched, "note": "POST /stream, 1000-event bodies"})
         self.record("edge_http_single", {"events_per_s": single, "note": "one event per request"})
-        mqtt = os.environ.get("VITALSTREAM_TEST_MQTT") or _env_file_value("VITALSTREAM_TEST_MQTT")
+        mqtt = os.environ.get("VITALSTREAM_TEST_MQTT")
         if mqtt:
             try:
                 rate = edge.measure_bridge_rate(mqtt, seconds=seconds)
@@ -369,15 +365,6 @@ def _ensure_topics(url: str) -> None:
         T.ensure_all(log)
     finally:
         log.close()
-
-
-def _env_file_value(name: str) -> str | None:
-    env = repo_root() / ".services" / "env"
-    if env.is_file():
-        for line in env.read_text().splitlines():
-            if line.startswith(name + "="):
-                return line.split("=", 1)[1].strip()
-    return None
 
 
 def _machine(load0: tuple[float, float, float]) -> dict[str, Any]:
