@@ -199,6 +199,7 @@ def _validate(s: Settings) -> Settings:
         ("http_rate_per_device", s.http.rate_per_device > 0, "events per second > 0"),
         ("process_max_batch", s.process.max_batch >= 1, "an integer >= 1"),
         ("process_max_wait_ms", s.process.max_wait_ms >= 0, "milliseconds >= 0"),
+        ("process_news2_freshness_s", s.process.news2_freshness_s > 0, "seconds > 0"),
         ("simulate_patients", s.simulate.patients >= 1, "an integer >= 1"),
         ("simulate_rate", s.simulate.rate > 0, "events per second > 0"),
         ("log_level", s.log_level.upper() in ("DEBUG", "INFO", "WARNING", "ERROR"),

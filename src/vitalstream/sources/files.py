@@ -35,7 +35,7 @@ import msgspec
 
 from .. import topics as t
 from ..config import Settings
-from ..errors import ConfigError
+from ..errors import ConfigError, InvalidData
 from ..log.base import Log
 from .base import Source
 from .ingest import Accepted, OutRecord, Rejected, check_one, dead_letter_record
@@ -138,7 +138,7 @@ class _Prefix:
         return self.hash.hexdigest()
 
 
-class BadRow(ValueError):
+class BadRow(InvalidData):
     pass
 
 
