@@ -274,9 +274,10 @@ class FileSource(Source):
     name = "file"
 
     def __init__(self, log: Log, path: str | os.PathLike[str], fmt: str, topic: str | None,
-                 settings: Settings, mapping: Mapping[str, str] | None = None) -> None:
-        self.args = (log, path, fmt, topic, settings, mapping)
-        self.result: FileResult | None = None
+                 settings: Settings, mapping: Mapping[str, str] | None = None,
+                 batch_size: int = 5000) -> None:
+        self.args = (log, path, fmt, topic, settings, mapping, batch_size)
+        self.result: FileResult | None = None  # None until the whole file is done
 
     def run(self, stop: threading.Event) -> None:
         def check(done: int, total: int) -> None:
