@@ -43,8 +43,9 @@ test-unit: $(VENV)/.stamp-dev
 test-integration: $(VENV)/.stamp-dev
 	$(VENV)/bin/python -m pytest -q tests/integration
 
+# The bench finds Kafka through the environment: export what `make services-up` wrote.
 bench: $(VENV)/.stamp-dev
-	$(VENV)/bin/vitalstream bench
+	set -a; if [ -f .services/env ]; then . .services/env; fi; set +a; $(VENV)/bin/vitalstream bench
 
 services-up: $(VENV)/.stamp-dev
 	scripts/services/up.sh

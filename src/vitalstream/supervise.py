@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ import msgspec
 
 from . import topics as T
 from .config import Settings
+from .errors import ConfigError
 from .log import is_private_group
 
 logger = logging.getLogger(__name__)
@@ -28,14 +30,18 @@ logger = logging.getLogger(__name__)
 OWN_GROUP_PREFIX = "vitalstream-"  # the processor's and the sinks' consumer groups
 
 
-
 @dataclass(frozen=True)
 class Component:
     name: str
-    kind: str  # simulate | processor | sinks | serve | mqtt
+    kind: str  # a key of RUNNERS: simulate | processor | sinks | serve | mqtt
     profile: str | None = None
     count: int | None = None
     to: str = "log"  # a simulator's target: the log, or an edge URL (http://…, mqtt://…)
+
+    def __post_init__(self) -> None:
+        if self.kind not in RUNNERS:
+            raise ConfigError(f"component {self.name}: unknown kind {self.kind!r}; "
+                              f"choose from {', '.join(RUNNERS)}")
 
 
 def sink_components(settings: Settings) -> list[Component]:
@@ -75,56 +81,64 @@ def _child(comp: Component, settings_json: bytes, shared_stop: Any, level: str) 
     logging.basicConfig(level=level, format=f"%(asctime)s %(levelname)s [{comp.name}] %(name)s: %(message)s",
                         stream=sys.stderr)
     s = msgspec.json.decode(settings_json, type=Settings)
-    if comp.kind == "simulate":
-        from .cli.pipeline import _run_simulator
+    RUNNERS[comp.kind](comp, s, stop)
 
-        if comp.to.startswith("http://"):
-            _wait_for_port(comp.to, stop)
-        _run_simulator(s, comp.profile or "vitals", stop, count=comp.count, to=comp.to)
-    elif comp.kind == "processor":
-        from .log import open_log
-        from .processing import VitalsProcessor
-        from .runtime import run_worker
 
-        log = open_log(s.log_url)
-        T.ensure_all(log, s.partitions, s.retention_ms, s.replication_factor)
-        proc = VitalsProcessor(log, s.process, stop=stop, partitions=s.partitions)
-        run_worker(log, proc, stop, max_records=s.process.max_batch, max_wait_s=s.process.max_wait_ms / 1000)
-        logger.info("processor stopped: %s", dict(proc.stats))
-    elif comp.kind == "sinks":
-        from .log import open_log
-        from .runtime import run_worker
-        from .sinks import build_sinks
+def _simulate(comp: Component, s: Settings, stop: threading.Event) -> None:
+    from .simulate.run import SimulatorSource
 
-        log = open_log(s.log_url)
-        T.ensure_all(log, s.partitions, s.retention_ms, s.replication_factor)
-        threads = [
-            threading.Thread(target=run_worker, args=(log, w, stop), kwargs={"max_records": 20_000, "max_wait_s": 0.2},
-                             name=w.group)
-            for w in build_sinks(log, s)
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    elif comp.kind == "mqtt":
-        from .log import open_log
-        from .sources.mqtt import MqttBridge
+    if comp.to.startswith("http://"):
+        _wait_for_port(comp.to, stop)
+    SimulatorSource(s, comp.profile or "vitals", count=comp.count, to=comp.to).run(stop)
 
-        MqttBridge(open_log(s.log_url), s).run(stop)
-    elif comp.kind == "serve":
-        from .sources.http import server
 
-        srv = server(s)
+def _processor(comp: Component, s: Settings, stop: threading.Event) -> None:
+    from .log import open_log
+    from .processing import VitalsProcessor
+    from .runtime import run_worker
 
-        def _exit_on_stop() -> None:
-            stop.wait()
-            srv.should_exit = True  # uvicorn drains in-flight requests, then returns
+    log = open_log(s.log_url)
+    T.ensure_all(log, s.partitions, s.retention_ms, s.replication_factor)
+    proc = VitalsProcessor(log, s.process, stop=stop, partitions=s.partitions)
+    run_worker(log, proc, stop, max_records=s.process.max_batch, max_wait_s=s.process.max_wait_ms / 1000)
+    logger.info("processor stopped: %s", dict(proc.stats))
 
-        threading.Thread(target=_exit_on_stop, daemon=True).start()
-        srv.run()
-    else:  # pragma: no cover - programming error
-        raise ValueError(comp.kind)
+
+def _sinks(comp: Component, s: Settings, stop: threading.Event) -> None:
+    from .log import open_log
+    from .runtime import run_worker
+    from .sinks import build_sinks
+
+    log = open_log(s.log_url)
+    T.ensure_all(log, s.partitions, s.retention_ms, s.replication_factor)
+    threads = [
+        threading.Thread(target=run_worker, args=(log, w, stop), kwargs={"max_records": 20_000, "max_wait_s": 0.2},
+                         name=w.group)
+        for w in build_sinks(log, s)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def _mqtt(comp: Component, s: Settings, stop: threading.Event) -> None:
+    from .log import open_log
+    from .sources.mqtt import MqttBridge
+
+    MqttBridge(open_log(s.log_url), s).run(stop)
+
+
+def _serve(comp: Component, s: Settings, stop: threading.Event) -> None:
+    from .sources.http import HttpSource
+
+    HttpSource(s).run(stop)
+
+
+#: What each component kind runs in its process (imports stay inside: a child loads only its own).
+RUNNERS: dict[str, Callable[[Component, Settings, threading.Event], None]] = {
+    "simulate": _simulate, "processor": _processor, "sinks": _sinks, "mqtt": _mqtt, "serve": _serve,
+}
 
 
 def _wait_for_port(url: str, stop: Any, timeout: float = 60.0) -> None:

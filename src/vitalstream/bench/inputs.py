@@ -16,6 +16,9 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import msgspec
 
 from ..simulate import Outgoing, make
 
@@ -66,3 +69,14 @@ def seed0_vitals(events: int, patients: int = 2000, seed: int = 7, start: dateti
 def chunks(items: list[Outgoing], size: int) -> Iterator[list[Outgoing]]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
+
+
+def save_inputs(inputs: Inputs, path: str | Path) -> None:
+    rows = [[m.topic, m.key, m.value, m.timestamp_ms] for m in inputs.events]
+    ref = [[m.topic, m.key, m.value, m.timestamp_ms] for m in inputs.reference]
+    Path(path).write_bytes(msgspec.msgpack.encode({"reference": ref, "events": rows}))
+
+
+def load_inputs(path: str | Path) -> Inputs:
+    raw = msgspec.msgpack.decode(Path(path).read_bytes())
+    return Inputs([Outgoing(*r) for r in raw["reference"]], [Outgoing(*r) for r in raw["events"]])

@@ -9,7 +9,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .stages import load_inputs
+from ..errors import TopicError
+
+from .inputs import load_inputs
 
 PARTITIONS = 6
 
@@ -29,7 +31,7 @@ def delete_topics(broker: str, prefix: str) -> int:
     from confluent_kafka.admin import AdminClient
 
     if not prefix.startswith("bench-"):
-        raise ValueError("only the benchmark's own bench-* topics may be deleted")
+        raise TopicError("only the benchmark's own bench-* topics may be deleted")
     admin = AdminClient({"bootstrap.servers": broker})
     names = [t for t in admin.list_topics(timeout=10).topics if t.startswith(prefix)]
     for fut in admin.delete_topics(names).values() if names else ():

@@ -24,9 +24,8 @@ from typing import Any
 
 from .. import topics as T
 from . import child, report
-from .inputs import mixed_vitals, seed0_vitals
-from .services import KafkaService, repo_root
-from .stages import save_inputs
+from .inputs import load_inputs, mixed_vitals, save_inputs, seed0_vitals
+from .services import KafkaService
 
 logger = logging.getLogger(__name__)
 
@@ -172,8 +171,6 @@ class Run:
 
     def _pipeline(self, url: str, inputs_path: str, n: int, lake: str | None, warehouse: str | None,
                   group: str | None = None, group_prefix: str = "") -> dict[str, Any]:
-        from .stages import load_inputs
-
         inputs = load_inputs(inputs_path)
         expected = len(inputs.reference) + len(inputs.events)
         del inputs
@@ -183,8 +180,8 @@ class Run:
         procs["process"] = child.start(f"{_STAGES}:process", log_url=url, events=n, expected=expected,
                                        signal_file=done, group=group)
         if lake and warehouse:
-            for i, name in enumerate(("lake", "landing", "warehouse")):
-                procs[name] = child.start(f"{_STAGES}:sink", log_url=url, index=i, lake_url=lake,
+            for name in ("lake", "landing", "warehouse"):
+                procs[name] = child.start(f"{_STAGES}:sink", log_url=url, name=name, lake_url=lake,
                                           warehouse_url=warehouse, done_file=done, group_prefix=group_prefix)
         res = {k: child.collect(p, timeout=1200) for k, p in procs.items()}
         t_first = res["produce"]["t_first"]
@@ -219,6 +216,8 @@ class Run:
     def peers(self, broker: str) -> None:
         import subprocess
 
+        from .peers import transform
+
         n = self.plan.peer_events
         peer_inputs = seed0_vitals(n)
         path = str(self.work / "seed0.msgpack")
@@ -226,22 +225,16 @@ class Run:
         expected = len(peer_inputs.reference) + n
         del peer_inputs
         prefix = f"bench-{self.run_id}-peers-"
-        peers_dir = repo_root() / "benchmarks" / "peers"
-        sys.path.insert(0, str(peers_dir))
-        try:
-            import transform  # type: ignore[import-not-found]
-        finally:
-            sys.path.remove(str(peers_dir))
         outs = [prefix + o for _, o in transform.RAW_TOPICS.values()] + [prefix + transform.ALERTS_TOPIC,
                                                                           prefix + transform.DLQ_TOPIC]
         self.say(f"peers on Kafka: {n:,} seed-0 vitals for vitalstream, Quix Streams and per-message")
         try:
             child.run(f"{_KRAW}:produce", broker=broker, inputs_path=path, prefix=prefix)
             child.run(f"{_KRAW}:create_topics_result", broker=broker, names=outs)
-            for name, script in (("peer_quix", "quix_app.py"), ("peer_per_message", "per_message.py")):
+            for name, script in (("peer_quix", "quix_app"), ("peer_per_message", "per_message")):
                 try:
                     proc = subprocess.run(
-                        [sys.executable, str(peers_dir / script), "--broker", broker, "--prefix", prefix,
+                        [sys.executable, "-m", f"{__package__}.peers.{script}", "--broker", broker, "--prefix", prefix,
                          "--group", prefix + name, "--expected", str(n)],
                         capture_output=True, text=True, timeout=600)
                     line = next((ln for ln in reversed(proc.stdout.splitlines())
@@ -337,11 +330,8 @@ class Run:
 
     # -- 5. edges -----------------------------------------------------------------------------------
     def edges(self) -> None:
-        try:
-            from ..sources import measure as edge
-        except ImportError as exc:
-            self.results["edges"] = {"events_per_s": None, "note": f"edges not available: {exc}"}
-            return
+        from . import edges as edge
+
         seconds = 3.0 if self.plan.quick else 5.0
         self.say("ingest edges: HTTP batched and single")
         with edge.server_process() as url:
@@ -349,12 +339,10 @@ class Run:
             single = edge.http_single_rate(url, seconds=seconds)
         self.record("edge_http_batched", {"events_per_s": batched, "note": "POST /stream, 1000-event bodies"})
         self.record("edge_http_single", {"events_per_s": single, "note": "one event per request"})
-        mqtt = os.environ.get("VITALSTREAM_TEST_MQTT") or _env_file_value("VITALSTREAM_TEST_MQTT")
+        mqtt = os.environ.get("VITALSTREAM_TEST_MQTT")
         if mqtt:
             try:
-                from ..sources.mqtt import measure_bridge_rate
-
-                rate = measure_bridge_rate(mqtt, seconds=seconds)
+                rate = edge.measure_bridge_rate(mqtt, seconds=seconds)
                 self.record("edge_mqtt_qos1", {"events_per_s": rate, "note": "MQTT QoS 1 through the bridge"})
             except Exception as exc:
                 self.failed("edge_mqtt_qos1", exc)
@@ -377,15 +365,6 @@ def _ensure_topics(url: str) -> None:
         T.ensure_all(log)
     finally:
         log.close()
-
-
-def _env_file_value(name: str) -> str | None:
-    env = repo_root() / ".services" / "env"
-    if env.is_file():
-        for line in env.read_text().splitlines():
-            if line.startswith(name + "="):
-                return line.split("=", 1)[1].strip()
-    return None
 
 
 def _machine(load0: tuple[float, float, float]) -> dict[str, Any]:

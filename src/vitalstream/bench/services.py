@@ -1,25 +1,17 @@
-"""Find the Kafka broker the benchmark should use; start one if none is configured.
+"""Find the Kafka broker the benchmark should use.
 
-Order: ``VITALSTREAM_BENCH_KAFKA`` or ``VITALSTREAM_TEST_KAFKA`` in the environment, then the
-``.services/env`` file ``scripts/services/up.sh`` writes, then ``scripts/services/up.sh kafka``
-(stopped again at the end, because the benchmark started it). ``--no-kafka`` skips it all.
+``VITALSTREAM_BENCH_KAFKA``, else ``VITALSTREAM_TEST_KAFKA`` (``host:port``) from the
+environment: ``make bench`` exports what ``make services-up`` wrote to ``.services/env``. With
+no reachable broker the Kafka scenarios are skipped and the report says why; the benchmark
+never reads or runs anything from a source checkout.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
-import subprocess
-from pathlib import Path
 
-logger = logging.getLogger(__name__)
-
-
-def repo_root() -> Path:
-    """The checkout (for scripts/ and benchmarks/): from the package, else the working dir."""
-    here = Path(__file__).resolve().parents[3]
-    return here if (here / "scripts" / "services").is_dir() else Path.cwd()
+BROKER_ENV = ("VITALSTREAM_BENCH_KAFKA", "VITALSTREAM_TEST_KAFKA")
 
 
 def _reachable(address: str) -> bool:
@@ -31,21 +23,11 @@ def _reachable(address: str) -> bool:
         return False
 
 
-def _from_env_file(root: Path) -> str | None:
-    env = root / ".services" / "env"
-    if env.is_file():
-        for line in env.read_text().splitlines():
-            if line.startswith("VITALSTREAM_TEST_KAFKA="):
-                return line.split("=", 1)[1].strip()
-    return None
-
-
 class KafkaService:
-    """``with KafkaService() as broker:`` — ``broker`` is ``host:port`` or None (unavailable)."""
+    """``with KafkaService() as kafka:`` — ``kafka.broker`` is ``host:port`` or None."""
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
-        self.started = False
         self.broker: str | None = None
         self.note = ""
 
@@ -53,25 +35,14 @@ class KafkaService:
         if not self.enabled:
             self.note = "skipped (--no-kafka)"
             return self
-        root = repo_root()
-        for candidate in (os.environ.get("VITALSTREAM_BENCH_KAFKA"), os.environ.get("VITALSTREAM_TEST_KAFKA"),
-                          _from_env_file(root)):
+        for name in BROKER_ENV:
+            candidate = os.environ.get(name)
             if candidate and _reachable(candidate):
                 self.broker = candidate
-                self.note = "already running"
+                self.note = f"{name}={candidate}"
                 return self
-        up = root / "scripts" / "services" / "up.sh"
-        if not up.is_file():
-            self.note = "no broker configured and no scripts/services/up.sh to start one"
-            return self
-        logger.info("starting Kafka with %s kafka", up)
-        proc = subprocess.run([str(up), "kafka"], capture_output=True, text=True, timeout=300)
-        self.started = proc.returncode == 0
-        self.broker = _from_env_file(root) if self.started else None
-        self.note = "started by the benchmark" if self.broker else f"could not start: {proc.stderr[-300:]}"
+        self.note = f"skipped: no reachable broker in {' or '.join(BROKER_ENV)}"
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.started:
-            down = repo_root() / "scripts" / "services" / "down.sh"
-            subprocess.run([str(down), "kafka"], capture_output=True, timeout=120)
+        pass

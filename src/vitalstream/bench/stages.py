@@ -12,27 +12,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from .. import topics as T
 from ..log import open_log
 from ..log.base import Record, TopicPartition
-from ..simulate import Outgoing
 from .child import RssSampler
-from .inputs import Inputs
+from .inputs import load_inputs
 
 _FLUSH_EVERY = 20_000
-
-
-def save_inputs(inputs: Inputs, path: str | Path) -> None:
-    rows = [[m.topic, m.key, m.value, m.timestamp_ms] for m in inputs.events]
-    ref = [[m.topic, m.key, m.value, m.timestamp_ms] for m in inputs.reference]
-    Path(path).write_bytes(msgspec.msgpack.encode({"reference": ref, "events": rows}))
-
-
-def load_inputs(path: str | Path) -> Inputs:
-    raw = msgspec.msgpack.decode(Path(path).read_bytes())
-    return Inputs([Outgoing(*r) for r in raw["reference"]], [Outgoing(*r) for r in raw["events"]])
 
 
 # -- the log: produce, consume-and-discard -------------------------------------------------------
@@ -177,20 +163,16 @@ def process(log_url: str, events: int, expected: int | None = None, done_file: s
     return out
 
 
-def sink(log_url: str, index: int, lake_url: str, warehouse_url: str, done_file: str,
+def sink(log_url: str, name: str, lake_url: str, warehouse_url: str, done_file: str,
          timeout_s: float = 900.0, group_prefix: str = "") -> dict[str, Any]:
-    """Run sink number ``index`` of :func:`vitalstream.sinks.build_sinks` until the processor
-    is done (``done_file``) and the sink's group has caught up."""
+    """Run the sink ``name`` (of :data:`vitalstream.sinks.SINKS`) until the processor is done
+    (``done_file``) and the sink's group has caught up."""
     from ..config import Settings
     from ..sinks import build_sinks
 
     log = open_log(log_url)
     settings = Settings(log_url=log_url, lake_url=lake_url, warehouse_url=warehouse_url)
-    workers = build_sinks(log, settings)
-    worker = workers[index]
-    for other in workers:
-        if other is not worker:
-            other.close()
+    [worker] = build_sinks(log, settings, [name])
     if group_prefix:
         worker.group = group_prefix + worker.group
     out = _run_until(log, worker, None, done_file, timeout_s)

@@ -4,8 +4,8 @@
     vitalstream bench --quick         # ~2 min, 100k events
     vitalstream bench --scenarios limit,peers --json out.json
 
-Prints one table and writes the JSON to ``benchmarks/results/<date>.json`` (see
-docs/benchmarks.md for the method and what every field means).
+Prints one table and writes the JSON to ``benchmarks/results/<date>.json`` under the current
+directory, or ``--results DIR`` (see docs/benchmarks.md for the method and every field).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import typer
 
 def bench(
     quick: bool = typer.Option(False, "--quick", help="Small sizes: under 2 minutes."),
-    json_file: str = typer.Option(None, "--json", help="Write the JSON here (default benchmarks/results/<date>.json)."),
+    json_file: str = typer.Option(None, "--json", help="Write the JSON to this file (default RESULTS/<date>.json)."),
+    results: str = typer.Option("benchmarks/results", "--results", help="Directory for the JSON, relative to the current directory."),
     scenarios: str = typer.Option("all", "--scenarios",
                                   help="Comma-separated: limit,e2e,peers,latency,memory,edges (default all)."),
     events: int = typer.Option(None, "--events", help="Events for limit and end-to-end (default 1,000,000; quick 100,000)."),
@@ -23,7 +24,7 @@ def bench(
     memory_events: int = typer.Option(None, "--memory-events",
                                       help="Length of the memory run, never scaled down (default: 5M, scaled to fit 75 s)."),
 ) -> None:
-    """Run the benchmark scenarios of issue 7 and print one table."""
+    """Run the benchmark scenarios and print one table."""
     import dataclasses
     import logging
     import sys
@@ -32,7 +33,7 @@ def bench(
 
     from ..bench import report
     from ..bench.runner import FULL, QUICK, SCENARIOS, Run
-    from ..bench.services import repo_root
+    from pathlib import Path
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     chosen = SCENARIOS if scenarios == "all" else tuple(s.strip() for s in scenarios.split(",") if s.strip())
@@ -47,7 +48,7 @@ def bench(
     console = Console(stderr=True)
     doc = Run(plan, chosen, kafka=not no_kafka, progress=lambda m: console.print(f"[dim]bench:[/] {m}")).run()
     report.print_table(doc)
-    path = json_file or str(repo_root() / "benchmarks" / "results" / f"{doc['date']}{'-quick' if quick else ''}.json")
+    path = json_file or str(Path(results) / f"{doc['date']}{'-quick' if quick else ''}.json")
     written = report.write_json(doc, path)
     console.print(f"written {written}")
 

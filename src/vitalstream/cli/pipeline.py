@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 from pathlib import Path
 
 import msgspec
 import typer
 
 from .. import topics as T
-from ..config import Settings
 from .common import fail, friendly_errors, open_configured_log, print_table, settings_from
 
 dlq_app = typer.Typer(help="Inspect and replay dead letters.", no_args_is_help=True)
@@ -40,57 +38,14 @@ def simulate(
 ) -> None:
     """Send simulated, physiologically plausible traffic."""
     from ..simulate import PROFILES
+    from ..simulate.run import SimulatorSource
 
     if profile not in PROFILES:
         raise fail(f"unknown profile {profile!r}; choose from {', '.join(PROFILES)}")
-    s = settings_from(ctx)
-    stop = threading.Event()
-    n = _run_simulator(s, profile, stop, patients=patients, rate=rate, count=count, seed=seed, to=to)
+    source = SimulatorSource(settings_from(ctx), profile, patients=patients, rate=rate, count=count,
+                             seed=seed, to=to)
+    n = source.send(threading.Event())
     typer.echo(f"sent {n} {profile} events", err=True)
-
-
-def _run_simulator(s: Settings, profile: str, stop: threading.Event, *, patients: int | None = None,
-                   rate: float | None = None, count: int | None = None, seed: int | None = None,
-                   to: str = "log", counter=None) -> int:  # type: ignore[no-untyped-def]
-    from ..simulate.live import batches
-
-    gen = batches(
-        profile,
-        patients=patients or s.simulate.patients,
-        seed=s.simulate.seed if seed is None else seed,
-        rate=s.simulate.rate if rate is None else rate,
-        count=count,
-    )
-    sent = 0
-    if to == "log":
-        from ..log import open_log
-
-        with open_log(s.log_url) as log:
-            T.ensure_all(log, s.partitions, s.retention_ms, s.replication_factor)
-            with log.producer() as p:
-                for batch in gen:
-                    for m in batch:
-                        p.send(m.topic, m.value, key=m.key, timestamp_ms=m.timestamp_ms)
-                    p.flush()
-                    sent += len(batch)
-                    if counter is not None:
-                        counter.value = sent
-                    if stop.is_set():
-                        break
-        return sent
-    from ..sources.targets import open_target  # the HTTP/MQTT edges
-
-    target = open_target(to, s)
-    try:
-        for batch in gen:
-            if batch:
-                target.send(batch)
-            sent += len(batch)
-            if stop.is_set():
-                break
-    finally:
-        target.close()
-    return sent
 
 
 @friendly_errors

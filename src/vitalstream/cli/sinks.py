@@ -20,15 +20,13 @@ from typing import Any
 
 import typer
 
+from ..sinks import SINKS
 from .common import fail, friendly_errors, open_configured_log, print_json_lines, print_table, settings_from
 
 warehouse_app = typer.Typer(help="The warehouse schema: migrate, status.", no_args_is_help=True)
 
 
-class SinkName(str, Enum):
-    lake = "lake"
-    landing = "landing"
-    warehouse = "warehouse"
+SinkName = Enum("SinkName", {name: name for name in SINKS}, type=str)  # type: ignore[misc]
 
 
 class ReportName(str, Enum):
@@ -89,7 +87,7 @@ def _stop_on_signals() -> threading.Event:
 @friendly_errors
 def sink(
     ctx: typer.Context,
-    name: SinkName = typer.Argument(..., help="lake (raw archive), landing (seed-4 smartwatch Parquet) or warehouse"),
+    name: SinkName = typer.Argument(..., help="lake (raw archive), landing (smartwatch Parquet) or warehouse"),  # type: ignore[valid-type]
     until_idle: bool = typer.Option(False, "--until-idle", help="stop once the sink has caught up"),
     max_records: int = typer.Option(None, help="records per batch (default: process.max_batch)"),
 ) -> None:
@@ -100,11 +98,7 @@ def sink(
     s = settings_from(ctx)
     stop = _stop_on_signals()
     with open_configured_log(ctx) as log:
-        workers = build_sinks(log, s)
-        chosen = workers[["lake", "landing", "warehouse"].index(name.value)]
-        for w in workers:
-            if w is not chosen:
-                w.close()
+        [chosen] = build_sinks(log, s, [name.value])
         health = run_worker(log, chosen, stop, max_records=max_records or s.process.max_batch,
                             max_wait_s=s.process.max_wait_ms / 1000, until_idle=until_idle)
     typer.echo(f"{name.value}: {health.records} records in {health.batches} batches", err=True)

@@ -18,6 +18,7 @@ from typing import Literal
 
 import msgspec
 
+from vitalstream.errors import SnapshotError
 from vitalstream.events.canonical import Vital
 
 SCHEMA = 1
@@ -159,13 +160,13 @@ def encode(state: PatientState) -> bytes:
 
 
 def decode(data: bytes) -> PatientState:
-    """Decode a snapshot; raises ``ValueError`` if it is corrupt or of an unknown schema."""
+    """Decode a snapshot; raises SnapshotError if it is corrupt or of an unknown schema."""
     try:
         state = _decoder.decode(data)
     except msgspec.DecodeError as exc:
-        raise ValueError(f"corrupt clinical state snapshot: {exc}") from exc
+        raise SnapshotError(f"corrupt clinical state snapshot: {exc}") from exc
     if state.schema != SCHEMA:
-        raise ValueError(f"clinical state schema {state.schema} is not {SCHEMA}")
+        raise SnapshotError(f"clinical state schema {state.schema} is not {SCHEMA}")
     return state
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 
+from ..errors import InvalidData
+
 _AT_PATH = re.compile(r"at `\$((?:\.[^`]+?)?)`")
 _MISSING = re.compile(r"missing required field `([^`]+)`")
 _FIELD_PREFIX = re.compile(r"^([A-Za-z_]\w*(?: [A-Z]\w*)?): ")
 
 
-class InvalidEvent(ValueError):
+class InvalidEvent(InvalidData):
     """A message that cannot become a typed event.
 
     ``reason`` is readable and carries no PHI: it names fields and allowed ranges, never the

@@ -11,29 +11,15 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 
-from ..errors import ConfigError, LogUnavailable
-from ..registry import load
+from ..errors import LogUnavailable
+from ..registry import open_url
 from .base import Consumer, GroupLag, Log, Producer, Record, TopicInfo, TopicSpec, partition_for
-
-BACKENDS: dict[str, tuple[str, str | None]] = {
-    # scheme -> ("module:Class", pip extra needed or None)
-    "sqlite": ("vitalstream.log.embedded:EmbeddedLog", None),
-    "embedded": ("vitalstream.log.embedded:EmbeddedLog", None),
-    "kafka": ("vitalstream.log.kafka:KafkaLog", "kafka"),
-}
 
 
 def open_log(url: str) -> Log:
-    """Open the log a URL names; raises ConfigError for an unknown scheme."""
-    scheme = url.split("://", 1)[0] if "://" in url else ""
-    if scheme not in BACKENDS:
-        raise ConfigError(
-            f"log url {url!r}: unknown scheme {scheme!r}; allowed: "
-            + ", ".join(f"{s}://" for s in BACKENDS)
-        )
-    target, extra = BACKENDS[scheme]
-    cls = load(target, extra)
-    return cls(url)  # type: ignore[no-any-return]
+    """Open the log a URL names (see :data:`vitalstream.registry.BACKENDS`); raises
+    ConfigError for an unknown scheme, MissingExtraError for a missing extra."""
+    return open_url("log", url)  # type: ignore[no-any-return]
 
 
 PRIVATE_GROUP_PREFIX = "vitalstream-private-"
@@ -90,6 +76,6 @@ def read_all(log: Log, topics: Sequence[str], batch: int = 20_000, timeout: floa
 
 
 __all__ = [
-    "BACKENDS", "Consumer", "GroupLag", "Log", "Producer", "Record", "TopicInfo", "TopicSpec",
+    "Consumer", "GroupLag", "Log", "Producer", "Record", "TopicInfo", "TopicSpec",
     "drained", "end_offsets", "is_private_group", "open_log", "private_group", "partition_for", "read_all",
 ]

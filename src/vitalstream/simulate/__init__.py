@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import ConfigError
+
 from .base import DEFAULT_START, Outgoing, Simulator
 from .device import DeviceSimulator
 from .heartrate import HeartRateSimulator
@@ -35,7 +37,7 @@ def make(profile: str, **kw: Any) -> Simulator:
     try:
         cls = PROFILES[profile]
     except KeyError:
-        raise ValueError(
+        raise ConfigError(
             f"unknown simulator profile {profile!r}; choose from {', '.join(PROFILES)}"
         ) from None
     return cls(**kw)

@@ -15,10 +15,12 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
+from ..errors import TerminalError
+
 ANY_DEVICE = None
 
 
-class AuthError(Exception):
+class AuthError(TerminalError):
     """``status`` 401 (no credentials) or 403 (unknown key / wrong device)."""
 
     def __init__(self, status: int, reason: str) -> None:

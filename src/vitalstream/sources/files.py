@@ -26,6 +26,7 @@ import io
 import json
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +35,9 @@ import msgspec
 
 from .. import topics as t
 from ..config import Settings
-from ..errors import ConfigError
+from ..errors import ConfigError, InvalidData
 from ..log.base import Log
+from .base import Source
 from .ingest import Accepted, OutRecord, Rejected, check_one, dead_letter_record
 from .routing import WRITABLE_TOPICS
 
@@ -136,7 +138,7 @@ class _Prefix:
         return self.hash.hexdigest()
 
 
-class BadRow(ValueError):
+class BadRow(InvalidData):
     pass
 
 
@@ -260,3 +262,29 @@ def _commit(producer, pending: list[OutRecord], where: Path, file: Path, topic: 
     st = file.stat()
     digest = prefix.advance(offset)
     Checkpoint(str(file), topic, st.st_size, st.st_mtime_ns, offset, done, digest).save(where)
+
+
+class _Stopped(Exception):
+    """Raised from the progress hook between batches: everything before it is checkpointed."""
+
+
+class FileSource(Source):
+    """One file as a :class:`~.base.Source`: :func:`ingest_file` that stops between batches."""
+
+    name = "file"
+
+    def __init__(self, log: Log, path: str | os.PathLike[str], fmt: str, topic: str | None,
+                 settings: Settings, mapping: Mapping[str, str] | None = None,
+                 batch_size: int = 5000) -> None:
+        self.args = (log, path, fmt, topic, settings, mapping, batch_size)
+        self.result: FileResult | None = None  # None until the whole file is done
+
+    def run(self, stop: threading.Event) -> None:
+        def check(done: int, total: int) -> None:
+            if stop.is_set() and done < total:
+                raise _Stopped
+
+        try:
+            self.result = ingest_file(*self.args, progress=check)
+        except _Stopped:
+            logger.info("file ingest stopped; the checkpoint resumes it")

@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -44,6 +45,7 @@ from fastapi.responses import Response  # noqa: E402
 from ..config import Settings
 from ..errors import VitalstreamError
 from ..events import schemas as event_schemas
+from .base import Source
 from .routing import WRITABLE_TOPICS
 from .service import Checked, HttpProblem, IngestService
 
@@ -318,4 +320,24 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None,
         sock = srv.config.bind_socket()
         uvicorn.supervisors.Multiprocess(srv.config, sockets=[sock]).run()
     else:
+        srv.run()
+
+
+class HttpSource(Source):
+    """The ingest server as a :class:`~.base.Source` (what ``vitalstream up --serve`` runs):
+    when ``stop`` is set, uvicorn answers the requests in flight, then returns."""
+
+    name = "http"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def run(self, stop: threading.Event) -> None:
+        srv = server(self.settings)
+
+        def exit_on_stop() -> None:
+            stop.wait()
+            srv.should_exit = True
+
+        threading.Thread(target=exit_on_stop, name="http-stop", daemon=True).start()
         srv.run()

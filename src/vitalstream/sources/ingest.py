@@ -20,6 +20,7 @@ from typing import Any
 import msgspec
 
 from ..deadletter import dlq_headers
+from ..errors import InvalidData
 from ..events import InvalidEvent, decode, key_of
 from ..log.base import Headers
 from ..topics import DEAD_LETTERS
@@ -60,7 +61,7 @@ class Rejected:
         return out
 
 
-class _Malformed(ValueError):
+class _Malformed(InvalidData):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
@@ -124,7 +125,7 @@ def check(raws: Sequence[bytes], topic: str | None = None) -> tuple[list[Accepte
     return accepted, rejected
 
 
-class _Reason(Exception):
+class _Reason(InvalidData):
     """Carries a Rejected's reason/field into :func:`dlq_headers` under its error class."""
 
     def __init__(self, reason: str, field: str | None) -> None:

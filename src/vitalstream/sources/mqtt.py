@@ -30,6 +30,8 @@ from .. import topics as t
 from ..config import MqttSettings, Settings, redact_url
 from ..errors import ConfigError, VitalstreamError, require
 from ..log.base import Log, Producer
+from ..registry import check_url
+from .base import Source
 from .ingest import Accepted, OutRecord, check_one, dead_letter_record
 
 logger = logging.getLogger(__name__)
@@ -50,9 +52,8 @@ def parse_url(url: str) -> BrokerAddress:
     if not url:
         raise ConfigError("mqtt.url is not set (env VITALSTREAM_MQTT_URL), e.g. "
                           "mqtt://user:password@127.0.0.1:1883")
+    check_url("mqtt", url, "mqtt.url")
     u = urlsplit(url)
-    if u.scheme not in ("mqtt", "mqtts"):
-        raise ConfigError(f"mqtt.url {redact_url(url)!r}: scheme must be mqtt:// or mqtts://")
     tls = u.scheme == "mqtts"
     return BrokerAddress(
         host=u.hostname or "127.0.0.1",
@@ -92,8 +93,10 @@ class BridgeError(ConfigError):
     """The broker refused the bridge (wrong credentials, not authorised, bad client id)."""
 
 
-class MqttBridge:
+class MqttBridge(Source):
     """Run with :meth:`run` (blocks until ``stop`` is set) or :meth:`start` / :meth:`stop`."""
+
+    name = "mqtt"
 
     def __init__(self, log: Log, settings: Settings, client_id: str | None = None,
                  topics: Sequence[str] | None = None, max_batch: int = 10_000) -> None:
@@ -248,46 +251,6 @@ class MqttBridge:
         for mid, qos, _, _ in batch:
             if qos > 0:
                 ack(mid, qos)  # PUBACK only now: the message is durable in the log
-
-
-def measure_bridge_rate(url: str, n: int = 50_000, seconds: float | None = None,
-                        home: str | None = None) -> float:
-    """Messages per second through the bridge at QoS 1 (the benchmark calls this).
-
-    The bridge subscribes once (creating its persistent session) and stops; ``n`` device
-    messages are published at QoS 1 while it is down; then it restarts and we time how long
-    it takes until all ``n`` are durably in the log and acknowledged.
-    """
-    import itertools
-    import tempfile
-
-    from ..config import load
-    from ..log import open_log
-    from ..simulate import make
-
-    del seconds  # accepted for a uniform signature with the HTTP measurements
-    home = home or tempfile.mkdtemp(prefix="vitalstream-mqtt-bench-")
-    run = uuid.uuid4().hex[:8]
-    topic = f"bench/{run}/device_data"
-    settings = load(environ={}, overrides={"home": home, "mqtt": {"url": url, "topics": [topic]}})
-    log = open_log(settings.log_url)
-    client_id = f"vitalstream-bench-{run}"
-    MqttBridge(log, settings, client_id=client_id).start().stop()
-    payloads = [o.value for o in itertools.islice(make("device", patients=500).events(), n)]
-    publish_all(settings.mqtt, payloads, topic)
-    bridge = MqttBridge(log, settings, client_id=client_id)
-    t0 = time.perf_counter()
-    bridge.start()
-    try:
-        while bridge.received < n:
-            time.sleep(0.005)
-            if time.perf_counter() - t0 > 300:
-                raise RuntimeError(f"only {bridge.received} of {n} messages arrived")
-        elapsed = time.perf_counter() - t0
-    finally:
-        bridge.stop()
-        log.close()
-    return n / elapsed
 
 
 def publish_all(cfg: MqttSettings, payloads: Sequence[bytes], topic: str, url: str | None = None,

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import topics as t
+from ..errors import InvalidData
 
 SEED0_TOPICS: dict[str, str] = {
     "heart_rate": t.HEART_RATE,
@@ -31,7 +32,7 @@ SEED0_TOPICS: dict[str, str] = {
 WRITABLE_TOPICS: tuple[str, ...] = t.RAW_TOPICS + t.REFERENCE_TOPICS
 
 
-class Unroutable(ValueError):
+class Unroutable(InvalidData):
     """The event's shape matches no raw topic; ``reason`` says what was expected."""
 
     def __init__(self, reason: str) -> None:

@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 STAGE = "ingest.http"
 
 
-class HttpProblem(Exception):
+class HttpProblem(VitalstreamError):
     """An answer other than 200/422: ``status``, a ``detail`` and extra headers."""
 
     def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:

@@ -30,6 +30,7 @@ import msgspec
 from .. import topics as t
 from ..config import Settings, redact_url
 from ..errors import ConfigError, TransientError, require
+from ..registry import open_url
 from ..simulate import Outgoing
 
 logger = logging.getLogger(__name__)
@@ -179,11 +180,16 @@ class MqttTarget:
         self.client.loop_stop()
 
 
+def http_target(url: str, settings: Settings, api_key: str | None = None) -> HttpTarget:
+    return HttpTarget(url, default_api_key(settings, api_key))
+
+
+def mqtt_target(url: str, settings: Settings, api_key: str | None = None) -> MqttTarget:
+    del api_key  # the broker authenticates with the URL's user and password
+    return MqttTarget(url, settings)
+
+
 def open_target(url: str, settings: Settings, api_key: str | None = None) -> Target:
-    """An HTTP(S) or MQTT(S) target for ``vitalstream simulate --to URL``."""
-    scheme = url.split("://", 1)[0] if "://" in url else ""
-    if scheme in ("http", "https"):
-        return HttpTarget(url, default_api_key(settings, api_key))
-    if scheme in ("mqtt", "mqtts"):
-        return MqttTarget(url, settings)
-    raise ConfigError(f"target {url!r}: use http://host:port or mqtt://user:pw@host:port")
+    """An HTTP(S) or MQTT(S) target for ``vitalstream simulate --to URL`` (registry kind
+    ``target``); raises ConfigError naming the allowed schemes for any other URL."""
+    return open_url("target", url, settings, api_key)  # type: ignore[no-any-return]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,10 +10,9 @@ import pytest
 from vitalstream.bench import report
 from vitalstream.bench.inputs import mixed_vitals, seed0_vitals
 from vitalstream.bench.latency import percentiles
+from vitalstream.bench.peers import transform
 from vitalstream.bench.runner import Plan, Run
 from vitalstream.events import decode
-
-PEERS = Path(__file__).resolve().parents[3] / "benchmarks" / "peers"
 
 
 def test_inputs_are_mixed_decodable_and_time_ordered() -> None:
@@ -28,11 +26,6 @@ def test_inputs_are_mixed_decodable_and_time_ordered() -> None:
 
 
 def test_peer_transform_agrees_with_vitalstream_validation() -> None:
-    sys.path.insert(0, str(PEERS))
-    try:
-        import transform
-    finally:
-        sys.path.remove(str(PEERS))
     for m in seed0_vitals(200, patients=20).events:
         data_type = transform.RAW_TOPICS[m.topic][0]
         assert transform.validate(data_type, json.loads(m.value)) is None

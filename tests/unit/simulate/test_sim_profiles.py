@@ -7,6 +7,7 @@ from itertools import islice
 
 import pytest
 
+from vitalstream.errors import ConfigError
 from vitalstream.events import VITAL_TOPICS, decode, key_of, normalise
 from vitalstream.simulate import DEFAULT_START, PROFILES, Outgoing, Simulator, make
 
@@ -71,7 +72,7 @@ def test_reference_records_topics() -> None:
 
 
 def test_make_rejects_bad_arguments() -> None:
-    with pytest.raises(ValueError, match="unknown simulator profile"):
+    with pytest.raises(ConfigError, match="unknown simulator profile"):
         make("weather")
     with pytest.raises(ValueError):
         make("vitals", patients=0)

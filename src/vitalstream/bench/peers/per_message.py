@@ -1,6 +1,6 @@
 """Peer 2: a plain per-message consumer loop in the seeds' style (kafka-python, json.loads).
 
-    python benchmarks/peers/per_message.py --broker 127.0.0.1:9092 --prefix bench-x- --expected 100000
+    python -m vitalstream.bench.peers.per_message --broker 127.0.0.1:9092 --prefix bench-x- --expected 100000
 
 One message at a time: ``for message in consumer``, ``json.loads``, validate, enrich from the
 metadata table (read from the compacted ``patient-metadata`` topic at start-up, as a dict),
@@ -14,14 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import sys
 import time
-from pathlib import Path
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from transform import ALERTS_TOPIC, DLQ_TOPIC, METADATA_TOPIC, RAW_TOPICS, alerts, dead_letter, enrich, validate  # noqa: E402
+from vitalstream.bench.peers.transform import ALERTS_TOPIC, DLQ_TOPIC, METADATA_TOPIC, RAW_TOPICS, alerts, dead_letter, enrich, validate
 
 
 def load_metadata(broker: str, topic: str) -> dict[str, dict]:

@@ -1,6 +1,6 @@
 """Peer 1: the same transform as a Quix Streams application.
 
-    python benchmarks/peers/quix_app.py --broker 127.0.0.1:9092 --prefix bench-x- --expected 100000
+    python -m vitalstream.bench.peers.quix_app --broker 127.0.0.1:9092 --prefix bench-x- --expected 100000
 
 Idiomatic Quix Streams 3: one ``StreamingDataFrame`` per raw topic with the JSON
 deserializer (orjson inside Quix), validation as a column, a branch of invalid messages to
@@ -17,16 +17,13 @@ import argparse
 import json
 import logging
 import resource
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 from confluent_kafka import Consumer, TopicPartition
 from quixstreams import Application
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from transform import ALERTS_TOPIC, DLQ_TOPIC, METADATA_TOPIC, RAW_TOPICS, alerts, enrich, validate  # noqa: E402
+from vitalstream.bench.peers.transform import ALERTS_TOPIC, DLQ_TOPIC, METADATA_TOPIC, RAW_TOPICS, alerts, enrich, validate
 
 
 def load_metadata(broker: str, topic: str) -> dict[str, dict]:
