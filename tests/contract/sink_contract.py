@@ -11,6 +11,7 @@ and rotation boundaries are exact; the fault tests run the real pipeline.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -18,10 +19,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from vitalstream import topics as T
+from vitalstream.events.ids import scoped_event_id
 from vitalstream.log.base import Record
 from vitalstream.reports import run_report
 from vitalstream.sinks.lake import LakeSink, list_files, open_lake, read_lake, smartwatch_columns
 from vitalstream.sinks.warehouse import WarehouseSink, open_warehouse
+from vitalstream.sinks.warehouse import schema as S
 from vitalstream.sinks.warehouse.schema import LATEST
 
 T0 = datetime(2024, 4, 1, 8, 0, tzinfo=UTC)
@@ -89,22 +92,84 @@ class WarehouseContract:
             rows = wh.rows("SELECT version, description FROM schema_migrations ORDER BY version")
             assert [r["version"] for r in rows] == list(range(1, LATEST + 1))
 
-    def test_upsert_replay_and_last_wins(self, sink, warehouse) -> None:
+    def test_upsert_replay_first_vital_and_last_reference_wins(self, sink, warehouse) -> None:
         o = Offsets()
         batch = [o.record(T.PROCESSED_HEART_RATE, vital(i, "p1", "heart_rate", T0 + timedelta(seconds=i),
                                                          heart_rate=60 + i), "p1") for i in range(50)]
         sink.process(batch)
         sink.process(batch)  # a crash before the commit replays the batch
         assert warehouse.count("processed_heart_rate_data") == 50
-        # the same event id twice in one batch, and again later: the last one wins
+        # a vital's identity is immutable: a different content for a stored id (in one batch,
+        # or later) never replaces the first reading
         again = [o.record(T.PROCESSED_HEART_RATE, vital(3, "p1", "heart_rate", T0, heart_rate=99), "p1"),
                  o.record(T.PROCESSED_HEART_RATE, vital(3, "p1", "heart_rate", T0, heart_rate=101), "p1")]
         sink.process(again)
-        rows = warehouse.rows("SELECT heart_rate, event_time FROM processed_heart_rate_data WHERE event_id = ?",
-                              [eid(3)])
-        assert [r["heart_rate"] for r in rows] == [101]
-        assert rows[0]["event_time"] == T0
-        assert warehouse.count("processed_heart_rate_data") == 50
+        fresh = [o.record(T.PROCESSED_HEART_RATE, vital(77, "p1", "heart_rate", T0, heart_rate=hr), "p1")
+                 for hr in (80, 81)]
+        sink.process(fresh)
+        rows = warehouse.rows("SELECT event_id, heart_rate, event_time FROM processed_heart_rate_data "
+                              "WHERE event_id IN (?, ?) ORDER BY event_id", [eid(3), eid(77)])
+        assert [(r["event_id"], r["heart_rate"]) for r in rows] == [(eid(3), 63), (eid(77), 80)]
+        assert rows[0]["event_time"] == T0 + timedelta(seconds=3)
+        assert warehouse.count("processed_heart_rate_data") == 51
+        # reference data changes over time: the latest record of a key wins
+        sink.process([o.record(T.PATIENT_METADATA, metadata("p1", 70), "p1"),
+                      o.record(T.PATIENT_METADATA, metadata("p1", 71), "p1")])
+        sink.process([o.record(T.PATIENT_METADATA, metadata("p1", 72, "COPD"), "p1")])
+        assert warehouse.rows("SELECT age, medical_history FROM patient_metadata") == [
+            {"age": 72, "medical_history": "COPD"}]
+
+    def test_scoped_event_id_sql_equals_python(self, warehouse) -> None:
+        pairs = [("p1", eid(1)), ("pätient", "e\u0301v"), ("a\x1fb", "c"), ("a", "b\x1fc"), ("", "x")]
+        for pid, client in pairs:
+            sql = S.scoped_event_id_sql(warehouse.dialect, "t.p", "t.c")
+            got = warehouse.query(f"SELECT {sql} FROM (SELECT ? AS p, ? AS c) t", [pid, client])[1][0][0]
+            assert got == scoped_event_id(pid, client), (pid, client)
+        assert len({scoped_event_id(p, c) for p, c in pairs}) == len(pairs)
+
+    def test_migrates_a_version_1_warehouse(self, warehouse_url) -> None:
+        """A warehouse made before event ids were scoped: client ids as keys, no
+        source_event_id column. Migrating moves seed-0 rows (and the alerts that point to them)
+        to the scoped ids, so a re-processed old event lands on its old row."""
+        with open_warehouse(warehouse_url) as wh:
+            old = [dataclasses.replace(t, columns=tuple(c for c in t.columns if c.name != "source_event_id"))
+                   for t in S.TABLES]
+            for t in old:
+                wh.query(S.create_table_sql(t, wh.dialect))
+            wh.query(S.migrations_table_sql(wh.dialect))
+            wh.query("INSERT INTO schema_migrations VALUES (1, 'v1', now())")
+            insert = ("INSERT INTO {} (event_id, patient_id, source, data_type, event_time, heart_rate) "
+                      "VALUES (?, ?, ?, 'heart_rate', ?, ?)")
+            wh.query(insert.format("processed_heart_rate_data"), [eid(1), "pätient", "vitals", T0, 61])
+            wh.query(insert.format("heart_rate_device"), [eid(2), "d1", "device", T0, 70])
+            wh.query("INSERT INTO alerts (alert_id, patient_id, rule, severity, state, event_time, "
+                     "raise_time, event_id) VALUES ('a1', 'pätient', 'bradycardia', 'low', 'raised', ?, ?, ?)",
+                     [T0, T0, eid(1)])
+            assert wh.version() == 1
+            assert wh.migrate() == list(range(2, LATEST + 1))
+            assert wh.rows("SELECT event_id, source_event_id, heart_rate FROM processed_heart_rate_data") == [
+                {"event_id": scoped_event_id("pätient", eid(1)), "source_event_id": eid(1), "heart_rate": 61}]
+            assert wh.rows("SELECT event_id, source_event_id FROM heart_rate_device") == [
+                {"event_id": eid(2), "source_event_id": None}]  # derived ids already carry their source
+            assert wh.rows("SELECT event_id FROM alerts") == [{"event_id": scoped_event_id("pätient", eid(1))}]
+            assert wh.rows("SELECT source_event_id, heart_rate FROM v_heart_rate") == [
+                {"source_event_id": eid(1), "heart_rate": 61}]
+            assert wh.migrate() == []
+        # the same event, processed again by the new pipeline, lands on the same row
+        sink = WarehouseSink(open_warehouse(warehouse_url))
+        doc = vital(1, "pätient", "heart_rate", T0, heart_rate=61)
+        doc.update(event_id=scoped_event_id("pätient", eid(1)), source_event_id=eid(1))
+        sink.process([Offsets().record(T.PROCESSED_HEART_RATE, doc, "pätient")])
+        sink.close()
+        with open_warehouse(warehouse_url) as wh:
+            assert wh.count("processed_heart_rate_data") == 1
+
+    def test_migrate_adds_a_declared_column_an_old_table_lacks(self, warehouse) -> None:
+        warehouse.query('ALTER TABLE patient_metadata DROP COLUMN "device_id"')
+        assert warehouse.migrate() == []
+        sink = WarehouseSink(warehouse)
+        sink.process([Offsets().record(T.PATIENT_METADATA, metadata("p1", 70), "p1")])
+        assert warehouse.rows("SELECT device_id FROM patient_metadata") == [{"device_id": "dev-p1"}]
 
     def test_every_table_loads(self, sink, warehouse) -> None:
         o = Offsets()

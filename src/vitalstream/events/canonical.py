@@ -21,9 +21,15 @@ class Vital(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True):
     ``patient_id`` is the seed-0 patient id, the seed-1 device id, the seed-3 user id (as a
     string) or the seed-4 user id (device id when no profile maps it). Fields a source does not
     measure stay ``None``: NEWS2 reports them as missing rather than scoring them 0.
+
+    ``event_id`` is the event's identity and always includes its source: for a client that
+    sends its own id it is :func:`~vitalstream.events.ids.scoped_event_id` of (patient, the
+    client's id), which is kept as ``source_event_id``; for the others it is derived from
+    (topic, device or user, time, values). No event can take another patient's identity.
     """
 
     event_id: str
+    source_event_id: str | None = None  # the client's own event_id, when it sent one
     patient_id: str
     source: Source
     event_time: datetime
@@ -63,6 +69,30 @@ class ProcessedVital(Vital, frozen=True, omit_defaults=True, kw_only=True):
     blood_type: str | None = None
     allergies: str | None = None
     last_checkup_date: str | None = None
+
+
+# The one declaration above, read by everything else: the processor stamps the record fields
+# per batch and splices the patient's enrichment fragment; the warehouse derives its columns.
+RECORD_STAMPS: tuple[str, ...] = ("data_type", "original_timestamp", "processed_timestamp")
+ENRICHMENT: tuple[str, ...] = tuple(
+    f for f in ProcessedVital.__struct_fields__
+    if f not in Vital.__struct_fields__ and f not in RECORD_STAMPS
+)
+# The enrichment fields alone (defaults None, omitted when None), for encoding a fragment.
+Enrichment = msgspec.defstruct(
+    "Enrichment",
+    [(f.name, f.type, None) for f in msgspec.structs.fields(ProcessedVital) if f.name in ENRICHMENT],
+    omit_defaults=True, frozen=True, kw_only=True, module=__name__,
+)
+_enc = msgspec.json.Encoder()
+
+
+def enrichment_fragment(reference: object) -> bytes:
+    """``b',"age":70,...'``: the enrichment fields a reference record (patient metadata, user
+    profile) carries, ready to splice before a processed record's closing brace."""
+    values = {f: getattr(reference, f) for f in ENRICHMENT if hasattr(reference, f)}
+    body = _enc.encode(Enrichment(**values))
+    return b"," + body[1:-1] if len(body) > 2 else b""
 
 
 Severity = Literal["low", "medium", "high", "critical"]

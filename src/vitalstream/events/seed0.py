@@ -4,6 +4,10 @@ Wire shape of a vital: ``{"event_id": uuid4, "patient_id": str, "timestamp":
 "2024-04-01T08:00:00.000Z", "data_type": "heart_rate", "heart_rate": 72}``. ``data_type`` is
 one of ``heart_rate | blood_oxygen | blood_pressure | fall_detection`` and must match the topic.
 Unknown extra fields are ignored (forward compatibility); missing or mistyped ones are not.
+
+The client's ``event_id`` is scoped to the patient (:func:`~vitalstream.events.ids.scoped_event_id`):
+the canonical ``event_id`` is derived from (patient_id, event_id) and the client's id is kept as
+``source_event_id``, so reusing another patient's id reaches nothing of theirs.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Literal
 import msgspec
 
 from .canonical import Vital
+from .ids import scoped_event_id
 from .physiology import (
     Age,
     Diastolic,
@@ -86,7 +91,8 @@ SeedZeroVital = HeartRateEvent | BloodOxygenEvent | BloodPressureEvent | FallDet
 
 def to_vitals(event: SeedZeroVital) -> list[Vital]:
     common = {
-        "event_id": event.event_id,
+        "event_id": scoped_event_id(event.patient_id, event.event_id),
+        "source_event_id": event.event_id,
         "patient_id": event.patient_id,
         "source": "vitals",
         "event_time": as_utc(event.timestamp),

@@ -1,25 +1,69 @@
-"""Recently seen event ids, bounded: a duplicate is dropped once and counted.
+"""Recently seen events, bounded: an exact repeat is dropped, a conflicting one dead-lettered.
 
-Two generations of sets: when the young one fills up, it becomes the old one and the previous
-old one is forgotten. Lookups stay two set probes, and at least ``capacity`` ids are remembered.
+An event's identity is its ``event_id``, which always includes its source (see
+:class:`~vitalstream.events.Vital`). With each identity a fingerprint of the normalised
+content is remembered:
+
+* the same identity with the same content is a re-delivery (a client retry, a replayed
+  batch): dropped and counted, as it always was;
+* the same identity with *different* content is a **conflicting duplicate**: the first reading
+  stands (clinical rules and sinks never see the second) and the second becomes a dead letter
+  with reason ``conflicting duplicate``, for an operator to look at. A device that corrects a
+  value sends it as a new event (a new ``event_id``).
+
+Memory is two generations of dicts: when the young one fills up it becomes the old one and the
+previous old one is forgotten, so at least ``capacity`` identities are remembered and a lookup
+is two dict probes. The memory is the processor's own and starts empty after a restart; the
+warehouse keeps the first row of an identity in any case (vital tables never update a row).
 """
 
 from __future__ import annotations
 
+import enum
 
-class RecentIds:
+from ..events.canonical import Vital
+from ..events.invalid import InvalidEvent
+
+CONFLICT_STAGE = "process.dedup"
+
+
+class Seen(enum.Enum):
+    NEW = "new"
+    REPEAT = "repeat"  # same identity, same content: a re-delivery
+    CONFLICT = "conflict"  # same identity, different content
+
+
+class ConflictingDuplicate(InvalidEvent):
+    """An event reuses an identity already seen with different content (no values in the reason)."""
+
+    def __init__(self) -> None:
+        super().__init__("conflicting duplicate", field="event_id")
+
+
+class RecentEvents:
     def __init__(self, capacity: int = 100_000) -> None:
         self.capacity = max(1, capacity)
-        self._young: set[str] = set()
-        self._old: set[str] = set()
+        self._young: dict[str, int] = {}
+        self._old: dict[str, int] = {}
         self.duplicates = 0
+        self.conflicts = 0
 
-    def seen(self, event_id: str) -> bool:
-        """True if ``event_id`` was seen recently (and count it); else remember it."""
-        if event_id in self._young or event_id in self._old:
-            self.duplicates += 1
-            return True
-        self._young.add(event_id)
+    def check(self, vital: Vital) -> Seen:
+        """Classify ``vital`` against the recent ones (and remember it if it is new)."""
+        # Canonical Vitals are frozen structs: hash/== cover every field, so the fingerprint is
+        # the whole normalised reading (time, values, units), not the client's bytes.
+        fingerprint = hash(vital)
+        key = vital.event_id
+        known = self._young.get(key)
+        if known is None:
+            known = self._old.get(key)
+        if known is not None:
+            if known == fingerprint:
+                self.duplicates += 1
+                return Seen.REPEAT
+            self.conflicts += 1
+            return Seen.CONFLICT
+        self._young[key] = fingerprint
         if len(self._young) >= self.capacity:
-            self._old, self._young = self._young, set()
-        return False
+            self._old, self._young = self._young, {}
+        return Seen.NEW

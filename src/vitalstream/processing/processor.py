@@ -1,7 +1,8 @@
 """The vitals processor: one consumer group over every raw topic.
 
 Per micro-batch: decode strictly (failures → dead letters with the reason), normalise to
-canonical :class:`~vitalstream.events.Vital`, drop recent duplicate ``event_id``s, enrich with
+canonical :class:`~vitalstream.events.Vital`, drop recent repeats of an event and dead-letter
+conflicting ones (:mod:`.dedup`), enrich with
 the patient's current metadata, decompose seed-1 device messages into the per-vital device
 topics, score alerts and NEWS2, then produce everything — processed records, alerts, scores,
 dead letters and the per-patient state changelog — in one flush before the offsets commit.
@@ -30,11 +31,11 @@ from ..clinical.clock import Clock
 from ..config import ProcessSettings
 from ..deadletter import send_dead_letter
 from ..events import InvalidEvent, decode, normalise
-from ..events.canonical import Vital
+from ..events.canonical import Vital, enrichment_fragment
 from ..log import read_all
 from ..log.base import Log, Record, TopicPartition, partition_for
 from ..runtime import retry_transient
-from .dedup import RecentIds
+from .dedup import CONFLICT_STAGE, ConflictingDuplicate, RecentEvents, Seen
 from .reference import ReferenceTables
 
 logger = logging.getLogger(__name__)
@@ -67,19 +68,6 @@ OUTPUT_TOPICS = (
 )
 
 _enc = msgspec.json.Encoder()
-
-
-class _Metadata(msgspec.Struct, omit_defaults=True):
-    """The enrichment fields of ProcessedVital (None fields are left out)."""
-
-    user_id: str | None = None
-    age: int | None = None
-    gender: str | None = None
-    medical_history: str | None = None
-    emergency_contact: str | None = None
-    blood_type: str | None = None
-    allergies: str | None = None
-    last_checkup_date: str | None = None
 
 
 class _ProcessedEntry(msgspec.Struct):
@@ -160,7 +148,7 @@ class VitalsProcessor:
         self.producer = log.producer()
         self.engine_config = engine_config or EngineConfig(news2_freshness_s=self.settings.news2_freshness_s)
         self.engine = AlertEngine(self.engine_config, self.clock)
-        self.recent = RecentIds(self.settings.dedup_window)
+        self.recent = RecentEvents(self.settings.dedup_window)
         self.stats: Counter[str] = Counter()
         self._fragments: dict[tuple[str, str], bytes] = {}  # (topic, key) -> b',"age":..'
         self._contexts: dict[str, PatientContext] = {}
@@ -171,17 +159,10 @@ class VitalsProcessor:
     # -- reference data ----------------------------------------------------------------------
     def _reference_changed(self, topic: str, key: str, ref: Any) -> None:
         if topic == T.PATIENT_METADATA:
-            meta = _Metadata(
-                age=ref.age, gender=ref.gender, medical_history=ref.medical_history,
-                emergency_contact=ref.emergency_contact, blood_type=ref.blood_type,
-                allergies=ref.allergies, last_checkup_date=ref.last_checkup_date,
-            )
             self._contexts[key] = PatientContext(age=ref.age, spo2_scale=_scale_for(ref.medical_history))
         else:  # user profile: device -> user
-            meta = _Metadata(user_id=ref.user_id, age=ref.age, gender=ref.gender)
             self._contexts[key] = PatientContext(age=ref.age)
-        body = _enc.encode(meta)
-        self._fragments[(topic, key)] = b"," + body[1:-1] if len(body) > 2 else b""
+        self._fragments[(topic, key)] = enrichment_fragment(ref)
 
     # -- assignment: rebuild per-patient state for owned partitions ---------------------------
     def assigned(self, partitions: set[TopicPartition]) -> None:
@@ -215,7 +196,7 @@ class VitalsProcessor:
         send = self.producer.send
         now = self.clock.now()
         fmt = _BatchFormat(now)
-        seen = self.recent.seen
+        check = self.recent.check
         emit = self._emit
         vitals: list[Vital] = []
         stats = self.stats
@@ -230,8 +211,15 @@ class VitalsProcessor:
             try:
                 if topic in ROUTES or topic == T.DEVICE_DATA:
                     for v in normalise(topic, event):
-                        if seen(v.event_id):
-                            stats["duplicates"] += 1
+                        seen = check(v)
+                        if seen is not Seen.NEW:
+                            if seen is Seen.CONFLICT:  # the first reading stands
+                                send_dead_letter(self.producer, CONFLICT_STAGE, ConflictingDuplicate(),
+                                                 r.value, record=r)
+                                stats["dead_letters"] += 1
+                                stats["conflicts"] += 1
+                            else:
+                                stats["duplicates"] += 1
                             continue
                         emit(topic, r.key, event, v, fmt)
                         vitals.append(v)

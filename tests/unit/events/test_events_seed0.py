@@ -10,6 +10,7 @@ import pytest
 
 from vitalstream import topics
 from vitalstream.events import InvalidEvent, decode, key_of, normalise
+from vitalstream.events.ids import scoped_event_id
 from vitalstream.events.seed0 import BloodPressureEvent, HeartRateEvent, PatientMetadata
 
 BASE = {"event_id": "0f8fad5b-d9cb-469f-a165-70867728950e", "patient_id": "patient-0001",
@@ -45,7 +46,9 @@ def test_heart_rate_accepts_and_normalises() -> None:
     assert isinstance(event, HeartRateEvent)
     assert event.heart_rate == 72
     [vital] = normalise(topics.HEART_RATE, event)
-    assert vital.event_id == BASE["event_id"]
+    # the identity is scoped to the patient; the client's id is kept alongside
+    assert vital.event_id == scoped_event_id("patient-0001", BASE["event_id"])
+    assert vital.source_event_id == BASE["event_id"]
     assert vital.patient_id == "patient-0001"
     assert vital.source == "vitals"
     assert vital.heart_rate == 72

@@ -80,7 +80,7 @@ def test_hand_written_events_field_by_field(log) -> None:
 
     out = [msgspec.json.decode(r.value, type=ProcessedVital) for r in _read_all(log, T.PROCESSED_HEART_RATE)]
     assert len(out) == 13 and proc.stats["duplicates"] == 1
-    first = next(v for v in out if v.event_id.endswith("000000000000"))
+    first = next(v for v in out if v.source_event_id.endswith("000000000000"))
     assert (first.patient_id, first.heart_rate, first.data_type) == ("p1", 130, "heart_rate")
     assert first.event_time == T0 and first.processed_timestamp == T0 + timedelta(hours=1)
     assert (first.age, first.medical_history, first.emergency_contact) == (70, "COPD", "+44 20 0000 0000")

@@ -2,8 +2,8 @@
 
 A :class:`Warehouse` (DuckDB or PostgreSQL, chosen by URL) does three things: ``migrate`` the
 schema to the latest version, ``upsert`` batches of JSON documents into tables in *one*
-transaction (bulk: Arrow into DuckDB, COPY into PostgreSQL; upsert on the table's key, the last
-document per key within a batch wins), and ``query``. :class:`WarehouseSink` is the consumer
+transaction (bulk: Arrow into DuckDB, COPY into PostgreSQL; upsert on the table's key: vital
+tables keep the first document of a key, every other table the last one), and ``query``. :class:`WarehouseSink` is the consumer
 group that feeds it; a batch is committed to the log only after its transaction committed.
 """
 
@@ -13,9 +13,9 @@ import abc
 import base64
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 import msgspec
 
@@ -27,25 +27,86 @@ from . import schema as S
 logger = logging.getLogger(__name__)
 
 WAREHOUSE_GROUP = "vitalstream-warehouse"
+Result = TypeVar("Result")
+_HAS_TABLE = ("SELECT count(*) > 0 FROM information_schema.tables "
+              "WHERE table_schema = current_schema() AND table_name = ?")
+_COLUMNS = "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()"
 
 
 class BadBatch(TerminalError):
     """The database rejected a document of the batch (a value it cannot convert)."""
 
 
+class Session:
+    """A cursor inside one open transaction; ``?`` placeholders on every backend."""
+
+    def __init__(self, cursor: Any, dialect: S.Dialect) -> None:
+        self.cursor = cursor
+        self.dialect = dialect
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if params:
+            return self.cursor.execute(self.dialect.bind(sql), list(params))
+        return self.cursor.execute(sql)
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.execute(sql, params).fetchone()[0]
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self.execute(sql, params).fetchall()]
+
+
 class Warehouse(abc.ABC):
-    """One warehouse database. ``dialect`` is 0 for DuckDB, 1 for PostgreSQL."""
+    """One warehouse database, speaking its :class:`~.schema.Dialect`.
+
+    A backend provides the connection (``_transaction``), the bulk ``upsert`` and ``query``;
+    the schema and its migrations are the same for all and live here.
+    """
 
     url: str
-    dialect: int
+    dialect: ClassVar[S.Dialect]
 
     @abc.abstractmethod
-    def migrate(self) -> list[int]:
-        """Apply every migration newer than the stored version; return those applied."""
+    def _transaction(self, fn: Callable[[Session], Result]) -> Result:
+        """Run ``fn`` in one transaction: committed if it returns, rolled back if it raises."""
 
-    @abc.abstractmethod
+    def _lock_migrations(self, db: Session) -> None:
+        """Keep concurrent sinks from migrating at the same time (inside the transaction)."""
+
     def version(self) -> int:
         """The applied schema version (0 for an empty database)."""
+        def get(db: Session) -> int:
+            if not db.scalar(_HAS_TABLE, ["schema_migrations"]):
+                return 0
+            return int(db.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations"))
+
+        return self._transaction(get)
+
+    def migrate(self) -> list[int]:
+        """Apply every migration newer than the stored version, in one transaction; return the
+        versions applied. Declared columns missing from existing tables are added first."""
+        done = self._transaction(self._migrate)
+        if done:
+            logger.info("%s warehouse migrated to version %d", self.dialect.value, done[-1])
+        return done
+
+    def _migrate(self, db: Session) -> list[int]:
+        self._lock_migrations(db)
+        db.execute(S.migrations_table_sql(self.dialect))
+        current = int(db.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations"))
+        if current:
+            for stmt in S.missing_columns(self.dialect, db.all(_COLUMNS)):
+                logger.info("warehouse: %s", stmt)
+                db.execute(stmt)
+        done = []
+        for m in S.MIGRATIONS:
+            if m.version <= current:
+                continue
+            for stmt in m.statements(self.dialect):
+                db.execute(stmt)
+            db.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [m.version, m.description])
+            done.append(m.version)
+        return done
 
     @abc.abstractmethod
     def upsert(self, docs: dict[str, list[bytes]]) -> None:

@@ -16,14 +16,14 @@ import logging
 import os
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ...errors import ConfigError, require
 from ..base import WarehouseUnavailable
 from . import schema as S
-from .base import BadBatch, Warehouse
+from .base import BadBatch, Result, Session, Warehouse
 
 logger = logging.getLogger(__name__)
 
@@ -31,34 +31,26 @@ logger = logging.getLogger(__name__)
 RELEASE_BELOW = 2000
 LOCK_WAIT_S = 10.0  # how long to wait for another process to let go of the file
 
-_JSON_TYPES = {"text": "VARCHAR", "int": "INTEGER", "bigint": "BIGINT", "double": "DOUBLE",
-               "bool": "BOOLEAN", "timestamptz": "TIMESTAMPTZ", "json": "JSON"}
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def upsert_sql(table: S.Table, stage: str) -> tuple[str, str, str, str]:
-    """(parse into vs_typed, count duplicate keys, upsert, upsert keeping the last per key)."""
-    structure = "{" + ", ".join(f'"{c.source}": "{_JSON_TYPES[c.type]}"' for c in table.columns) + "}"
-    typed = ", ".join(f"j.{_q(c.source)} AS {_q(c.name)}" for c in table.columns)
-    cols = ", ".join(_q(c) for c in table.column_names)
-    keys = ", ".join(_q(k) for k in table.key)
-    updates = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in table.column_names if c not in table.key)
-    conflict = f"ON CONFLICT ({keys}) DO UPDATE SET {updates}"
+    """(parse into vs_typed, count duplicate keys, upsert, upsert of the kept document per key)."""
+    q = S.q
+    structure = "{" + ", ".join(f'"{c.source}": "{S.Dialect.DUCKDB.sql_type(c.type)}"'
+                                for c in table.columns) + "}"
+    typed = ", ".join(f"j.{q(c.source)} AS {q(c.name)}" for c in table.columns)
+    cols = ", ".join(q(c) for c in table.column_names)
+    keys, conflict = table.key_sql, table.on_conflict_sql()
     parse = (f"CREATE OR REPLACE TEMP TABLE vs_typed AS SELECT {typed}, n FROM "
              f"(SELECT from_json(v, '{structure}') AS j, n FROM {stage})")
     dups = f"SELECT count(*) - count(DISTINCT ({keys})) FROM vs_typed"
-    plain = f"INSERT INTO {_q(table.name)} ({cols}) SELECT {cols} FROM vs_typed {conflict}"
+    plain = f"INSERT INTO {q(table.name)} ({cols}) SELECT {cols} FROM vs_typed {conflict}"
     # Sorting is the expensive part, so only a batch that repeats a key pays for it.
-    last = (f"INSERT INTO {_q(table.name)} ({cols}) SELECT {cols} FROM (SELECT DISTINCT ON ({keys}) * "
-            f"FROM vs_typed ORDER BY {keys}, n DESC) {conflict}")
-    return parse, dups, plain, last
+    one_per_key = (f"INSERT INTO {q(table.name)} ({cols}) SELECT {cols} FROM (SELECT DISTINCT ON "
+                   f"({keys}) * FROM vs_typed ORDER BY {keys}, {table.kept_order}) {conflict}")
+    return parse, dups, plain, one_per_key
 
 
 class DuckDbWarehouse(Warehouse):
-    dialect = 0
+    dialect = S.Dialect.DUCKDB
 
     def __init__(self, url: str, read_only: bool = False) -> None:
         self.duckdb = require("duckdb", "lake")
@@ -129,58 +121,11 @@ class DuckDbWarehouse(Warehouse):
             self._conn = None
 
     # -- Warehouse --------------------------------------------------------------------------
-    def version(self) -> int:
-        def get(conn: Any) -> int:
-            try:
-                row = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
-            except self.duckdb.CatalogException:
-                return 0
-            return int(row[0] or 0)
-
-        return int(self._run(get))
-
-    def migrate(self) -> list[int]:
-        def apply(conn: Any) -> list[int]:
+    def _transaction(self, fn: Callable[[Session], Result], batch: int = 0) -> Result:
+        def run(conn: Any) -> Result:
             conn.execute("BEGIN")
             try:
-                conn.execute(S.MIGRATIONS_TABLE_SQL.format(text="VARCHAR"))
-                current = conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
-                done = []
-                for m in S.MIGRATIONS:
-                    if m.version <= current:
-                        continue
-                    for stmt in m.statements(self.dialect):
-                        conn.execute(stmt)
-                    conn.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [m.version, m.description])
-                    done.append(m.version)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            if done:
-                logger.info("duckdb warehouse migrated to version %d", done[-1])
-            return done
-
-        return list(self._run(apply))
-
-    def upsert(self, docs: dict[str, list[bytes]]) -> None:
-        import pyarrow as pa
-
-        def load(conn: Any) -> None:
-            conn.execute("BEGIN")
-            try:
-                for name, values in docs.items():
-                    stage = pa.table({"n": pa.array(range(len(values)), pa.int64()),
-                                      "v": pa.array(values, pa.binary()).cast(pa.string())})
-                    parse, dups, plain, last = self._sql[name]
-                    conn.register("vs_stage", stage)
-                    try:
-                        conn.execute(parse)
-                    finally:
-                        conn.unregister("vs_stage")
-                    repeated = conn.execute(dups).fetchone()[0]
-                    conn.execute(last if repeated else plain)
-                conn.execute("DROP TABLE IF EXISTS vs_typed")
+                out = fn(Session(conn, self.dialect))
                 conn.execute("COMMIT")
             except BaseException:
                 try:
@@ -188,8 +133,29 @@ class DuckDbWarehouse(Warehouse):
                 except self.duckdb.Error:
                     pass
                 raise
+            return out
 
-        self._run(load, batch=sum(len(v) for v in docs.values()))
+        return self._run(run, batch)  # type: ignore[no-any-return]
+
+    def upsert(self, docs: dict[str, list[bytes]]) -> None:
+        import pyarrow as pa
+
+        def load(db: Session) -> None:
+            conn = db.cursor
+            for name, values in docs.items():
+                stage = pa.table({"n": pa.array(range(len(values)), pa.int64()),
+                                  "v": pa.array(values, pa.binary()).cast(pa.string())})
+                parse, dups, plain, one_per_key = self._sql[name]
+                conn.register("vs_stage", stage)
+                try:
+                    conn.execute(parse)
+                finally:
+                    conn.unregister("vs_stage")
+                repeated = conn.execute(dups).fetchone()[0]
+                conn.execute(one_per_key if repeated else plain)
+            conn.execute("DROP TABLE IF EXISTS vs_typed")
+
+        self._transaction(load, batch=sum(len(v) for v in docs.values()))
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
         def run(conn: Any) -> tuple[list[str], list[tuple[Any, ...]]]:

@@ -10,40 +10,35 @@ call reconnects. Migrations hold an advisory lock so concurrent sinks migrate on
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ...config import redact_url
 from ...errors import require
 from ..base import WarehouseUnavailable
 from . import schema as S
-from .base import BadBatch, Warehouse
+from .base import BadBatch, Result, Session, Warehouse
 
 logger = logging.getLogger(__name__)
 
-_PG_TYPES = {k: v[1] for k, v in S.TYPES.items()}
 _MIGRATION_LOCK = 0x76697461  # "vita": pg_advisory_xact_lock key for migrations
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _extract(c: S.Column) -> str:
     if c.type == "json":
         return f"(v -> '{c.source}')"
-    return f"(v ->> '{c.source}')::{_PG_TYPES[c.type]}"
+    return f"(v ->> '{c.source}')::{S.Dialect.POSTGRESQL.sql_type(c.type)}"
 
 
 def upsert_sql(table: S.Table) -> str:
-    cols = ", ".join(_q(c) for c in table.column_names)
-    typed = ", ".join(f"{_extract(c)} AS {_q(c.name)}" for c in table.columns)
-    keys = ", ".join(_q(k) for k in table.key)
-    updates = ", ".join(f"{_q(c)} = EXCLUDED.{_q(c)}" for c in table.column_names if c not in table.key)
+    q = S.q
+    cols = ", ".join(q(c) for c in table.column_names)
+    typed = ", ".join(f"{_extract(c)} AS {q(c.name)}" for c in table.columns)
+    keys = table.key_sql
     return (
-        f"INSERT INTO {_q(table.name)} ({cols}) SELECT {cols} FROM ("
-        f"SELECT DISTINCT ON ({keys}) {typed}, n FROM vs_stage ORDER BY {keys}, n DESC) s "
-        f"ON CONFLICT ({keys}) DO UPDATE SET {updates}"
+        f"INSERT INTO {q(table.name)} ({cols}) SELECT {cols} FROM ("
+        f"SELECT DISTINCT ON ({keys}) {typed}, n FROM vs_stage ORDER BY {keys}, {table.kept_order}) s "
+        f"{table.on_conflict_sql()}"
     )
 
 
@@ -59,7 +54,7 @@ def _copy_text(values: list[bytes]) -> bytes:
 
 
 class PostgresWarehouse(Warehouse):
-    dialect = 1
+    dialect = S.Dialect.POSTGRESQL
 
     def __init__(self, url: str, read_only: bool = False, connect_timeout: float = 5.0) -> None:
         self.psycopg = require("psycopg", "postgres")
@@ -107,36 +102,11 @@ class PostgresWarehouse(Warehouse):
                 pass
 
     # -- Warehouse --------------------------------------------------------------------------
-    def version(self) -> int:
-        def get(cur: Any) -> int:
-            cur.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
-            if not cur.fetchone()[0]:
-                return 0
-            cur.execute("SELECT coalesce(max(version), 0) FROM schema_migrations")
-            return int(cur.fetchone()[0])
+    def _transaction(self, fn: Callable[[Session], Result]) -> Result:
+        return self._run(lambda cur: fn(Session(cur, self.dialect)))  # type: ignore[no-any-return]
 
-        return int(self._run(get))
-
-    def migrate(self) -> list[int]:
-        def apply(cur: Any) -> list[int]:
-            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-            cur.execute(S.MIGRATIONS_TABLE_SQL.format(text="TEXT"))
-            cur.execute("SELECT coalesce(max(version), 0) FROM schema_migrations")
-            current = cur.fetchone()[0]
-            done = []
-            for m in S.MIGRATIONS:
-                if m.version <= current:
-                    continue
-                for stmt in m.statements(self.dialect):
-                    cur.execute(stmt)
-                cur.execute("INSERT INTO schema_migrations VALUES (%s, %s, now())", (m.version, m.description))
-                done.append(m.version)
-            return done
-
-        done = list(self._run(apply))
-        if done:
-            logger.info("postgresql warehouse migrated to version %d", done[-1])
-        return done
+    def _lock_migrations(self, db: Session) -> None:
+        db.execute("SELECT pg_advisory_xact_lock(?)", [_MIGRATION_LOCK])
 
     def upsert(self, docs: dict[str, list[bytes]]) -> None:
         def load(cur: Any) -> None:
@@ -151,7 +121,7 @@ class PostgresWarehouse(Warehouse):
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
         if params:
-            sql = sql.replace("%", "%%").replace("?", "%s")
+            sql = self.dialect.bind(sql)
 
         def run(cur: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
             cur.execute(sql, list(params) if params else None)

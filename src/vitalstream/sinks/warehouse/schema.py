@@ -3,8 +3,15 @@
 Every table is fed by one topic of the catalogue (:mod:`vitalstream.topics`, ``TopicDef.table``)
 and upserted on its key. Values arrive as JSON documents (the canonical encodings of
 :mod:`vitalstream.events.canonical`, or reference records re-encoded after validation); each
-column says which JSON field it reads and its portable type, and each dialect turns that into
-an extraction expression, so both databases load the same rows.
+column says which JSON field it reads and its portable type, and each :class:`Dialect` turns
+that into its own SQL, so both databases load the same rows.
+
+The processed-vital, alert and NEWS2 columns are *derived* from their msgspec structs
+(:func:`columns_of`): a field added to ``ProcessedVital`` becomes a column of every vital table,
+and :func:`missing_columns` adds it to an existing warehouse on the next ``migrate``.
+
+Vital tables keep the *first* row of an identity (``keep="first"``: an event's content never
+changes once stored; a re-delivery is a no-op); every other table keeps the latest document.
 
 Views join vitals with the patient's *current* metadata at query time: ``COALESCE(current,
 stream-time)``, so metadata that arrived after the vital still shows in reports.
@@ -15,10 +22,38 @@ ones applied. Add a migration, never edit an applied one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import enum
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Literal
+
+import msgspec
+import msgspec.inspect as mi
 
 from ... import topics as T
+from ...events.canonical import ENRICHMENT, Alert, News2Score, ProcessedVital
+from ...events.ids import SCOPE_PREFIX
+
+
+class Dialect(enum.Enum):
+    """The SQL a backend speaks, where DuckDB and PostgreSQL differ."""
+
+    DUCKDB = "duckdb"
+    POSTGRESQL = "postgresql"
+
+    def sql_type(self, portable: str) -> str:
+        return TYPES[portable][self is Dialect.POSTGRESQL]
+
+    def bind(self, sql: str) -> str:
+        """``?`` placeholders in this dialect's parameter style."""
+        return sql if self is Dialect.DUCKDB else sql.replace("%", "%%").replace("?", "%s")
+
+    def sha256_hex(self, text_expr: str) -> str:
+        """Lowercase hex SHA-256 of a text expression's UTF-8 bytes."""
+        if self is Dialect.DUCKDB:
+            return f"sha256({text_expr})"
+        return f"encode(sha256(convert_to({text_expr}, 'UTF8')), 'hex')"
+
 
 # portable type -> (DuckDB, PostgreSQL)
 TYPES: dict[str, tuple[str, str]] = {
@@ -50,10 +85,33 @@ class Table:
     key: tuple[str, ...]
     columns: tuple[Column, ...]
     prepare: str = "raw"  # how a record becomes a JSON document: see sinks.warehouse.rows
+    keep: Literal["last", "first"] = "last"  # which document of a key the table holds
 
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    @property
+    def key_sql(self) -> str:
+        return ", ".join(q(k) for k in self.key)
+
+    @property
+    def kept_order(self) -> str:
+        """``ORDER BY`` term (after the key) that puts the kept document of a key first;
+        ``n`` numbers the documents of a batch in log order."""
+        return "n" if self.keep == "first" else "n DESC"
+
+    def on_conflict_sql(self) -> str:
+        """What an insert does with a key the table already holds (same SQL in both dialects)."""
+        if self.keep == "first":
+            return f"ON CONFLICT ({self.key_sql}) DO NOTHING"
+        updates = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in self.column_names if c not in self.key)
+        return f"ON CONFLICT ({self.key_sql}) DO UPDATE SET {updates}"
+
+
+def q(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _cols(spec: str) -> tuple[Column, ...]:
@@ -66,21 +124,47 @@ def _cols(spec: str) -> tuple[Column, ...]:
     return tuple(out)
 
 
-VITAL = _cols(
-    "event_id:text patient_id:text source:text data_type:text event_time:timestamptz "
-    "heart_rate:int spo2:int systolic:int diastolic:int temperature_c:double "
-    "respiratory_rate:int consciousness:text on_oxygen:bool fall_detected:bool steps:bigint "
-    "sleeping:bool activity_id:bigint device_id:text latitude:double longitude:double "
-    "original_timestamp:text processed_timestamp:timestamptz user_id:text age:int gender:text "
-    "medical_history:text emergency_contact:text blood_type:text allergies:text "
-    "last_checkup_date:text"
-)
+_PORTABLE: dict[type[mi.Type], str] = {
+    mi.StrType: "text", mi.LiteralType: "text", mi.IntType: "int", mi.FloatType: "double",
+    mi.BoolType: "bool", mi.DateTimeType: "timestamptz", mi.DictType: "json",
+    mi.ListType: "json",
+}
+
+
+def portable_type(t: mi.Type) -> str:
+    """The portable column type of a msgspec field type (``X | None`` is X)."""
+    while isinstance(t, mi.Metadata):
+        t = t.type
+    if isinstance(t, mi.UnionType):
+        members = [m for m in t.types if not isinstance(m, mi.NoneType)]
+        if len(members) == 1:
+            return portable_type(members[0])
+        return "json"
+    try:
+        return _PORTABLE[type(t)]
+    except KeyError:
+        raise TypeError(f"no column type for {t!r}: extend schema._PORTABLE") from None
+
+
+def columns_of(struct: type[msgspec.Struct], key: Iterable[str] = (),
+               wider: Mapping[str, str] | None = None) -> tuple[Column, ...]:
+    """One column per struct field, key columns first; ``wider`` overrides a portable type."""
+    info = mi.type_info(struct)
+    assert isinstance(info, mi.StructType)
+    wider = wider or {}
+    cols = {f.name: Column(f.name, wider.get(f.name) or portable_type(f.type)) for f in info.fields}
+    first = [cols.pop(k) for k in key]
+    return (*first, *cols.values())
+
+
+# Counters and seed-3 ids were BIGINT from the first schema: keep them that wide.
+VITAL = columns_of(ProcessedVital, ("event_id",), wider={"steps": "bigint", "activity_id": "bigint"})
 
 
 def _vital_table(topic: str) -> Table:
     table = T.BY_NAME[topic].table
     assert table is not None
-    return Table(table, topic, ("event_id",), VITAL)
+    return Table(table, topic, ("event_id",), VITAL, keep="first")
 
 
 TABLES: tuple[Table, ...] = (
@@ -100,12 +184,8 @@ TABLES: tuple[Table, ...] = (
     Table("user_profiles", T.USER_PROFILES, ("device_id",), _cols(
         "device_id:text user_id:text age:int gender:text updated_at:timestamptz"),
         prepare="reference"),
-    Table("alerts", T.ALERTS, ("alert_id",), _cols(
-        "alert_id:text patient_id:text rule:text severity:text state:text values:json "
-        "event_time:timestamptz raise_time:timestamptz event_id:text message:text")),
-    Table("news2_scores", T.NEWS2, ("score_id",), _cols(
-        "score_id:text patient_id:text total:int band:text subscores:json missing:json "
-        "partial:bool scale:int event_time:timestamptz computed_time:timestamptz")),
+    Table("alerts", T.ALERTS, ("alert_id",), columns_of(Alert, ("alert_id",))),
+    Table("news2_scores", T.NEWS2, ("score_id",), columns_of(News2Score, ("score_id",))),
     Table("processed_entries", T.PROCESSED_ENTRIES, ("entry_id",), _cols(
         "entry_id:text patient_id:text medical_entry:text entry_time:timestamptz@timestamp "
         "processed_timestamp:timestamptz"), prepare="entry"),
@@ -119,8 +199,9 @@ BY_TABLE: dict[str, Table] = {t.name: t for t in TABLES}
 BY_TOPIC: dict[str, Table] = {t.topic: t for t in TABLES}
 TOPICS: tuple[str, ...] = tuple(t.topic for t in TABLES)
 
-_META = ("age", "gender", "medical_history", "emergency_contact", "blood_type", "allergies",
-         "last_checkup_date")
+VITAL_TABLES: tuple[str, ...] = tuple(t.name for t in TABLES if t.columns is VITAL)
+# enrichment a vital carries from stream time that the current metadata may supersede
+_META = tuple(f for f in ENRICHMENT if f in BY_TABLE["patient_metadata"].column_names)
 
 # view -> (table, measure columns)
 VITAL_VIEWS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -131,21 +212,37 @@ VITAL_VIEWS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def create_table_sql(table: Table, dialect: int) -> str:
-    cols = ", ".join(f'"{c.name}" {TYPES[c.type][dialect]}' for c in table.columns)
+def create_table_sql(table: Table, dialect: Dialect) -> str:
+    cols = ", ".join(f'"{c.name}" {dialect.sql_type(c.type)}' for c in table.columns)
     key = ", ".join(f'"{k}"' for k in table.key)
     return f'CREATE TABLE IF NOT EXISTS "{table.name}" ({cols}, PRIMARY KEY ({key}))'
+
+
+def missing_columns(dialect: Dialect, existing: Iterable[tuple[str, str]]) -> list[str]:
+    """``ALTER TABLE ... ADD COLUMN`` for each declared column an existing table lacks.
+
+    ``existing`` is the database's (table, column) pairs. Tables the database does not have
+    yet are left to the migrations that create them."""
+    have: dict[str, set[str]] = {}
+    for table, column in existing:
+        have.setdefault(table, set()).add(column)
+    return [f'ALTER TABLE "{t.name}" ADD COLUMN "{c.name}" {dialect.sql_type(c.type)}'
+            for t in TABLES if t.name in have for c in t.columns if c.name not in have[t.name]]
 
 
 def vital_view_sql(view: str) -> str:
     table, measures = VITAL_VIEWS[view]
     meta = ", ".join(f"COALESCE(m.{c}, v.{c}) AS {c}" for c in _META)
     return (
-        f"CREATE VIEW {view} AS SELECT v.event_id, v.patient_id, v.event_time, "
+        f"CREATE VIEW {view} AS SELECT v.event_id, v.source_event_id, v.patient_id, v.event_time, "
         f"{', '.join('v.' + m for m in measures)}, {meta}, v.device_id, v.original_timestamp, "
         f"v.processed_timestamp, (m.patient_id IS NOT NULL) AS has_current_metadata "
         f"FROM {table} v LEFT JOIN patient_metadata m ON m.patient_id = v.patient_id"
     )
+
+
+def _vital_views() -> list[str]:
+    return [*(f"DROP VIEW IF EXISTS {v}" for v in VITAL_VIEWS), *map(vital_view_sql, VITAL_VIEWS)]
 
 
 NEWS2_CURRENT_SQL = (
@@ -154,30 +251,58 @@ NEWS2_CURRENT_SQL = (
 )
 
 
+def scoped_event_id_sql(dialect: Dialect, patient: str, client_id: str) -> str:
+    """:func:`vitalstream.events.ids.scoped_event_id` as a SQL expression over two columns."""
+    name = (f"'{SCOPE_PREFIX}' || chr(31) || CAST(length({patient}) AS {dialect.sql_type('text')}) "
+            f"|| chr(31) || {patient} || chr(31) || {client_id}")
+    h = dialect.sha256_hex(name)
+    variant = (f"CASE WHEN substr({h}, 17, 1) IN ('0', '4', '8', 'c') THEN '8' "
+               f"WHEN substr({h}, 17, 1) IN ('1', '5', '9', 'd') THEN '9' "
+               f"WHEN substr({h}, 17, 1) IN ('2', '6', 'a', 'e') THEN 'a' ELSE 'b' END")
+    return (f"substr({h}, 1, 8) || '-' || substr({h}, 9, 4) || '-8' || substr({h}, 14, 3) || '-' "
+            f"|| {variant} || substr({h}, 18, 3) || '-' || substr({h}, 21, 12)")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
     description: str
-    statements: Callable[[int], list[str]]  # dialect index (0 DuckDB, 1 PostgreSQL) -> SQL
+    statements: Callable[[Dialect], list[str]]
 
 
-def _v1(dialect: int) -> list[str]:
+def _v1(dialect: Dialect) -> list[str]:
     out = [create_table_sql(t, dialect) for t in TABLES]
-    out += [f"DROP VIEW IF EXISTS {v}" for v in VITAL_VIEWS]
-    out += [vital_view_sql(v) for v in VITAL_VIEWS]
+    out += _vital_views()
     out += ["DROP VIEW IF EXISTS v_news2_current", NEWS2_CURRENT_SQL]
     # report filters: newest first per vital table, current score per patient
     out += [f'CREATE INDEX IF NOT EXISTS "{t}_event_time" ON "{t}" (event_time)'
-            for t, _ in VITAL_VIEWS.values()] if dialect == 1 else []
+            for t, _ in VITAL_VIEWS.values()] if dialect is Dialect.POSTGRESQL else []
     return out
+
+
+def _v2(dialect: Dialect) -> list[str]:
+    """Rows stored under a client's bare event_id move to the patient-scoped identity the
+    processor now gives them, so a re-processed old event lands on its old row; alerts follow
+    the event they point to. (``source_event_id`` itself was added by :func:`missing_columns`.)"""
+    scoped = scoped_event_id_sql(dialect, "patient_id", "event_id")
+    out = [f'UPDATE "{t}" SET source_event_id = event_id, event_id = {scoped} '
+           "WHERE source = 'vitals' AND source_event_id IS NULL" for t in VITAL_TABLES]
+    pointed = " OR ".join(f'EXISTS (SELECT 1 FROM "{t}" v WHERE v.source = \'vitals\' '
+                          f"AND v.source_event_id = alerts.event_id AND v.patient_id = alerts.patient_id)"
+                          for t in VITAL_TABLES)
+    out.append(f"UPDATE alerts SET event_id = {scoped_event_id_sql(dialect, 'patient_id', 'event_id')} "
+               f"WHERE {pointed}")
+    return out + _vital_views()
 
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tables for every catalogue topic, current-metadata views", _v1),
+    Migration(2, "event identity scoped to the patient: event_id derived, the client's id in "
+                 "source_event_id", _v2),
 )
 LATEST = MIGRATIONS[-1].version
 
-MIGRATIONS_TABLE_SQL = (
-    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-    "description {text} NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
-)
+
+def migrations_table_sql(dialect: Dialect) -> str:
+    return ("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+            f"description {dialect.sql_type('text')} NOT NULL, applied_at TIMESTAMPTZ NOT NULL)")
