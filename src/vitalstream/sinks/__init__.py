@@ -20,14 +20,16 @@ if TYPE_CHECKING:
     from ..runtime import Worker
 
 
-def build_sinks(log: Log, settings: Settings) -> list[Worker]:
+def build_sinks(log: Log, settings: Settings, *, new_incarnation: bool = False) -> list[Worker]:
     """The raw lake archive, the smartwatch landing and the warehouse loader for ``settings``.
 
     Creates the topics they read if missing. Nothing connects until the first batch, so a
     warehouse that is down at start-up makes the sink wait (unhealthy), not fail.
+    ``new_incarnation``: the lake sinks may start archiving an incarnation of a topic the lake
+    does not know (after a topic reset or with a new log) beside the archived ones.
     """
     from .. import topics as T
-    from .lake import LANDING_GROUP, LakeSink, smartwatch_columns
+    from .lake import LANDING_GROUP, LakeSink, log_topic_ids, smartwatch_columns
     from .warehouse import WarehouseSink, open_warehouse
     from .warehouse.schema import TOPICS
 
@@ -35,12 +37,25 @@ def build_sinks(log: Log, settings: Settings) -> list[Worker]:
              settings.replication_factor)
     lake_url = settings.lake_url
     landing_url = _with_option(lake_url, "format", "parquet")  # seed 4's landing is Parquet
+    ids = log_topic_ids(log)
     return [
-        LakeSink(lake_url, T.RAW_TOPICS),
-        LakeSink(landing_url, [T.PROCESSED_SMARTWATCH], group=LANDING_GROUP,
-                 extra_columns=smartwatch_columns),
+        LakeSink(lake_url, T.RAW_TOPICS, topic_id=ids, new_incarnation=new_incarnation),
+        LakeSink(landing_url, [T.PROCESSED_SMARTWATCH], group=LANDING_GROUP, topic_id=ids,
+                 new_incarnation=new_incarnation, extra_columns=smartwatch_columns),
         WarehouseSink(open_warehouse(settings.warehouse_url)),
     ]
+
+
+def check_lake(log: Log, settings: Settings, *, new_incarnation: bool = False) -> None:
+    """Before starting the sinks: raise :class:`~vitalstream.sinks.lake.UnknownIncarnation`
+    if the lake holds another incarnation of a topic than the log (``new_incarnation``: record
+    the log's incarnations as new ones instead)."""
+    from .lake import LakeSink
+
+    for w in build_sinks(log, settings, new_incarnation=new_incarnation):
+        if isinstance(w, LakeSink):
+            w.check_incarnations()
+        w.close()
 
 
 def _with_option(url: str, name: str, value: str) -> str:
@@ -51,4 +66,4 @@ def _with_option(url: str, name: str, value: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-__all__ = ["LakeUnavailable", "Sink", "SinkUnavailable", "WarehouseUnavailable", "build_sinks"]
+__all__ = ["LakeUnavailable", "Sink", "SinkUnavailable", "WarehouseUnavailable", "build_sinks", "check_lake"]

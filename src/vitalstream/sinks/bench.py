@@ -49,7 +49,8 @@ def measure(kind: str, events: int = 200_000, batch: int = 5000, url: str | None
     with tempfile.TemporaryDirectory() as tmp:
         if kind in ("parquet", "jsonl"):
             records = _records(events, T.HEART_RATE)
-            sink = LakeSink(url or f"file://{tmp}/lake?format={kind}", [T.HEART_RATE])
+            sink = LakeSink(url or f"file://{tmp}/lake?format={kind}", [T.HEART_RATE],
+                            topic_id=lambda _: "bench")
         elif kind in ("duckdb", "postgres"):
             records = _records(events, T.PROCESSED_HEART_RATE)
             if kind == "duckdb":

@@ -32,14 +32,14 @@ class TestS3Lake(LakeContract):
 
 def test_endpoint_in_url_and_unreachable_is_transient(s3_bucket, s3_endpoint) -> None:
     from vitalstream.errors import TransientError
-    from vitalstream.sinks.lake import LakeSink, read_lake
+    from vitalstream.sinks.lake import read_lake
 
-    from contract.sink_contract import T, raw_records
+    from contract.sink_contract import T, lake_sink, raw_records
 
     records = raw_records(30, partitions=1, per_hour=10)
-    sink = LakeSink(f"s3://{s3_bucket}/x?endpoint_url={s3_endpoint}", [T.HEART_RATE])
+    sink = lake_sink(f"s3://{s3_bucket}/x?endpoint_url={s3_endpoint}", [T.HEART_RATE])
     sink.process(records)
     assert list(read_lake(f"s3://{s3_bucket}/x?endpoint_url={s3_endpoint}", T.HEART_RATE)) == records
-    down = LakeSink(f"s3://{s3_bucket}/x?endpoint_url=http://127.0.0.1:9", [T.HEART_RATE])
+    down = lake_sink(f"s3://{s3_bucket}/x?endpoint_url=http://127.0.0.1:9", [T.HEART_RATE])
     with pytest.raises(TransientError):
         down.process(records)

@@ -1,7 +1,8 @@
 """The lake's filesystem: a URL (``file://``, ``s3://``, ``memory://``) → an fsspec filesystem.
 
 Local writes go to a hidden temporary file that is renamed into place, so a ``kill -9`` never
-leaves a torn file under its final name; S3 puts are atomic.
+leaves a torn file under its final name; S3 puts are atomic. The lake holds PHI: on local disk
+every file it writes is owner-only (0600) and every directory it creates 0700.
 """
 
 from __future__ import annotations
@@ -105,12 +106,30 @@ def put_file(fs: Any, path: str, data: bytes) -> None:
     if is_local(fs):
         d, name = posixpath.split(path)
         tmp = f"{d}/.{name}.tmp-{uuid.uuid4().hex[:8]}"
-        fs.makedirs(d, exist_ok=True)
-        with fs.open(tmp, "wb") as f:
+        make_private_dirs(d)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
             f.write(data)
-        fs.mv(tmp, path)
+        os.replace(tmp, path)
     else:
         fs.pipe_file(path, data)
+
+
+def make_private_dirs(path: str) -> None:
+    """``mkdir -p`` with mode 0700 for every directory it creates (``os.makedirs`` applies
+    its mode to the last one only)."""
+    missing: list[str] = []
+    while path and not os.path.isdir(path):
+        missing.append(path)
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    for d in reversed(missing):
+        try:
+            os.mkdir(d, 0o700)
+        except FileExistsError:  # another writer made it meanwhile
+            pass
 
 
 def remove_file(fs: Any, path: str) -> None:
