@@ -1,7 +1,8 @@
 """Replay from the lake: re-publish archived raw records so the pipeline can rebuild.
 
 Records go back to their topic (or ``to_topic``) with their original key, value, headers and
-timestamp, in partition and offset order. Downstream, the processor drops recent duplicate
+timestamp: every incarnation the lake holds (a topic reset or a new log starts one), oldest
+first, each in partition and offset order. Downstream, the processor drops recent duplicate
 event ids and the warehouse upserts on the key, so replaying what is already loaded changes
 nothing; replaying into an empty warehouse rebuilds it.
 """

@@ -314,6 +314,14 @@ def raw_records(n: int, partitions: int = 2, per_hour: int = 25, topic: str = T.
     return out
 
 
+TOPIC_ID = "9f3c2b1e-5d4a-4c8b-9e7f-0123456789ab"  # the log's incarnation of every topic here
+
+
+def lake_sink(url: str, topics: list[str], **options) -> LakeSink:  # type: ignore[no-untyped-def]
+    """A lake sink whose log has one incarnation of every topic (``TOPIC_ID``)."""
+    return LakeSink(url, topics, topic_id=lambda _: TOPIC_ID, **options)
+
+
 def feed(sink: LakeSink, records: list[Record], batch: int) -> None:
     """Process ``records`` in batches of ``batch`` (in order within each partition)."""
     for i in range(0, len(records), batch):
@@ -332,15 +340,15 @@ def snapshot(url: str) -> dict[str, bytes]:
 class LakeContract:
     def test_layout_names_and_exactly_once(self, lake_url) -> None:
         records = raw_records(120, partitions=2, per_hour=25)
-        sink = LakeSink(lake_url, [T.HEART_RATE], rotate_records=20)
+        sink = lake_sink(lake_url, [T.HEART_RATE], rotate_records=20)
         feed(sink, records, 17)
         loc = open_lake(lake_url)
         files = [f for f in list_files(loc, T.HEART_RATE) if not f.staged]
         names = {f.path[len(loc.root):] for f in files}
         # partition 0 holds even i: hour changes after i=24 (offset 12), offsets chunk at 20
-        assert "/topics/heart-rate-data/year=2024/month=04/day=01/hour=08/heart-rate-data+0+0000000000000000000.parquet" in names
-        assert "/topics/heart-rate-data/year=2024/month=04/day=01/hour=09/heart-rate-data+0+0000000000000000013.parquet" in names
-        assert "/topics/heart-rate-data/year=2024/month=04/day=01/hour=09/heart-rate-data+0+0000000000000000020.parquet" in names
+        assert f"/topics/heart-rate-data/year=2024/month=04/day=01/hour=08/heart-rate-data+0+0000000000000000000+{TOPIC_ID}.parquet" in names
+        assert f"/topics/heart-rate-data/year=2024/month=04/day=01/hour=09/heart-rate-data+0+0000000000000000013+{TOPIC_ID}.parquet" in names
+        assert f"/topics/heart-rate-data/year=2024/month=04/day=01/hour=09/heart-rate-data+0+0000000000000000020+{TOPIC_ID}.parquet" in names
         got = list(read_lake(lake_url, T.HEART_RATE))
         assert sorted((r.partition, r.offset) for r in got) == sorted((r.partition, r.offset) for r in records)
         by_id = {(r.partition, r.offset): r for r in records}
@@ -350,25 +358,25 @@ class LakeContract:
     def test_batching_does_not_change_files(self, lake_url) -> None:
         records = raw_records(150, partitions=3, per_hour=40)
         a, b = f"{lake_url}/a", f"{lake_url}/b"
-        feed(LakeSink(a, [T.HEART_RATE], rotate_records=16), records, 7)
-        feed(LakeSink(b, [T.HEART_RATE], rotate_records=16), records, 150)
+        feed(lake_sink(a, [T.HEART_RATE], rotate_records=16), records, 7)
+        feed(lake_sink(b, [T.HEART_RATE], rotate_records=16), records, 150)
         assert snapshot(a) == snapshot(b)
         assert list(read_lake(a, T.HEART_RATE)) == list(read_lake(b, T.HEART_RATE))
 
     def test_crash_before_commit_replays_to_identical_files(self, lake_url) -> None:
         records = raw_records(200, partitions=2, per_hour=30)
         ref, crashed = f"{lake_url}/ref", f"{lake_url}/crashed"
-        feed(LakeSink(ref, [T.HEART_RATE], rotate_records=25), records, 200)
+        feed(lake_sink(ref, [T.HEART_RATE], rotate_records=25), records, 200)
         # Run 1 processes 0..130 (in batches), but only 0..90 is "committed": then it dies.
-        first = LakeSink(crashed, [T.HEART_RATE], rotate_records=25)
+        first = lake_sink(crashed, [T.HEART_RATE], rotate_records=25)
         feed(first, records[:90], 30)
         first.process(records[90:130])
         # Run 2 (a new process) replays from the committed position, with other batch sizes;
         # it dies again mid-way, and run 3 finishes.
-        second = LakeSink(crashed, [T.HEART_RATE], rotate_records=25)
+        second = lake_sink(crashed, [T.HEART_RATE], rotate_records=25)
         second.assigned({(T.HEART_RATE, 0), (T.HEART_RATE, 1)})
         feed(second, records[90:150], 11)
-        third = LakeSink(crashed, [T.HEART_RATE], rotate_records=25)
+        third = lake_sink(crashed, [T.HEART_RATE], rotate_records=25)
         feed(third, records[145:], 13)  # committed up to 145 only
         got = [(r.partition, r.offset) for r in read_lake(crashed, T.HEART_RATE)]
         assert sorted(got) == sorted((r.partition, r.offset) for r in records)
@@ -377,7 +385,7 @@ class LakeContract:
 
     def test_time_window_read(self, lake_url) -> None:
         records = raw_records(100, partitions=1, per_hour=25)
-        feed(LakeSink(lake_url, [T.HEART_RATE], rotate_records=1000), records, 100)
+        feed(lake_sink(lake_url, [T.HEART_RATE], rotate_records=1000), records, 100)
         since = int((T0 + timedelta(hours=1)).timestamp() * 1000)
         until = int((T0 + timedelta(hours=2, seconds=5)).timestamp() * 1000)
         got = list(read_lake(lake_url, T.HEART_RATE, since, until))
@@ -387,7 +395,7 @@ class LakeContract:
         records = raw_records(60, partitions=1, per_hour=20)
         odd = Record(T.HEART_RATE, 0, 60, None, b"\xff\xfe not utf-8", records[-1].timestamp_ms + 3_600_000)
         url = f"{lake_url}/j?format=jsonl"
-        feed(LakeSink(url, [T.HEART_RATE], rotate_records=1000), [*records, odd], 25)
+        feed(lake_sink(url, [T.HEART_RATE], rotate_records=1000), [*records, odd], 25)
         loc = open_lake(url)
         finals = [f for f in list_files(loc, T.HEART_RATE) if not f.staged]
         assert finals and all(f.path.endswith(".jsonl") for f in finals)
@@ -404,7 +412,7 @@ class LakeContract:
                                                       {"user_id": "u1", "age": 30}, steps=i, sleeping=i % 2 == 0,
                                                       heart_rate=50 + i), "w1",
                          ts=T0 + timedelta(hours=i // 2)) for i in range(4)]
-        sink = LakeSink(lake_url, [T.PROCESSED_SMARTWATCH], extra_columns=smartwatch_columns)
+        sink = lake_sink(lake_url, [T.PROCESSED_SMARTWATCH], extra_columns=smartwatch_columns)
         sink.process(rows)
         loc = open_lake(lake_url)
         final = [f for f in list_files(loc, T.PROCESSED_SMARTWATCH) if not f.staged]

@@ -72,6 +72,7 @@ def up(
     workers: int = typer.Option(1, help="processor worker processes"),
     serve: bool = typer.Option(False, "--serve", help="also run the HTTP ingest server; the smartwatch simulator then posts to it (as seed 4's watches did)"),
     quiet: bool = typer.Option(False, "--quiet", help="no live progress table"),
+    new_incarnation: bool = typer.Option(False, "--new-incarnation", help="lake: after a topic reset or with a new log, archive the new incarnation beside the archived one"),
 ) -> None:
     """Start every configured component (simulators, processor, sinks, edges) until Ctrl-C.
 
@@ -86,6 +87,11 @@ def up(
                             to=edge if p == "smartwatch" else "log") for p in s.simulate.profiles]
     comps += [Component(f"processor-{i}", "processor") for i in range(workers)]
     comps += sink_components(s)
+    if any(c.kind == "sinks" for c in comps):  # refuse here, in one line, not in a child process
+        from ..sinks import check_lake
+
+        with open_configured_log(ctx) as log:
+            check_lake(log, s, new_incarnation=new_incarnation)
     if serve:
         comps.append(Component("http", "serve"))
     if s.mqtt.url:  # the MQTT bridge joins whenever a broker is configured

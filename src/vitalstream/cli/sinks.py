@@ -1,6 +1,6 @@
 """Sink, report, query, replay and warehouse commands.
 
-    vitalstream sink lake|landing|warehouse [--until-idle]
+    vitalstream sink lake|landing|warehouse [--until-idle] [--new-incarnation]
     vitalstream report low-oxygen|irregular-heart-rate|falls-elderly|news2|alerts [--limit N] [--since 2h|2024-04-01T08:00Z] [--format table|json|csv]
     vitalstream query "SELECT ..." [--format ...]
     vitalstream replay --from-lake --topic heart-rate-data [--since ..] [--until ..] [--to-topic T]
@@ -90,6 +90,7 @@ def sink(
     name: SinkName = typer.Argument(..., help="lake (raw archive), landing (smartwatch Parquet) or warehouse"),  # type: ignore[valid-type]
     until_idle: bool = typer.Option(False, "--until-idle", help="stop once the sink has caught up"),
     max_records: int = typer.Option(None, help="records per batch (default: process.max_batch)"),
+    new_incarnation: bool = typer.Option(False, "--new-incarnation", help="lake/landing: after a topic reset or with a new log, archive the log's new incarnation of a topic beside the archived one (which stays untouched)"),
 ) -> None:
     """Run one sink as a process: write each batch durably, then commit its offsets."""
     from ..runtime import run_worker
@@ -98,7 +99,7 @@ def sink(
     s = settings_from(ctx)
     stop = _stop_on_signals()
     with open_configured_log(ctx) as log:
-        [chosen] = build_sinks(log, s, [name.value])
+        [chosen] = build_sinks(log, s, [name.value], new_incarnation=new_incarnation)
         health = run_worker(log, chosen, stop, max_records=max_records or s.process.max_batch,
                             max_wait_s=s.process.max_wait_ms / 1000, until_idle=until_idle)
     typer.echo(f"{name.value}: {health.records} records in {health.batches} batches", err=True)

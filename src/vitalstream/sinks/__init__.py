@@ -23,41 +23,47 @@ if TYPE_CHECKING:
     from ..runtime import Worker
 
 
-def _lake(settings: Settings) -> Worker:
+def _lake(log: Log, settings: Settings, new_incarnation: bool) -> Worker:
     from .. import topics as T
-    from .lake import LakeSink
+    from .lake import LakeSink, log_topic_ids
 
-    return LakeSink(settings.lake_url, T.RAW_TOPICS)
+    return LakeSink(settings.lake_url, T.RAW_TOPICS, topic_id=log_topic_ids(log),
+                    new_incarnation=new_incarnation)
 
 
-def _landing(settings: Settings) -> Worker:
+def _landing(log: Log, settings: Settings, new_incarnation: bool) -> Worker:
     from .. import topics as T
-    from .lake import LANDING_GROUP, LakeSink, smartwatch_columns
+    from .lake import LANDING_GROUP, LakeSink, log_topic_ids, smartwatch_columns
 
     landing_url = _with_option(settings.lake_url, "format", "parquet")  # the landing is Parquet
     return LakeSink(landing_url, [T.PROCESSED_SMARTWATCH], group=LANDING_GROUP,
+                    topic_id=log_topic_ids(log), new_incarnation=new_incarnation,
                     extra_columns=smartwatch_columns)
 
 
-def _warehouse(settings: Settings) -> Worker:
+def _warehouse(log: Log, settings: Settings, new_incarnation: bool) -> Worker:
     from .warehouse import WarehouseSink, open_warehouse
 
     return WarehouseSink(open_warehouse(settings.warehouse_url))
 
 
-#: The sinks by name (``vitalstream sink NAME``), each built from the settings.
-SINKS: dict[str, Callable[[Settings], Worker]] = {
+#: The sinks by name (``vitalstream sink NAME``), each built from the log, the settings and
+#: whether a lake sink may start a new incarnation of a topic (see :mod:`.lake.incarnations`).
+SINKS: dict[str, Callable[[Log, Settings, bool], Worker]] = {
     "lake": _lake,  # the raw archive: every raw topic
     "landing": _landing,  # normalised smartwatch events as Parquet
     "warehouse": _warehouse,  # every catalogued topic upserted into its table
 }
 
 
-def build_sinks(log: Log, settings: Settings, names: Sequence[str] | None = None) -> list[Worker]:
+def build_sinks(log: Log, settings: Settings, names: Sequence[str] | None = None, *,
+                new_incarnation: bool = False) -> list[Worker]:
     """The sinks ``names`` (default: every one of :data:`SINKS`) for ``settings``.
 
     Creates the topics they read if missing. Nothing connects until the first batch, so a
     warehouse that is down at start-up makes the sink wait (unhealthy), not fail.
+    ``new_incarnation``: the lake sinks may start archiving an incarnation of a topic the lake
+    does not know (after a topic reset or with a new log) beside the archived ones.
     """
     from .. import topics as T
     from .warehouse.schema import TOPICS
@@ -67,7 +73,16 @@ def build_sinks(log: Log, settings: Settings, names: Sequence[str] | None = None
         raise ConfigError(f"unknown sink {unknown[0]!r}; choose from {', '.join(SINKS)}")
     T.ensure(log, [*T.RAW_TOPICS, *TOPICS], settings.partitions, settings.retention_ms,
              settings.replication_factor)
-    return [SINKS[n](settings) for n in (names or SINKS)]
+    return [SINKS[n](log, settings, new_incarnation) for n in (names or SINKS)]
+
+
+def check_lake(log: Log, settings: Settings, *, new_incarnation: bool = False) -> None:
+    """Before starting the sinks: raise :class:`~vitalstream.sinks.lake.UnknownIncarnation`
+    if the lake holds another incarnation of a topic than the log (``new_incarnation``: record
+    the log's incarnations as new ones instead)."""
+    for w in build_sinks(log, settings, ["lake", "landing"], new_incarnation=new_incarnation):
+        w.check_incarnations()  # type: ignore[attr-defined]
+        w.close()
 
 
 def _with_option(url: str, name: str, value: str) -> str:
@@ -78,4 +93,4 @@ def _with_option(url: str, name: str, value: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-__all__ = ["SINKS", "LakeUnavailable", "Sink", "SinkUnavailable", "WarehouseUnavailable", "build_sinks"]
+__all__ = ["SINKS", "LakeUnavailable", "Sink", "SinkUnavailable", "WarehouseUnavailable", "build_sinks", "check_lake"]

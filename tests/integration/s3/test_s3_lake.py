@@ -32,14 +32,35 @@ class TestS3Lake(LakeContract):
 
 def test_endpoint_in_url_and_unreachable_is_transient(s3_bucket, s3_endpoint) -> None:
     from vitalstream.errors import TransientError
-    from vitalstream.sinks.lake import LakeSink, read_lake
+    from vitalstream.sinks.lake import read_lake
 
-    from contract.sink_contract import T, raw_records
+    from contract.sink_contract import T, lake_sink, raw_records
 
     records = raw_records(30, partitions=1, per_hour=10)
-    sink = LakeSink(f"s3://{s3_bucket}/x?endpoint_url={s3_endpoint}", [T.HEART_RATE])
+    sink = lake_sink(f"s3://{s3_bucket}/x?endpoint_url={s3_endpoint}", [T.HEART_RATE])
     sink.process(records)
     assert list(read_lake(f"s3://{s3_bucket}/x?endpoint_url={s3_endpoint}", T.HEART_RATE)) == records
-    down = LakeSink(f"s3://{s3_bucket}/x?endpoint_url=http://127.0.0.1:9", [T.HEART_RATE])
+    down = lake_sink(f"s3://{s3_bucket}/x?endpoint_url=http://127.0.0.1:9", [T.HEART_RATE])
     with pytest.raises(TransientError):
         down.process(records)
+
+
+def test_new_incarnation_on_s3_is_refused_then_kept_beside(s3_bucket, s3_endpoint) -> None:
+    from vitalstream.log.base import Record
+    from vitalstream.sinks.lake import LakeSink, UnknownIncarnation, read_lake, recorded
+
+    from contract.sink_contract import T, open_lake, raw_records, snapshot
+
+    url = f"s3://{s3_bucket}/inc?endpoint_url={s3_endpoint}"
+    first = raw_records(80, partitions=1, per_hour=20)
+    second = [Record(r.topic, r.partition, r.offset, r.key, b"2" + r.value, r.timestamp_ms) for r in first]
+    LakeSink(url, [T.HEART_RATE], topic_id=lambda _: "a-1").process(first)
+    before = snapshot(url)
+    with pytest.raises(UnknownIncarnation, match="a-1"):
+        LakeSink(url, [T.HEART_RATE], topic_id=lambda _: "b-2").process(second)
+    assert snapshot(url) == before
+    LakeSink(url, [T.HEART_RATE], topic_id=lambda _: "b-2", new_incarnation=True).process(second)
+    after = snapshot(url)
+    assert {p: after[p] for p in before} == before
+    assert list(read_lake(url, T.HEART_RATE)) == first + second
+    assert [i.tag for i in recorded(open_lake(url), T.HEART_RATE)] == ["a-1", "b-2"]
