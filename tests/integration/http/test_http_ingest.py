@@ -249,6 +249,7 @@ def test_log_outage_while_running_503_then_recovers_without_duplicates(start, tm
     try:
         r = c.post("/stream", json=SW_LABELLED)
         assert r.status_code == 503 and "retry-after" in r.headers
+        assert c.get("/readyz").status_code == 503  # agrees with POST
     finally:
         _FailingLog.down = False
     assert c.post("/stream", json=SW).status_code == 200
