@@ -19,7 +19,6 @@ import httpx
 import pytest
 
 from vitalstream import topics as T
-from vitalstream.log import open_log
 
 from http_attack_helpers import (GATEWAY_KEY, KEYS, SW, clean_env, cli_command, records,
                                  server)
