@@ -26,9 +26,10 @@ $(VENV)/.stamp-dev: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --extra dev --extra bench --python $(PYTHON)
 	@touch $@
 
-# The demo's ingest server needs a key; real deployments configure per-device keys.
+# The demo's ingest server needs a key: an admin key, because the simulated watches also send
+# their user profiles (a reference topic). Real deployments configure per-device keys.
 demo: $(VENV)/.stamp-dev
-	VITALSTREAM_HTTP_API_KEYS=$${VITALSTREAM_HTTP_API_KEYS:-demo-key} $(VENV)/bin/vitalstream --home $(HOME_DIR) up --serve
+	VITALSTREAM_HTTP_ADMIN_KEYS=$${VITALSTREAM_HTTP_ADMIN_KEYS:-demo=demo-key} $(VENV)/bin/vitalstream --home $(HOME_DIR) up --serve
 
 test: $(VENV)/.stamp-dev
 	$(VENV)/bin/python -m pytest -q tests

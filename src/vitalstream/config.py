@@ -36,12 +36,24 @@ class _Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class HttpSettings(_Section, frozen=True):
     host: str = "127.0.0.1"
     port: int = 62333
-    # "device_id:key" pairs or bare keys (a bare key may send for any device). Empty + auth on
-    # means every request is refused: configure keys or tokens.
+    # API keys as "id=key" pairs, split at the first "=" (a key may hold ":" or "="), one
+    # setting per role; or keys_file with "ROLE ID=KEY" lines. See sources/auth.py.
+    device_keys: tuple[str, ...] = ()  # id = the one device the key may send for
+    gateway_keys: tuple[str, ...] = ()  # any device, raw topics only
+    admin_keys: tuple[str, ...] = ()  # any device and the reference topics
+    keys_file: str = ""
+    # Deprecated: "device_id:key" or a bare gateway key. Empty keys + auth on means every
+    # request is refused.
     api_keys: tuple[str, ...] = ()
     auth: bool = True
+    # Start anyway with auth off or on a non-loopback address without TLS (loud warning).
+    insecure: bool = False
+    tls_cert: str = ""  # PEM certificate (chain) file: serve HTTPS
+    tls_key: str = ""  # its PEM private key
     max_body_bytes: int = 4 * 1024 * 1024
-    rate_per_device: float = 200.0  # events per second per device (token bucket)
+    body_timeout_s: float = 10.0  # the whole body must arrive within this, else 408
+    rate_per_device: float = 200.0  # events/s per device key (token bucket, 1 s burst)
+    rate_per_gateway: float = 5000.0  # events/s per gateway/admin key (and with auth off)
 
 
 class MqttSettings(_Section, frozen=True):
@@ -197,6 +209,10 @@ def _validate(s: Settings) -> Settings:
         ("http_port", 0 <= s.http.port <= 65535, "a port 0-65535"),
         ("http_max_body_bytes", s.http.max_body_bytes > 0, "a size in bytes > 0"),
         ("http_rate_per_device", s.http.rate_per_device > 0, "events per second > 0"),
+        ("http_rate_per_gateway", s.http.rate_per_gateway > 0, "events per second > 0"),
+        ("http_body_timeout_s", s.http.body_timeout_s > 0, "seconds > 0"),
+        ("http_tls_key", bool(s.http.tls_cert) == bool(s.http.tls_key),
+         "set together with http_tls_cert (both or neither)"),
         ("process_max_batch", s.process.max_batch >= 1, "an integer >= 1"),
         ("process_max_wait_ms", s.process.max_wait_ms >= 0, "milliseconds >= 0"),
         ("process_news2_freshness_s", s.process.news2_freshness_s > 0, "seconds > 0"),

@@ -39,8 +39,10 @@ def server_process(home: str | None = None, port: int | None = None,
     """Run ``vitalstream serve`` in a subprocess on a fresh log; yield its URL."""
     home = home or tempfile.mkdtemp(prefix="vitalstream-bench-")
     port = port or free_port()
-    env = dict(os.environ, VITALSTREAM_HOME=home, VITALSTREAM_HTTP_API_KEYS=BENCH_KEY,
+    # Limits are per API key: the bench's one gateway key gets the (unlimiting) rate.
+    env = dict(os.environ, VITALSTREAM_HOME=home, VITALSTREAM_HTTP_GATEWAY_KEYS=f"bench={BENCH_KEY}",
                VITALSTREAM_HTTP_RATE_PER_DEVICE=str(rate_per_device),
+               VITALSTREAM_HTTP_RATE_PER_GATEWAY=str(rate_per_device),
                VITALSTREAM_HTTP_PORT=str(port), VITALSTREAM_LOG_LEVEL="WARNING")
     code = ("from vitalstream.config import load; "
             f"from vitalstream.sources.http import serve; serve(load(), workers={workers})")

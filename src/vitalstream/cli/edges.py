@@ -13,22 +13,41 @@ ingest_app = typer.Typer(help="Load CSV or JSON-lines files into a topic (resuma
 @friendly_errors
 def serve(
     ctx: typer.Context,
-    host: str = typer.Option(None, "--host", help="Address to listen on (env VITALSTREAM_HTTP_HOST; default 127.0.0.1)"),
+    host: str = typer.Option(None, "--host", help="Address to listen on (env VITALSTREAM_HTTP_HOST; default 127.0.0.1; another address needs TLS or --insecure)"),
     port: int = typer.Option(None, "--port", help="Port (env VITALSTREAM_HTTP_PORT; default 62333)"),
     workers: int = typer.Option(1, "--workers", help="Server processes (Kafka log; the embedded log is fastest with 1)"),
     access_log: bool = typer.Option(False, "--access-log", help="Log each request line"),
+    tls_cert: str = typer.Option(None, "--tls-cert", help="PEM certificate file: serve HTTPS (env VITALSTREAM_HTTP_TLS_CERT)"),
+    tls_key: str = typer.Option(None, "--tls-key", help="PEM private key of --tls-cert (env VITALSTREAM_HTTP_TLS_KEY)"),
+    insecure: bool = typer.Option(False, "--insecure", help="Start even with auth off or on a non-loopback address without TLS (env VITALSTREAM_HTTP_INSECURE)"),
 ) -> None:
-    """HTTP ingest server: POST /stream, /topics/{topic}, /healthz, /readyz, /docs."""
+    """HTTP ingest server: POST /stream, /topics/{topic}, /healthz, /readyz, /openapi.json."""
+    import msgspec
+
     from ..config import redact_url
+    from ..sources.auth import configured_keys
     from ..sources.http import serve as run
+    from ..sources.serving import exposure_warnings, tls_options
 
     s = settings_from(ctx)
-    if s.http.auth and not s.http.api_keys:
-        typer.echo("warning: authentication is on and no API keys are configured: every "
-                   "request will be refused (set VITALSTREAM_HTTP_API_KEYS)", err=True)
-    typer.echo(f"vitalstream ingest on http://{host or s.http.host}:{port or s.http.port} "
+    changes = {k: v for k, v in dict(tls_cert=tls_cert, tls_key=tls_key,
+                                     insecure=insecure or None).items() if v}
+    if changes:
+        s = msgspec.structs.replace(s, http=msgspec.structs.replace(s.http, **changes))
+
+    def warn(line: str) -> None:
+        typer.echo(f"warning: {line}", err=True)
+
+    exposure_warnings(s.http, host or s.http.host)  # a refusal is the only line printed
+    tls_options(s.http)
+    if s.http.auth and not configured_keys(s.http):
+        warn("authentication is on and no API keys are configured: every request will be "
+             "refused (set VITALSTREAM_HTTP_GATEWAY_KEYS / _DEVICE_KEYS / _ADMIN_KEYS or "
+             "http.keys_file)")
+    scheme = "https" if s.http.tls_cert else "http"
+    typer.echo(f"vitalstream ingest on {scheme}://{host or s.http.host}:{port or s.http.port} "
                f"-> {redact_url(s.log_url)}", err=True)
-    run(s, host, port, workers=workers)
+    run(s, host, port, workers=workers, warn=warn)
 
 
 @friendly_errors
@@ -120,7 +139,7 @@ def replay_client(
     url: str = typer.Option("http://127.0.0.1:62333/stream", "--url", help="Ingest endpoint"),
     speed: float = typer.Option(1.0, "--speed", help="Replay speed (2 = twice real time)"),
     fast: bool = typer.Option(False, "--fast", "--fast-mode", help="Do not wait between events"),
-    api_key: str = typer.Option(None, "--api-key", help="API key (env VITALSTREAM_API_KEY; default: first configured key)"),
+    api_key: str = typer.Option(None, "--api-key", help="API key (env VITALSTREAM_API_KEY; default: the most capable configured key)"),
     batch: int = typer.Option(500, "--batch", help="Events per request at most"),
 ) -> None:
     """Replay recorded watch events per device in timestamp order (seed 4's client)."""

@@ -6,15 +6,21 @@ Endpoints
                             routed to its raw topic by shape (:mod:`.routing`)
 ``POST /topics/{topic}``    the same bodies for one named raw or reference topic
 ``GET /healthz``            the process is up
-``GET /readyz``             the log is reachable (503 otherwise)
+``GET /readyz``             the log is reachable and writable (503 otherwise)
+``GET /openapi.json``       the OpenAPI document (needs a key, like the POST routes)
 
 Answers: **200** every event stored; **422** some events rejected — the body lists
 ``accepted`` (those *are* stored: do not resend them) and, per rejected event, its ``index``
 and ``reason`` (each also went to the dead letters); **400** unreadable request;
-**401** no credentials; **403** unknown key, or a per-device key sending another device's
-events; **404** unknown topic; **413** body over ``http.max_body_bytes``; **429** a device
-over ``http.rate_per_device`` (``Retry-After`` seconds); **503** the log is unavailable
-(``Retry-After``). For 401/403/404/413/429/503 nothing from the request was stored.
+**401** no credentials; **403** unknown key, a device key naming another device (in any
+event, valid or not), or a reference topic without the admin scope; **404** unknown topic;
+**408** body not received within ``http.body_timeout_s``; **413** body over
+``http.max_body_bytes`` or more events than the key's burst; **429** the key over its rate
+(``Retry-After`` seconds); **503** the log is unavailable (``Retry-After``). For
+401/403/404/408/413/429/503 nothing from the request was stored.
+
+There is no Swagger UI: it would load its JavaScript from a CDN and cannot send a bearer key
+on page loads. Fetch ``/openapi.json`` with a key and browse it with any offline tool.
 
 A 2xx/422 is sent only after the records were flushed to the log (group commit across
 concurrent requests, :mod:`.writer`). Bodies are parsed with msgspec, not per-event pydantic
@@ -43,7 +49,6 @@ from fastapi.openapi.utils import get_openapi  # noqa: E402
 from fastapi.responses import Response  # noqa: E402
 
 from ..config import Settings
-from ..errors import VitalstreamError
 from ..events import schemas as event_schemas
 from .base import Source
 from .routing import WRITABLE_TOPICS
@@ -106,9 +111,12 @@ def _responses() -> dict[int | str, dict[str, Any]]:
               "content": {"application/json": {"schema": _RESULT}}},
         400: problem("unreadable request"),
         401: problem("missing credentials", ("WWW-Authenticate",)),
-        403: problem("unknown API key, or a per-device key sending another device's events"),
-        413: problem("body larger than http.max_body_bytes"),
-        429: problem("a device exceeded http.rate_per_device", ("Retry-After",)),
+        403: problem("unknown API key, a device key naming another device, or a reference "
+                     "topic without the admin scope"),
+        408: problem("body not received within http.body_timeout_s"),
+        413: problem("body larger than http.max_body_bytes, or more events than the key's burst"),
+        429: problem("the API key exceeded its rate (http.rate_per_device / rate_per_gateway)",
+                     ("Retry-After",)),
         503: problem("the log is unavailable", ("Retry-After",)),
     }
 
@@ -129,6 +137,10 @@ def create_app(settings: Settings, service: IngestService | None = None) -> Fast
 
     app = FastAPI(
         lifespan=lifespan,
+        # No Swagger UI/ReDoc (CDN assets, no way to send a key); /openapi.json is below.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
         title="vitalstream ingest",
         version="1",
         description="Send vitals and notes into vitalstream. Authenticate with "
@@ -164,7 +176,16 @@ def create_app(settings: Settings, service: IngestService | None = None) -> Fast
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", summary="The log is reachable",
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi_json(request: Request) -> Response:
+        try:
+            svc.authenticate(request.headers.get("authorization"), request.headers.get("x-api-key"))
+        except HttpProblem as p:
+            return Response(_json.encode({"detail": p.detail}), status_code=p.status,
+                            media_type="application/json", headers=p.headers)
+        return Response(_json.encode(app.openapi()), media_type="application/json")
+
+    @app.get("/readyz", summary="The log is reachable and writable",
              responses={503: {"description": "the log is unavailable"}})
     async def readyz() -> Response:
         ok, detail = await asyncio.get_running_loop().run_in_executor(None, svc.ready)
@@ -203,34 +224,35 @@ async def handle_ingest(
     """One ingest request, framework-free: ``(status, JSON body, extra headers)``."""
     try:
         principal = svc.authenticate(header("authorization"), header("x-api-key"))
+        svc.authorize_topic(principal, topic)
         svc.check_length(header("content-length"))
-        limit = svc.max_body_bytes
-        parts: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            chunk, more = await read()
-            size += len(chunk)
-            if size > limit:
-                raise svc.too_large()
-            parts.append(chunk)
-        body = b"".join(parts) if len(parts) != 1 else parts[0]
+        body = await _read_body(svc, read)
         checked: Checked = svc.check_body(body, header("content-type"), principal, topic)
         if checked.records:
-            writer = None
-            try:
-                writer = svc.writer()
-                await writer.write(checked.records)
-            except (VitalstreamError, RuntimeError) as exc:
-                # LogUnavailable (transient) or a terminal log error: either way nothing was
-                # stored, so the client may retry; the log is reopened on the next request.
-                logger.warning("log unavailable: %s", type(exc).__name__)
-                svc.reset(writer)
-                raise HttpProblem(503, "the log is unavailable; retry later",
-                                  {"Retry-After": "1"}) from None
+            await svc.write(checked.records)
     except HttpProblem as p:
         return p.status, _json.encode({"detail": p.detail}), p.headers
     return checked.status, _json.encode(checked.result()), {}
+
+
+async def _read_body(svc: IngestService, read: Callable[[], Awaitable[tuple[bytes, bool]]]) -> bytes:
+    """The whole body, within ``http.max_body_bytes`` (413) and ``http.body_timeout_s`` from
+    the first byte awaited to the last (408): a trickled body cannot hold a connection."""
+    limit = svc.max_body_bytes
+    parts: list[bytes] = []
+    size = 0
+    more = True
+    try:
+        async with asyncio.timeout(svc.body_timeout_s):
+            while more:
+                chunk, more = await read()
+                size += len(chunk)
+                if size > limit:
+                    raise svc.too_large()
+                parts.append(chunk)
+    except TimeoutError:
+        raise svc.too_slow() from None
+    return b"".join(parts) if len(parts) != 1 else parts[0]
 
 
 class IngestASGI:
@@ -284,21 +306,31 @@ def app_from_env() -> IngestASGI:
 
 def server(settings: Settings, host: str | None = None, port: int | None = None,
            service: IngestService | None = None, access_log: bool = False,
-           workers: int = 1):  # type: ignore[no-untyped-def]
+           workers: int = 1,
+           warn: Callable[[str], None] = logger.warning):  # type: ignore[no-untyped-def]
     """A configured ``uvicorn.Server`` (call ``.run()``; tests run it in a thread).
 
-    ``workers > 1`` runs that many processes on one listening socket (each with its own
-    group-commit writer; the per-device rate limit is then per process).
+    Refuses an unsafe exposure (:func:`.serving.exposure_warnings`, ``ConfigError``) and
+    loads TLS from ``http.tls_cert``/``tls_key``. ``workers > 1`` runs that many processes on
+    one listening socket (each with its own group-commit writer and rate limits).
     """
     import uvicorn
 
+    from .auth import KeyRing, key_warnings
+    from .serving import exposure_warnings, tls_options
+
+    bind = host or settings.http.host
+    KeyRing.from_settings(settings.http)  # bad key settings fail here, in one line
+    for line in exposure_warnings(settings.http, bind) + key_warnings(settings.http):
+        warn(line)
     common: dict[str, Any] = dict(
-        host=host or settings.http.host,
+        host=bind,
         port=settings.http.port if port is None else port,
         log_level="warning",
         access_log=access_log,  # access lines carry client addresses: off by default
         lifespan="on",
         server_header=False,
+        **tls_options(settings.http),
     )
     if workers > 1:
         os.environ[SETTINGS_ENV] = msgspec.json.encode(settings).decode()
@@ -311,11 +343,11 @@ def server(settings: Settings, host: str | None = None, port: int | None = None,
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None,
-          workers: int = 1) -> None:
+          workers: int = 1, warn: Callable[[str], None] = logger.warning) -> None:
     """Run the server until interrupted (what ``vitalstream serve`` calls)."""
     import uvicorn
 
-    srv = server(settings, host, port, workers=workers)
+    srv = server(settings, host, port, workers=workers, warn=warn)
     if workers > 1:
         sock = srv.config.bind_socket()
         uvicorn.supervisors.Multiprocess(srv.config, sockets=[sock]).run()

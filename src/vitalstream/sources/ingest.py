@@ -8,11 +8,16 @@ Bodies (:func:`split_body`): one JSON value, a JSON array of events, or NDJSON (
 non-empty line). The index of an event is its position in the array or among the non-empty
 lines, counted from 0. A body that is not valid JSON as a whole and has a single line is one
 malformed event.
+
+Nesting is limited to :data:`MAX_JSON_DEPTH` levels per event, checked on the bytes before
+any decoder recurses into them: deeper input is one rejected event ("nested deeper than"),
+never a ``RecursionError``.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +34,36 @@ from .routing import Unroutable, route
 _raw_array = msgspec.json.Decoder(list[msgspec.Raw])
 _raw_value = msgspec.json.Decoder(msgspec.Raw)
 _any_value = msgspec.json.Decoder()
+
+#: Deepest JSON nesting an event may have (the event object is level 1). Every event shape
+#: needs at most 3; decoders recurse once per level, so deeper input is refused up front.
+MAX_JSON_DEPTH = 32
+
+_ESCAPE = re.compile(rb"\\.", re.S)
+_STRING = re.compile(rb'"[^"]*"')
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_PAIR = re.compile(rb"\[\]|\{\}")
+
+
+def nesting_exceeds(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when ``raw`` nests arrays/objects deeper than ``limit`` levels (or is a long run
+    of unclosed ones). Linear in the size for ordinary input; a few regex passes at most."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False  # the common case: too few brackets to be that deep
+    # Brackets only, outside strings (escapes first, so an escaped quote ends nothing).
+    s = _STRING.sub(b"", _ESCAPE.sub(b"", raw)).translate(None, _NOT_BRACKET)
+    run = re.compile(rb"[\[{]{%d}" % (limit + 1))
+    for _ in range(limit):
+        if run.search(s):
+            return True  # limit+1 openers in a row
+        reduced = _PAIR.sub(b"", s)  # each pass removes the innermost level
+        if len(reduced) == len(s):
+            return False  # only unbalanced leftovers: malformed, and the decoder says so
+        s = reduced
+        if not s:
+            return False
+    return bool(_PAIR.search(s)) or len(s) > limit
+
 
 #: (topic, value, key, headers): what a writer sends to the log.
 OutRecord = tuple[str, bytes, bytes | None, Headers]
@@ -78,14 +113,19 @@ def split_body(body: bytes, content_type: str | None = None) -> list[bytes]:
         return []
     ndjson = bool(content_type) and any(t in content_type.lower() for t in _NDJSON_TYPES)  # type: ignore[union-attr]
     if not ndjson:
+        # A RecursionError means nesting far too deep: one event, which check() rejects.
         if text[:1] == b"[":
             try:
                 return [bytes(r) for r in _raw_array.decode(text)]
+            except RecursionError:
+                return [text]
             except msgspec.DecodeError:
                 pass
         else:
             try:
                 _raw_value.decode(text)
+                return [text]
+            except RecursionError:
                 return [text]
             except msgspec.DecodeError:
                 pass
@@ -98,6 +138,8 @@ def check_one(index: int, raw: bytes, topic: str | None = None) -> Accepted | Re
     """Validate one raw event; ``topic=None`` routes it by shape."""
     target = topic
     try:
+        if nesting_exceeds(raw):
+            raise _Malformed(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
         if target is None:
             try:
                 parsed = _any_value.decode(raw)

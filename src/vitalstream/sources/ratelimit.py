@@ -1,9 +1,10 @@
-"""Per-device rate limiting for the HTTP edge: one token bucket per device.
+"""Rate limiting for the HTTP edge: one token bucket per caller (the API key's principal).
 
-Each device earns ``rate`` events per second up to ``burst`` saved. A request is admitted
-when every device in it has credit for its events; a batch larger than the burst is admitted
-on a full bucket and overdraws it, and the debt delays that device's next request. A refused request
-learns how many seconds to wait (``Retry-After``). The clock is injectable for tests.
+Each caller earns ``rate`` events per second up to ``burst`` saved. A request is admitted
+when its caller has credit for *every* event in it, valid or not, and takes that many tokens;
+a batch larger than the whole bucket can never be admitted (the server answers 413: send
+smaller batches). A refused request learns how many seconds to wait (``Retry-After``). The
+clock is injectable for tests.
 """
 
 from __future__ import annotations
@@ -19,45 +20,51 @@ class RateLimiter:
         rate: float,
         burst: float | None = None,
         clock: Callable[[], float] = time.monotonic,
-        max_devices: int = 100_000,
+        max_buckets: int = 100_000,
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be > 0 events per second")
         self.rate = rate
         self.burst = max(1.0, rate if burst is None else burst)
         self.clock = clock
-        self.max_devices = max_devices
-        # device -> (tokens, time they were counted)
+        self.max_buckets = max_buckets
+        # caller -> (tokens, time they were counted)
         self._buckets: dict[str, tuple[float, float]] = {}
 
-    def _tokens(self, device: str, now: float) -> float:
-        state = self._buckets.get(device)
+    def _tokens(self, name: str, now: float) -> float:
+        state = self._buckets.get(name)
         if state is None:
             return self.burst
         tokens, then = state
         return min(self.burst, tokens + (now - then) * self.rate)
 
     def admit(self, counts: Mapping[str, int]) -> float:
-        """Take ``counts[device]`` tokens from each device, or none at all.
+        """Take ``counts[name]`` tokens from each bucket, or none at all.
 
-        Returns 0.0 when admitted, else the seconds to wait before retrying (> 0).
+        Returns 0.0 when admitted, else the seconds to wait before retrying (> 0; ``inf``
+        when a count is larger than the bucket: see :meth:`fits`).
         """
         now = self.clock()
         wait = 0.0
         current: dict[str, float] = {}
-        for device, n in counts.items():
-            tokens = self._tokens(device, now)
-            current[device] = tokens
-            need = min(n, self.burst)
-            if tokens < need:
-                wait = max(wait, (need - tokens) / self.rate)
+        for name, n in counts.items():
+            tokens = self._tokens(name, now)
+            current[name] = tokens
+            if n > self.burst:
+                return math.inf
+            if tokens < n:
+                wait = max(wait, (n - tokens) / self.rate)
         if wait > 0:
             return wait
-        if len(self._buckets) + len(counts) > self.max_devices:
+        if len(self._buckets) + len(counts) > self.max_buckets:
             self._evict(now)
-        for device, n in counts.items():
-            self._buckets[device] = (current[device] - n, now)
+        for name, n in counts.items():
+            self._buckets[name] = (current[name] - n, now)
         return 0.0
+
+    def fits(self, n: int) -> bool:
+        """Whether ``n`` events can ever be admitted at once (a full bucket holds them)."""
+        return n <= self.burst
 
     def _evict(self, now: float) -> None:
         # Buckets that have refilled completely carry no information: forget them.

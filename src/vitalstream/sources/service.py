@@ -1,34 +1,53 @@
-"""The HTTP edge's logic without the web framework: authenticate, check, admit, write.
+"""The HTTP edge's logic without the web framework: authenticate, authorise, admit, check,
+write.
 
 :class:`IngestService` is what :mod:`.http` calls for every request; tests and the benchmark
 can drive it directly. The log is opened lazily and reopened after an outage, so the server
 starts (and ``/healthz`` answers) while the log is down; ``/readyz`` and ``POST`` answer 503
 until it is back.
+
+Every event of a request counts, valid or not: the caller's rate limit takes the whole
+request's size from its bucket, and a device key may not name another device even in an
+event that will be rejected. Limits are per *principal* (the API key's identity), never per
+the device id a body claims.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import threading
-from collections import Counter
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from .. import topics as t
 from ..config import Settings
 from ..errors import LogUnavailable, VitalstreamError
 from ..log import open_log
 from ..log.base import Log
-from .auth import KeyRing, Principal
-from .ingest import Accepted, OutRecord, Rejected, check, records, split_body
-from .ratelimit import RateLimiter
+from .auth import AuthError, KeyRing, Principal
+from .ingest import (Accepted, OutRecord, Rejected, check_one, dead_letter_record,
+                     split_body)
+from .ratelimit import RateLimiter, retry_after_header
 from .routing import WRITABLE_TOPICS
 from .writer import GroupWriter
 
 logger = logging.getLogger(__name__)
 
 STAGE = "ingest.http"
+PRINCIPAL_HEADER = "http.principal"  # on dead letters: which key sent the rejected event
+#: Below this much free space next to an embedded log the server reports not ready.
+MIN_FREE_BYTES = 16 * 1024 * 1024
+#: A failed write keeps /readyz at 503 this long even if the probes pass (then they decide).
+WRITE_FAILURE_HOLD_S = 5.0
+
+_any_value = msgspec.json.Decoder()
+_ID_FIELDS = ("device_id", "deviceId", "Device ID", "patient_id", "user_id")
 
 
 class HttpProblem(VitalstreamError):
@@ -62,16 +81,23 @@ class IngestService:
         self,
         settings: Settings,
         log_factory: Callable[[], Log] | None = None,
-        limiter: RateLimiter | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        http = settings.http
         self.settings = settings
-        self.keys = KeyRing(settings.http.api_keys, enabled=settings.http.auth)
-        self.limiter = limiter or RateLimiter(settings.http.rate_per_device)
-        self.max_body_bytes = settings.http.max_body_bytes
+        self.keys = KeyRing.from_settings(http)
+        # One bucket per principal; device keys and gateway/admin keys earn different rates.
+        self.limiters = {
+            "device": RateLimiter(http.rate_per_device, clock=clock),
+            "gateway": RateLimiter(http.rate_per_gateway, clock=clock),
+        }
+        self.max_body_bytes = http.max_body_bytes
+        self.body_timeout_s = http.body_timeout_s
         self._log_factory = log_factory or (lambda: open_log(settings.log_url))
         self._log: Log | None = None
         self._writer: GroupWriter | None = None
         self._lock = threading.Lock()
+        self._write_failed_at: float | None = None
 
     # -- the log ---------------------------------------------------------------------------
     def writer(self) -> GroupWriter:
@@ -94,7 +120,24 @@ class IngestService:
                 self._writer = GroupWriter(log)
             return self._writer
 
+    async def write(self, records: Sequence[OutRecord]) -> None:
+        """Write durably or raise 503 (nothing stored: the client may retry)."""
+        writer = None
+        try:
+            writer = self.writer()
+            await writer.write(records)
+        except (VitalstreamError, RuntimeError) as exc:
+            # LogUnavailable (transient) or a terminal log error: the log is reopened on the
+            # next request, and /readyz reports the failure meanwhile.
+            logger.warning("log unavailable: %s", type(exc).__name__)
+            self._write_failed_at = time.monotonic()
+            self.reset(writer)
+            raise HttpProblem(503, "the log is unavailable; retry later",
+                              {"Retry-After": "1"}) from None
+        self._write_failed_at = None
+
     def ready(self) -> tuple[bool, str]:
+        """Whether a POST now would be stored: the log is reachable and writable."""
         try:
             self.writer()
             assert self._log is not None
@@ -102,6 +145,12 @@ class IngestService:
         except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
             self.reset()
             return False, f"log unavailable ({type(exc).__name__})"
+        problem = _local_write_problem(self._log)
+        if problem:
+            return False, problem
+        failed = self._write_failed_at
+        if failed is not None and time.monotonic() - failed < WRITE_FAILURE_HOLD_S:
+            return False, "the last write to the log failed"
         return True, "ok"
 
     def reset(self, failed: GroupWriter | None = None) -> None:
@@ -125,13 +174,22 @@ class IngestService:
 
     # -- one request ---------------------------------------------------------------------------
     def authenticate(self, authorization: str | None, api_key: str | None) -> Principal:
-        from .auth import AuthError
-
         try:
             return self.keys.authenticate(authorization, api_key)
         except AuthError as exc:
             headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
             raise HttpProblem(exc.status, exc.reason, headers) from None
+
+    def authorize_topic(self, principal: Principal, topic: str | None) -> None:
+        """404 for a topic nobody may write, 403 for a reference topic without the admin
+        scope (``/stream`` never routes to reference topics)."""
+        if topic is None:
+            return
+        if topic not in WRITABLE_TOPICS:
+            raise HttpProblem(404, f"unknown topic {topic!r}; writable: {', '.join(WRITABLE_TOPICS)}")
+        if topic in t.REFERENCE_TOPICS and not principal.admin:
+            raise HttpProblem(403, f"topic {topic!r} holds reference data: only admin keys "
+                                   "(http.admin_keys) may write it")
 
     def check_length(self, content_length: str | None) -> None:
         if content_length is not None:
@@ -146,35 +204,84 @@ class IngestService:
         return HttpProblem(413, f"request body larger than {self.max_body_bytes} bytes "
                                 "(setting http.max_body_bytes); send smaller batches")
 
+    def too_slow(self) -> HttpProblem:
+        return HttpProblem(408, f"request body not received within {self.body_timeout_s:g} s "
+                                "(setting http.body_timeout_s)", {"Connection": "close"})
+
+    def admit(self, principal: Principal, events: int) -> None:
+        """Take ``events`` (at least 1 per request) from the caller's bucket: 413 / 429."""
+        kind = "device" if principal.role == "device" else "gateway"
+        limiter = self.limiters[kind]
+        n = max(1, events)
+        if not limiter.fits(n):
+            raise HttpProblem(413, f"batch of {n} events is larger than this key's burst of "
+                                   f"{int(limiter.burst)} events (setting http.rate_per_{kind}, "
+                                   "events per second); send smaller batches")
+        wait = limiter.admit({principal.name: n})
+        if wait > 0:
+            raise HttpProblem(429, f"rate limit for this API key exceeded (setting "
+                                   f"http.rate_per_{kind}); retry later",
+                              {"Retry-After": retry_after_header(wait)})
+
     def check_body(
         self, body: bytes, content_type: str | None, principal: Principal, topic: str | None = None
     ) -> Checked:
-        """Split and validate a body; enforce device ownership and rate (403 / 429)."""
-        if topic is not None and topic not in WRITABLE_TOPICS:
-            raise HttpProblem(404, f"unknown topic {topic!r}; writable: {', '.join(WRITABLE_TOPICS)}")
+        """Split, admit, validate; enforce device ownership on every event (403)."""
+        self.authorize_topic(principal, topic)
         raws = split_body(body, content_type)
-        accepted, rejected = check(raws, topic)
-        if principal.device is not None:
-            for a in accepted:
-                if a.key != principal.device:
-                    raise HttpProblem(403, f"event {_index_of(a, accepted, rejected)}: this API key "
-                                           "may only send events of its own device")
-        if accepted:
-            wait = self.limiter.admit(Counter(a.key for a in accepted))
-            if wait > 0:
-                from .ratelimit import retry_after_header
+        self.admit(principal, len(raws))
+        accepted: list[Accepted] = []
+        rejected: list[Rejected] = []
+        dead: list[OutRecord] = []
+        origin = ((PRINCIPAL_HEADER, principal.name.encode()),)
+        for i, raw in enumerate(raws):
+            result = check_one(i, raw, topic)
+            if type(result) is Accepted:
+                claimed = {result.key}
+            else:
+                claimed = claimed_ids(result)  # type: ignore[arg-type]
+            if principal.device is not None and claimed - {principal.device}:
+                raise HttpProblem(403, f"event {i}: this API key may only send events of its "
+                                       "own device")
+            if type(result) is Accepted:
+                accepted.append(result)
+            else:
+                rejected.append(result)  # type: ignore[arg-type]
+                key = principal.device or (next(iter(claimed)) if len(claimed) == 1 else None)
+                dead.append(dead_letter_record(STAGE, result, key and key.encode(),  # type: ignore[arg-type]
+                                               origin))
+        out: list[OutRecord] = [(a.topic, a.value, a.key.encode(), ()) for a in accepted]
+        return Checked(accepted, rejected, out + dead)
 
-                raise HttpProblem(429, "rate limit for a device exceeded (setting "
-                                       "http.rate_per_device); retry later",
-                                  {"Retry-After": retry_after_header(wait)})
-        return Checked(accepted, rejected, records(STAGE, accepted, rejected))
+
+def claimed_ids(rejected: Rejected) -> set[str]:
+    """The device/patient/user ids a rejected event names (empty if it names none or is not
+    a JSON object): what a device key is checked against."""
+    try:
+        obj = _any_value.decode(rejected.value)
+    except (msgspec.DecodeError, RecursionError, ValueError):
+        return set()
+    if type(obj) is not dict:
+        return set()
+    fields: tuple[str, ...] = _ID_FIELDS
+    if rejected.topic in t.BY_NAME:
+        key = t.BY_NAME[rejected.topic].key
+        fields = (key, "Device ID") if rejected.topic == t.SMARTWATCH else (key,)
+    return {str(obj[f]) for f in fields if obj.get(f) is not None}
 
 
-def _index_of(a: Accepted, accepted: list[Accepted], rejected: list[Rejected]) -> int:
-    # Index in the body: accepted and rejected events interleave in body order.
-    bad = sorted(r.index for r in rejected)
-    i = accepted.index(a)
-    for b in bad:
-        if b <= i:
-            i += 1
-    return i
+def _local_write_problem(log: Any) -> str | None:
+    """For a log kept in a local file (the embedded log): is its folder writable, with room?
+    A read-only or full disk answers 503 on POST, so /readyz must say so too."""
+    path = getattr(log, "path", None)
+    if path is None:
+        return None
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        return "the log's disk is not writable"
+    try:
+        if shutil.disk_usage(folder).free < MIN_FREE_BYTES:
+            return "the log's disk is full"
+    except OSError:
+        return "the log's disk cannot be checked"
+    return None

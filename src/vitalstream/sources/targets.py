@@ -8,7 +8,8 @@ HTTP posts each batch grouped by topic to ``/topics/{topic}`` (exact, so referen
 such as patient metadata go too), retrying 429/503 and connection failures with the server's
 ``Retry-After`` or exponential backoff; a 413 halves the batch. Rejected events (422) were
 dead-lettered by the server: they are counted, not resent. The API key is the ``api_key``
-argument, else ``VITALSTREAM_API_KEY``, else the first configured ``http.api_keys`` entry.
+argument, else ``VITALSTREAM_API_KEY``, else the most capable configured key (admin, then
+gateway, then device).
 
 MQTT publishes device messages (``device_data``) at QoS 1 to the first ``mqtt.topics``
 filter (or the URL's path, ``mqtt://host:1883/health/device_data``) and waits for PUBACKs.
@@ -57,9 +58,9 @@ def default_api_key(settings: Settings, api_key: str | None = None) -> str | Non
     env = os.environ.get("VITALSTREAM_API_KEY")
     if env:
         return env
-    for entry in settings.http.api_keys:
-        return entry.rpartition(":")[2]
-    return None
+    from .auth import default_client_key
+
+    return default_client_key(settings.http)
 
 
 _result = msgspec.json.Decoder()

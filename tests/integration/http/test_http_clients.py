@@ -14,7 +14,7 @@ from vitalstream.sources.replay_client import event_time, load_events, replay
 from vitalstream.sources.targets import HttpTarget, open_target
 from vitalstream.sources.testing import read_topic
 
-from http_helpers import GATEWAY_KEY
+from http_helpers import ADMIN_KEY, GATEWAY_KEY
 
 
 def recording(tmp_path, n=120):
@@ -70,7 +70,7 @@ def test_replay_paces_by_speed(tmp_path) -> None:
 
 
 def test_target_retries_429_honouring_retry_after(start, log, monkeypatch) -> None:
-    client = start(rate_per_device=5.0)
+    client = start(rate_per_gateway=5.0)
     target = open_target(str(client.base_url), _settings(client))
     waits: list[float] = []
     monkeypatch.setattr("vitalstream.sources.targets.time.sleep", lambda s: waits.append(s))
@@ -85,7 +85,8 @@ def test_target_retries_429_honouring_retry_after(start, log, monkeypatch) -> No
 def _settings(client):  # type: ignore[no-untyped-def]
     from vitalstream.config import load
 
-    return load(environ={}, overrides={"http": {"api_keys": [GATEWAY_KEY]}})
+    return load(environ={}, overrides={"http": {"gateway_keys": [f"gw={GATEWAY_KEY}"],
+                                                "admin_keys": [f"ops={ADMIN_KEY}"]}})
 
 
 def test_target_sends_reference_records_to_their_topics(start, log) -> None:

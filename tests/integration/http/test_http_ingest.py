@@ -16,7 +16,7 @@ from vitalstream.simulate import make
 from vitalstream.sources.service import IngestService
 from vitalstream.sources.testing import read_topic
 
-from http_helpers import DEVICE_KEY, make_settings
+from http_helpers import ADMIN_KEY, DEVICE_KEY, make_settings
 
 SW = {"device_id": "sw-0001", "hr": 72.5, "steps": 10, "state": "awake",
       "timestamp": 1711958400.25}
@@ -78,8 +78,10 @@ def test_ndjson_detected_without_content_type(client, log) -> None:
 
 def test_explicit_reference_topic(client, log) -> None:
     profile = {"device_id": "sw-0001", "user_id": "u-1", "age": 70, "gender": "F"}
-    r = client.post(f"/topics/{T.USER_PROFILES}", json=[profile])
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    r = client.post(f"/topics/{T.USER_PROFILES}", json=[profile], headers=admin)
     assert r.status_code == 200 and r.json()["accepted"] == 1
+    assert client.post(f"/topics/{T.USER_PROFILES}", json=[profile]).status_code == 403
     [rec] = read_topic(log, T.USER_PROFILES)
     assert rec.key == b"sw-0001"
     assert client.post("/topics/alerts", json=profile).status_code == 404
@@ -164,7 +166,7 @@ def test_device_key_only_for_its_own_device(client, log) -> None:
 
 
 def test_auth_can_be_switched_off(start) -> None:
-    c = start(auth=False, api_keys=[])
+    c = start(auth=False, insecure=True)
     assert c.post("/stream", json=SW, headers={"Authorization": ""}).status_code == 200
 
 
@@ -192,14 +194,16 @@ def test_oversize_streamed_body_413(start, log) -> None:
     assert small.status_code == 200
 
 
-def test_rate_limit_per_device_429_with_retry_after(start, log) -> None:
-    c = start(rate_per_device=2.0)
+def test_rate_limit_per_key_429_with_retry_after(start, log) -> None:
+    c = start(rate_per_device=2.0, rate_per_gateway=3.0)
     assert c.post("/stream", json=[SW, SW]).status_code == 200
-    r = c.post("/stream", json=SW)
-    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    assert c.post("/stream", json=SW).status_code == 200
     other = {**SW, "device_id": "sw-0009"}
-    assert c.post("/stream", json=other).status_code == 200  # another device is not limited
-    assert len(read_topic(log, T.SMARTWATCH)) == 3
+    r = c.post("/stream", json=other)  # another device, same key: the key's bucket is empty
+    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    own = {"Authorization": f"Bearer {DEVICE_KEY}"}
+    assert c.post("/stream", json=[SW, SW], headers=own).status_code == 200  # its own bucket
+    assert len(read_topic(log, T.SMARTWATCH)) == 5
 
 
 # -- log availability -------------------------------------------------------------------------
@@ -245,6 +249,7 @@ def test_log_outage_while_running_503_then_recovers_without_duplicates(start, tm
     try:
         r = c.post("/stream", json=SW_LABELLED)
         assert r.status_code == 503 and "retry-after" in r.headers
+        assert c.get("/readyz").status_code == 503  # agrees with POST
     finally:
         _FailingLog.down = False
     assert c.post("/stream", json=SW).status_code == 200
@@ -259,6 +264,8 @@ def test_health_and_ready(client) -> None:
 
 
 def test_openapi_describes_the_ingest_routes(client) -> None:
+    assert client.get("/openapi.json", headers={"Authorization": ""}).status_code == 401
+    assert client.get("/docs").status_code == 404  # no CDN-loaded Swagger UI
     doc = client.get("/openapi.json").json()
     post = doc["paths"]["/stream"]["post"]
     assert {"200", "401", "403", "413", "422", "429", "503"} <= set(post["responses"])

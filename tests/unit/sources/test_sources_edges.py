@@ -9,7 +9,9 @@ import pytest
 
 from vitalstream import topics as T
 from vitalstream.simulate import PROFILES, make
-from vitalstream.sources.auth import AuthError, KeyRing
+from vitalstream.config import load
+from vitalstream.errors import ConfigError
+from vitalstream.sources.auth import AuthError, KeyRing, default_client_key, key_warnings
 from vitalstream.sources.ingest import Accepted, Rejected, check, check_one, split_body
 from vitalstream.sources.ratelimit import RateLimiter, retry_after_header
 from vitalstream.sources.routing import Unroutable, route
@@ -54,23 +56,62 @@ def test_check_accepts_and_rejects_in_body_order() -> None:
 
 
 # -- auth ---------------------------------------------------------------------------------------
-def test_keyring() -> None:
-    ring = KeyRing(("gw", "dev-1:k1", " "))
-    assert len(ring) == 2
-    assert ring.authenticate("Bearer gw", None).device is None
+def _http(**kw):  # type: ignore[no-untyped-def]
+    return load(environ={}, overrides={"http": kw}).http
+
+
+def test_keyring_roles_and_id_key_pairs() -> None:
+    ring = KeyRing.from_settings(_http(gateway_keys=["site-a=gw:with:colons=="],
+                                       device_keys=["dev-1=k1", " "], admin_keys=["ops=adm"]))
+    assert len(ring) == 3
+    gw = ring.authenticate("Bearer gw:with:colons==", None)  # ':' and '=' inside a key are legal
+    assert (gw.role, gw.name, gw.device, gw.admin) == ("gateway", "gateway:site-a", None, False)
     assert ring.authenticate(None, "k1").device == "dev-1"
     assert ring.authenticate("bearer k1", None).may_send("dev-1")
     assert not ring.authenticate(None, "k1").may_send("dev-2")
+    assert ring.authenticate(None, "adm").admin
     for args, status in (((None, None), 401), (("Basic x", None), 401), (("Bearer ", None), 401),
                          (("Bearer nope", None), 403), ((None, "nope"), 403)):
         with pytest.raises(AuthError) as exc:
             ring.authenticate(*args)
         assert exc.value.status == status
-    assert KeyRing((), enabled=False).authenticate(None, None).device is None
+    assert KeyRing([], enabled=False).authenticate(None, None).device is None
     with pytest.raises(AuthError):
-        KeyRing(()).authenticate(None, "anything")  # auth on, no keys: nobody gets in
-    with pytest.raises(ValueError):
-        KeyRing(("dev:",))
+        KeyRing([]).authenticate(None, "anything")  # auth on, no keys: nobody gets in
+    for bad in ({"device_keys": ["dev-1"]}, {"gateway_keys": ["=k"]}, {"admin_keys": ["a="]},
+                {"gateway_keys": ["a=same"], "admin_keys": ["b=same"]}):
+        with pytest.raises(ConfigError):
+            KeyRing.from_settings(_http(**bad))
+
+
+def test_legacy_api_keys_still_parse_as_before() -> None:
+    http = _http(api_keys=["gw", "dev-1:k1", " "])
+    ring = KeyRing.from_settings(http)
+    assert ring.authenticate(None, "gw").role == "gateway"
+    assert not ring.authenticate(None, "gw").admin  # no admin scope for legacy keys
+    assert ring.authenticate(None, "k1").device == "dev-1"
+    assert any("deprecated" in w for w in key_warnings(http))
+    with pytest.raises(ConfigError):
+        KeyRing.from_settings(_http(api_keys=["dev:"]))
+
+
+def test_keys_file(tmp_path) -> None:
+    path = tmp_path / "keys"
+    path.write_text("# role id=key\n\ndevice sw-0001=a:b=c\ngateway ward 7=gk\nadmin ops=ak\n")
+    path.chmod(0o600)
+    http = _http(keys_file=str(path))
+    ring = KeyRing.from_settings(http)
+    assert ring.authenticate(None, "a:b=c").device == "sw-0001"
+    assert ring.authenticate(None, "gk").name == "gateway:ward 7"
+    assert default_client_key(http) == "ak"  # the most capable key
+    assert key_warnings(http) == []
+    path.chmod(0o644)
+    assert "chmod 600" in key_warnings(http)[0]
+    path.write_text("owner sw=1\n")
+    with pytest.raises(ConfigError, match="line 1"):
+        KeyRing.from_settings(http)
+    with pytest.raises(ConfigError, match="cannot read"):
+        KeyRing.from_settings(_http(keys_file=str(tmp_path / "missing")))
 
 
 # -- rate limit ----------------------------------------------------------------------------------
@@ -93,13 +134,15 @@ def test_token_bucket_per_device() -> None:
     assert rl.admit({"a": 1}) == 0
 
 
-def test_big_batch_admitted_on_full_bucket_then_debt() -> None:
+def test_batch_takes_its_size_and_never_overdraws() -> None:
     clock = Clock()
     rl = RateLimiter(10, clock=clock)
-    assert rl.admit({"a": 50}) == 0  # larger than the burst: allowed once, overdraws
-    assert rl.admit({"a": 1}) == pytest.approx(4.1)
-    clock.now += 4.1
-    assert rl.admit({"a": 1}) == 0
+    assert not rl.fits(11) and rl.fits(10)
+    assert rl.admit({"a": 50}) == float("inf")  # larger than the bucket: never admitted
+    assert rl.admit({"a": 8}) == 0
+    assert rl.admit({"a": 5}) == pytest.approx(0.3)  # 2 left, 5 needed
+    clock.now += 0.3
+    assert rl.admit({"a": 5}) == 0
 
 
 def test_all_or_nothing_across_devices() -> None:
@@ -116,7 +159,7 @@ def test_retry_after_rounds_up() -> None:
 
 def test_evicts_full_buckets() -> None:
     clock = Clock()
-    rl = RateLimiter(1, clock=clock, max_devices=10)
+    rl = RateLimiter(1, clock=clock, max_buckets=10)
     for i in range(10):
         rl.admit({f"d{i}": 1})
     clock.now += 5

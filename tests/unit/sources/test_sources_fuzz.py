@@ -14,14 +14,15 @@ from vitalstream import topics as T
 from vitalstream.config import load
 from vitalstream.deadletter import DeadLetter
 from vitalstream.log import Record, open_log
-from vitalstream.sources.auth import GATEWAY
+from vitalstream.sources.auth import Principal
 from vitalstream.sources.files import ingest_file
 from vitalstream.sources.ingest import split_body
 from vitalstream.sources.mqtt import MqttBridge
 from vitalstream.sources.service import IngestService
 from vitalstream.sources.testing import ListProducer
 
-SETTINGS = load(environ={}, overrides={"http": {"rate_per_device": 1e12}})
+SETTINGS = load(environ={}, overrides={"http": {"rate_per_device": 1e12, "rate_per_gateway": 1e12}})
+GATEWAY = Principal("gateway", "fuzz")
 FIELDS = ["data_type", "heart_rate", "patient_id", "event_id", "timestamp", "deviceId", "heartRate",
           "systolic", "diastolic", "oxygenSaturation", "bodyTemperature", "latitude", "longitude",
           "medical_entry", "user_id", "meta", "activity_id", "device_id", "hr", "steps", "state",
