@@ -23,6 +23,7 @@ from typing import Any
 import msgspec
 
 from .errors import ConfigError
+from .redact import redact_url  # noqa: F401  (kept here: edges and sinks import it from config)
 
 ENV_PREFIX = "VITALSTREAM_"
 DEFAULT_FILE = "vitalstream.toml"
@@ -219,13 +220,3 @@ def _validate(s: Settings) -> Settings:
     if s.mqtt.url:
         _scheme_ok("mqtt_url", s.mqtt.url, ("mqtt", "mqtts"))
     return s
-
-
-def redact_url(url: str) -> str:
-    """A URL safe to log: the password part replaced."""
-    if "://" in url and "@" in url.split("://", 1)[1].split("/", 1)[0]:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.split("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return url
