@@ -72,6 +72,9 @@ class Settings(_Section, frozen=True):
     log_url: str = ""  # default: sqlite:///<home>/log.db
     warehouse_url: str = ""  # default: duckdb:///<home>/warehouse.duckdb
     lake_url: str = ""  # default: file://<home>/lake
+    # Copy dead letters' keys and payloads (PHI) into the warehouse's dead_letters table too;
+    # off: the table keeps where and why, the payload stays on the log's dlq-topic only.
+    warehouse_dead_letter_payloads: bool = False
     partitions: int = 6
     retention_hours: float = 168.0  # one week, as the seed topics
     replication_factor: int = 1

@@ -15,15 +15,23 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 PRIVATE_UMASK = 0o077
 HOME_MODE = 0o700
 
 
-def make_private() -> None:
-    """Files and directories this process (and its children) create are owner-only."""
-    os.umask(PRIVATE_UMASK)
+def make_private() -> Callable[[], None]:
+    """Files and directories this process (and its children) create are owner-only.
+
+    Returns a function that puts the previous umask back."""
+    old = os.umask(PRIVATE_UMASK)
+
+    def restore() -> None:
+        os.umask(old)
+
+    return restore
 
 
 def ensure_home(home: Path) -> str | None:

@@ -51,3 +51,20 @@ def test_an_existing_wide_home_gets_a_warning_not_a_silent_change(tmp_path) -> N
     assert stat.S_IMODE((home / "log.db").stat().st_mode) & 0o077 == 0  # new files still private
     home.chmod(0o700)
     assert b"warning" not in vs(home, "status").stderr
+
+
+def test_warehouse_dead_letters_keep_where_and_why_but_the_payload_only_when_configured(tmp_path) -> None:
+    bad = (json.dumps(dict(LINE, heart_rate=-1)) + "\n").encode()
+    for setting, kept in (({}, False), ({"VITALSTREAM_WAREHOUSE_DEAD_LETTER_PAYLOADS": "true"}, True)):
+        home = tmp_path / str(kept)
+        assert vs(home, "produce", "heart-rate-data", "--key-field", "patient_id", stdin=bad).returncode == 0
+        assert vs(home, "up", "--until-idle", "--quiet", env=setting).returncode == 0
+        r = vs(home, "query", "SELECT reason, field, source_topic, source_offset, key, value FROM dead_letters",
+               "--format", "json")
+        (row,) = [json.loads(x) for x in r.stdout.splitlines()]
+        assert row["field"] == "heart_rate" and row["source_topic"] == "heart-rate-data"
+        assert row["source_offset"] == 0 and row["reason"]
+        if kept:
+            assert row["key"] == "p-perm" and json.loads(row["value"])["heart_rate"] == -1
+        else:
+            assert row["key"] is None and row["value"] is None

@@ -37,7 +37,9 @@ def root(
 ) -> None:
     from ..home import make_private
 
-    make_private()  # PHI at rest: everything created from here on is owner-only
+    # PHI at rest: everything created from here on is owner-only (restored when the command
+    # ends, which matters only when the CLI runs inside another program, e.g. a test)
+    ctx.call_on_close(make_private())
     overrides: dict[str, Any] = {
         k: v
         for k, v in dict(home=home, log_url=log_url, warehouse_url=warehouse_url, lake_url=lake_url,

@@ -39,7 +39,8 @@ def build_sinks(log: Log, settings: Settings) -> list[Worker]:
         LakeSink(lake_url, T.RAW_TOPICS),
         LakeSink(landing_url, [T.PROCESSED_SMARTWATCH], group=LANDING_GROUP,
                  extra_columns=smartwatch_columns),
-        WarehouseSink(open_warehouse(settings.warehouse_url)),
+        WarehouseSink(open_warehouse(settings.warehouse_url),
+                      dead_letter_payloads=settings.warehouse_dead_letter_payloads),
     ]
 
 
