@@ -38,7 +38,7 @@ MASK = "***"
 _SECRET_WORDS = ("password", "passwd", "pwd", "pass", "secret", "token", "key", "keys",
                  "apikey", "credential", "credentials", "jaas", "pem", "signature", "sig",
                  "private", "auth", "authorization")
-_NOT_SECRET_ENDINGS = ("location", "file", "path", "dir", "field", "id", "size", "bytes")
+_NOT_SECRET_ENDINGS = ("location", "file", "path", "dir", "field", "id", "size", "bytes", "env")
 _NOT_SECRET_NAMES = {"auth", "http_auth", "api_keys_file"}  # booleans and paths
 _WORD = re.compile(r"[a-z0-9]+")
 _MIN_REMEMBERED = 4  # shorter values would blank out ordinary words
