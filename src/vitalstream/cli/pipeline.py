@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 import threading
-import time
 from pathlib import Path
 
-import msgspec
 import typer
 
 from .. import topics as T
 from ..config import Settings
-from .common import fail, friendly_errors, open_configured_log, print_table, settings_from
+from .common import fail, friendly_errors, settings_from
 
 schemas_app = typer.Typer(help="Event schemas.", no_args_is_help=True)
 
