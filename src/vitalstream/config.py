@@ -24,6 +24,7 @@ import msgspec
 
 from .errors import ConfigError
 from .registry import check_url
+from .redact import redact_url  # noqa: F401  (kept here: edges and sinks import it from config)
 
 ENV_PREFIX = "VITALSTREAM_"
 DEFAULT_FILE = "vitalstream.toml"
@@ -84,6 +85,9 @@ class Settings(_Section, frozen=True):
     log_url: str = ""  # default: sqlite:///<home>/log.db
     warehouse_url: str = ""  # default: duckdb:///<home>/warehouse.duckdb
     lake_url: str = ""  # default: file://<home>/lake
+    # Copy dead letters' keys and payloads (PHI) into the warehouse's dead_letters table too;
+    # off: the table keeps where and why, the payload stays on the log's dlq-topic only.
+    warehouse_dead_letter_payloads: bool = False
     partitions: int = 6
     retention_hours: float = 168.0  # one week, as the seed topics
     replication_factor: int = 1
@@ -225,13 +229,3 @@ def _validate(s: Settings) -> Settings:
         if not ok:
             raise ConfigError(f"setting {name} (env {ENV_PREFIX}{name.upper()}) must be {allowed}")
     return s
-
-
-def redact_url(url: str) -> str:
-    """A URL safe to log: the password part replaced."""
-    if "://" in url and "@" in url.split("://", 1)[1].split("/", 1)[0]:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.split("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return url

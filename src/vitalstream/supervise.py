@@ -81,6 +81,9 @@ def _child(comp: Component, settings_json: bytes, shared_stop: Any, level: str) 
     logging.basicConfig(level=level, format=f"%(asctime)s %(levelname)s [{comp.name}] %(name)s: %(message)s",
                         stream=sys.stderr)
     s = msgspec.json.decode(settings_json, type=Settings)
+    from .redact import protect_logs
+
+    protect_logs(s)  # this process's log lines pass the same redaction as the CLI's
     RUNNERS[comp.kind](comp, s, stop)
 
 

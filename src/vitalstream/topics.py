@@ -73,6 +73,7 @@ ALERTS = "alerts"
 NEWS2 = "news2-scores"
 DEAD_LETTERS = "dlq-topic"  # seed 2's name for its dead-letter queue
 ALERT_STATE = "alert-state"  # changelog of per-patient alert/NEWS2 state (compacted)
+DLQ_REPLAYED = "dlq-replayed"  # which dead letters `dlq replay` sent back (compacted)
 
 CATALOGUE: tuple[TopicDef, ...] = (
     TopicDef(HEART_RATE, "raw", "patient_id", description="seed 0 heart rate"),
@@ -103,6 +104,8 @@ CATALOGUE: tuple[TopicDef, ...] = (
     TopicDef(DEAD_LETTERS, "deadletter", "source_key", "dead_letters"),
     TopicDef(ALERT_STATE, "state", "patient_id", compacted=True,
              description="processor state changelog, rebuilt on restart/rebalance"),
+    TopicDef(DLQ_REPLAYED, "state", "dead_letter", compacted=True,
+             description="markers of replayed dead letters (dlq-topic id:partition:offset)"),
 )
 
 BY_NAME: dict[str, TopicDef] = {t.name: t for t in CATALOGUE}

@@ -12,9 +12,10 @@ from typing import Any
 
 import typer
 
-from .common import fail
+from .common import OneLineErrors
 
 app = typer.Typer(
+    cls=OneLineErrors,
     name="vitalstream",
     help="Real-time healthcare IoT pipeline: ingest, validate, score, archive, warehouse.",
     no_args_is_help=True,
@@ -32,18 +33,24 @@ def root(
     warehouse_url: str = typer.Option(None, "--warehouse-url", help="duckdb:///PATH or postgresql://… (env VITALSTREAM_WAREHOUSE_URL)"),
     lake_url: str = typer.Option(None, "--lake-url", help="file://PATH or s3://BUCKET/PREFIX (env VITALSTREAM_LAKE_URL)"),
     log_level: str = typer.Option(None, "--log-level", help="DEBUG, INFO, WARNING, ERROR (env VITALSTREAM_LOG_LEVEL)"),
+    debug: bool = typer.Option(False, "--debug", help="Show the traceback of an error (secrets still redacted)"),
 ) -> None:
+    from ..home import make_private
+
+    # PHI at rest: everything created from here on is owner-only (restored when the command
+    # ends, which matters only when the CLI runs inside another program, e.g. a test)
+    ctx.call_on_close(make_private())
     overrides: dict[str, Any] = {
         k: v
         for k, v in dict(home=home, log_url=log_url, warehouse_url=warehouse_url, lake_url=lake_url,
                          log_level=log_level).items()
         if v is not None
     }
-    ctx.obj = {"config": config, "overrides": overrides}
+    ctx.obj = {"config": config, "overrides": overrides, "debug": debug}
 
 
 # Each module adds its commands; a module whose optional extra is missing says how to get it.
-_MODULES = ("logcmds", "pipeline", "edges", "sinks", "bench")
+_MODULES = ("logcmds", "dlq", "pipeline", "edges", "sinks", "bench")
 for _name in _MODULES:
     try:
         _mod = importlib.import_module(f"{__name__}.{_name}")
@@ -55,13 +62,9 @@ for _name in _MODULES:
 
 
 def main() -> None:
-    from ..errors import VitalstreamError
-
     try:
-        app()
-    except VitalstreamError as exc:  # the last net: one clear line, never a traceback
-        raise SystemExit(fail(str(exc)).exit_code) from None
-    except KeyboardInterrupt:  # Ctrl-C in a command that runs until interrupted
+        app()  # errors inside a command are handled by OneLineErrors
+    except KeyboardInterrupt:  # Ctrl-C outside a command (e.g. during start-up)
         raise SystemExit(130) from None
 
 

@@ -2,21 +2,29 @@
 
 Commands get the settings with ``settings_from(ctx)``; global flags (``--home``, ``--config``,
 ``--log-url`` ...) sit on the root command and override file and environment.
+
+Errors are handled once, at the root (:class:`OneLineErrors`): vitalstream's own errors, disk
+and database errors become one ``error: ...`` line (secrets redacted) and exit code 2; anything
+else one ``internal error`` line and exit code 1. ``vitalstream --debug ...`` adds the
+traceback (redacted too).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from ..config import Settings
 from ..errors import VitalstreamError
+from ..redact import protect_logs, redact_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,7 +42,20 @@ def settings_from(ctx: typer.Context) -> Settings:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
             stream=sys.stderr,
         )
+        protect_logs(settings)
+        _check_home(settings)
     return settings
+
+
+def _check_home(settings: Settings) -> None:
+    """Create the home owner-only when an embedded store lives in it; warn if it is open."""
+    from ..home import ensure_home
+
+    home = settings.home_path
+    if any(str(home) in url for url in (settings.log_url, settings.warehouse_url, settings.lake_url)):
+        warning = ensure_home(home)
+        if warning:
+            warn(warning)
 
 
 def open_configured_log(ctx: typer.Context):  # type: ignore[no-untyped-def]
@@ -43,22 +64,64 @@ def open_configured_log(ctx: typer.Context):  # type: ignore[no-untyped-def]
     return open_log(settings_from(ctx).log_url)
 
 
+def one_line(message: str) -> str:
+    """``message`` on one line, secrets redacted (a database error's caret lines dropped)."""
+    lines = [ln.strip() for ln in str(message).splitlines()]
+    return redact_text(" ".join(ln for ln in lines if ln and set(ln) - {"^", " "}))
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {one_line(message)}", err=True)
     return typer.Exit(code)
 
 
+def warn(message: str) -> None:
+    typer.echo(f"warning: {one_line(message)}", err=True)
+
+
 def friendly_errors(fn: F) -> F:
-    """Turn vitalstream's own errors into one clear line and exit code 2, not a traceback."""
+    """Kept so existing commands need no edit: :class:`OneLineErrors` handles every error."""
+    return fn
 
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+
+def describe_error(exc: BaseException) -> str | None:
+    """One line for an error an operator can act on, or None for a bug."""
+    if isinstance(exc, VitalstreamError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        return f"{exc.strerror or type(exc).__name__}{where}: check the disk and the --home directory"
+    if isinstance(exc, sqlite3.Error):
+        return f"embedded log: {exc} (is the disk read-only or full?)"
+    for module, what in (("duckdb", "warehouse (duckdb)"), ("psycopg", "warehouse (postgresql)")):
+        mod = sys.modules.get(module)
+        if mod is not None and isinstance(exc, getattr(mod, "Error", ())):
+            return f"{what}: {exc}"
+    return None
+
+
+class OneLineErrors(TyperGroup):
+    """The root command: every error becomes one line, no traceback unless ``--debug``."""
+
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return fn(*args, **kwargs)
-        except VitalstreamError as exc:
-            raise fail(str(exc)) from None
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort,
+                typer.Exit, typer.Abort):
+            raise
+        except KeyboardInterrupt:  # Ctrl-C in a command that runs until interrupted
+            raise click.exceptions.Exit(130) from None
+        except Exception as exc:
+            debug = isinstance(ctx.obj, dict) and ctx.obj.get("debug")
+            if debug:
+                import traceback
 
-    return wrapper  # type: ignore[return-value]
+                sys.stderr.write(redact_text("".join(traceback.format_exception(exc))))
+            message = describe_error(exc)
+            if message is None:
+                hint = "" if debug else " (run with --debug for the traceback)"
+                raise fail(f"internal error: {type(exc).__name__}: {exc}{hint}", 1) from None
+            raise fail(message) from None
 
 
 def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None, title: str | None = None) -> None:

@@ -13,7 +13,7 @@ from .. import topics as T
 from ..errors import TopicError
 from ..log import is_private_group, private_group
 from ..log.base import Log
-from .common import fail, friendly_errors, open_configured_log, print_table, settings_from
+from .common import fail, friendly_errors, open_configured_log, print_table, settings_from, warn
 
 topics_app = typer.Typer(help="List, inspect, create, delete, purge and reset topics.", no_args_is_help=True)
 
@@ -231,6 +231,9 @@ def _as_json_text(value: bytes) -> str:
 @friendly_errors
 def status(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
     """Topics with record counts, and every consumer group's lag."""
+    from ..redact import redact_url
+
+    s = settings_from(ctx)
     with open_configured_log(ctx) as log:
         topics = [{"topic": n, "records": log.describe_topic(n).records} for n in log.list_topics()]
         groups = []
@@ -240,11 +243,47 @@ def status(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -
             lags = log.group_lag(g)
             if lags:
                 groups.append({"group": g, "topics": len({x.topic for x in lags}), "lag": sum(x.lag for x in lags)})
+    warnings = [] if any(t["records"] for t in topics) else _data_without_log(s)
+    for w in warnings:
+        warn(w)
+    url = redact_url(s.log_url)
     if json_out:
-        sys.stdout.write(msgspec.json.encode({"log": settings_from(ctx).log_url, "topics": topics, "groups": groups}).decode() + "\n")
+        doc = {"log": url, "topics": topics, "groups": groups, "warnings": warnings}
+        sys.stdout.write(msgspec.json.encode(doc).decode() + "\n")
         return
-    print_table(topics, title=f"topics on {settings_from(ctx).log_url}")
+    print_table(topics, title=f"topics on {url}")
     print_table(groups, title="consumer groups")
+
+
+def _data_without_log(s) -> list[str]:  # type: ignore[no-untyped-def]
+    """An empty log beside a lake or warehouse that holds data means the log was lost or reset.
+
+    Checked only for the embedded stores (a ``file://`` lake, a ``duckdb://`` warehouse): they
+    are cheap to look at and are what a deleted ``log.db`` leaves behind."""
+    from urllib.parse import urlsplit
+
+    found = []
+    lake = urlsplit(s.lake_url)
+    if lake.scheme == "file":
+        root = Path(lake.netloc + lake.path)
+        if root.is_dir() and next((f for f in root.rglob("*") if f.is_file()), None) is not None:
+            found.append("the lake")
+    wh = urlsplit(s.warehouse_url)
+    if wh.scheme == "duckdb" and Path(wh.netloc + wh.path).is_file():
+        try:
+            from ..sinks.warehouse import open_warehouse
+            from ..sinks.warehouse.schema import TABLES
+
+            with open_warehouse(s.warehouse_url, read_only=True) as w:
+                if w.version() and any(w.count(t.name) for t in TABLES):
+                    found.append("the warehouse")
+        except Exception:  # noqa: BLE001 - a busy or odd warehouse: say nothing rather than fail status
+            pass
+    if not found:
+        return []
+    return [f"the log has no records but {' and '.join(found)} {'hold' if len(found) > 1 else 'holds'} data: was the log "
+            "deleted or reset? Sinks will start again from offset 0; see docs/operations.md "
+            "(Recovery) before starting the pipeline"]
 
 
 def register(app: typer.Typer) -> None:

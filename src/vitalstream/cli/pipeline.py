@@ -1,18 +1,14 @@
-"""Running the pipeline: simulate, process, up; dead letters; schema export."""
+"""Running the pipeline: simulate, process, up; schema export (dead letters: cli/dlq.py)."""
 
 from __future__ import annotations
 
-import sys
 import threading
 from pathlib import Path
 
-import msgspec
 import typer
 
-from .. import topics as T
-from .common import fail, friendly_errors, open_configured_log, print_table, settings_from
+from .common import fail, friendly_errors, open_configured_log, settings_from
 
-dlq_app = typer.Typer(help="Inspect and replay dead letters.", no_args_is_help=True)
 schemas_app = typer.Typer(help="Event schemas.", no_args_is_help=True)
 
 
@@ -99,93 +95,6 @@ def up(
     raise typer.Exit(supervise(s, comps, duration=_duration(duration), until_idle=until_idle, progress=not quiet))
 
 
-@dlq_app.command("list")
-@friendly_errors
-def dlq_list(ctx: typer.Context, limit: int = typer.Option(50), json_out: bool = typer.Option(False, "--json")) -> None:
-    """Dead letters, newest last: where they came from and why."""
-    from ..deadletter import DeadLetter
-
-    rows = []
-    with open_configured_log(ctx) as log:
-        T.ensure(log, [T.DEAD_LETTERS])
-        for r in _read_topic(log, T.DEAD_LETTERS):
-            d = DeadLetter.from_record(r)
-            rows.append({"offset": f"{r.partition}:{r.offset}", "stage": d.stage, "error": d.error_class,
-                         "source": f"{d.source_topic}:{d.source_partition}:{d.source_offset}"
-                         if d.source_partition is not None else d.source_topic,
-                         "field": d.field, "reason": d.reason})
-    rows = rows[-limit:]
-    if json_out:
-        sys.stdout.write("".join(msgspec.json.encode(r).decode() + "\n" for r in rows))
-    else:
-        print_table(rows, title=f"dead letters ({len(rows)} shown)")
-
-
-@dlq_app.command("show")
-@friendly_errors
-def dlq_show(ctx: typer.Context, ref: str = typer.Argument(..., help="PARTITION:OFFSET from `dlq list`")) -> None:
-    """One dead letter in full: headers and the original value."""
-    from ..deadletter import DeadLetter
-
-    part, off = _ref(ref)
-    with open_configured_log(ctx) as log:
-        for r in _read_topic(log, T.DEAD_LETTERS):
-            if (r.partition, r.offset) == (part, off):
-                d = DeadLetter.from_record(r)
-                doc = {f: getattr(d, f) for f in d.__slots__}  # type: ignore[attr-defined]
-                doc["key"] = d.key.decode("utf-8", "replace") if d.key else None
-                doc["value"] = d.value.decode("utf-8", "replace")
-                doc["original_headers"] = {k: v.decode("utf-8", "replace") for k, v in d.original_headers}
-                sys.stdout.write(msgspec.json.format(msgspec.json.encode(doc)).decode() + "\n")
-                return
-    raise fail(f"no dead letter at {ref}")
-
-
-@dlq_app.command("replay")
-@friendly_errors
-def dlq_replay(
-    ctx: typer.Context,
-    ref: str = typer.Argument(None, help="PARTITION:OFFSET of one dead letter (default: all from --source)"),
-    value_file: Path = typer.Option(None, "--value-file", help="send this (fixed) value instead of the original"),
-    source: str = typer.Option(None, "--source", help="replay every dead letter that came from this topic"),
-) -> None:
-    """Send dead letters (or a fixed value) back to their source topic, same key."""
-    from ..deadletter import DeadLetter
-
-    if ref is None and source is None:
-        raise fail("give PARTITION:OFFSET or --source TOPIC")
-    want = _ref(ref) if ref else None
-    n = 0
-    with open_configured_log(ctx) as log, log.producer() as p:
-        for r in _read_topic(log, T.DEAD_LETTERS):
-            d = DeadLetter.from_record(r)
-            if want and (r.partition, r.offset) != want:
-                continue
-            if source and d.source_topic != source:
-                continue
-            if not d.source_topic:
-                raise fail(f"dead letter {r.partition}:{r.offset} has no source topic")
-            value = value_file.read_bytes().rstrip(b"\n") if value_file else d.value
-            p.send(d.source_topic, value, key=d.key, headers=d.original_headers + (("dlq.replayed_from", f"{r.partition}:{r.offset}".encode()),))
-            n += 1
-        p.flush()
-    typer.echo(f"replayed {n} dead letters")
-
-
-def _ref(text: str) -> tuple[int, int]:
-    try:
-        a, b = text.split(":")
-        return int(a), int(b)
-    except ValueError:
-        raise fail(f"{text!r}: expected PARTITION:OFFSET") from None
-
-
-def _read_topic(log, topic: str):  # type: ignore[no-untyped-def]
-    from ..log import read_all
-
-    return read_all(log, [topic], purpose="consume")
-
-
 @schemas_app.command("export")
 def schemas_export(directory: Path = typer.Argument(..., help="directory for <name>.schema.json files")) -> None:
     """Write every event schema as JSON Schema."""
@@ -199,5 +108,4 @@ def register(app: typer.Typer) -> None:
     app.command("simulate")(simulate)
     app.command("process")(process)
     app.command("up")(up)
-    app.add_typer(dlq_app, name="dlq")
     app.add_typer(schemas_app, name="schemas")

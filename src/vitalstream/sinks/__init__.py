@@ -44,7 +44,8 @@ def _landing(log: Log, settings: Settings, new_incarnation: bool) -> Worker:
 def _warehouse(log: Log, settings: Settings, new_incarnation: bool) -> Worker:
     from .warehouse import WarehouseSink, open_warehouse
 
-    return WarehouseSink(open_warehouse(settings.warehouse_url))
+    return WarehouseSink(open_warehouse(settings.warehouse_url),
+                         dead_letter_payloads=settings.warehouse_dead_letter_payloads)
 
 
 #: The sinks by name (``vitalstream sink NAME``), each built from the log, the settings and

@@ -71,7 +71,7 @@ def test_cli_report_query_and_migrate(tmp_path) -> None:
     rows = [json.loads(line) for line in r.output.splitlines() if line.startswith("{")]
     assert rows and all(x["heart_rate"] > 100 or x["heart_rate"] < 60 for x in rows)
     r = runner.invoke(app, [*base, "query", "SELECT count(*) AS n FROM smartwatch_events", "--format", "csv"])
-    assert r.exit_code == 0 and r.output.split() == ["n", "400"], r.output
+    assert r.exit_code == 0 and r.stdout.split() == ["n", "400"], r.output
     r = runner.invoke(app, [*base, "warehouse", "migrate"])
     assert r.exit_code == 0 and "already at version" in r.output
     r = runner.invoke(app, [*base, "report", "news2", "--since", "not-a-time"])

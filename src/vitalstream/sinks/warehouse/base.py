@@ -167,27 +167,30 @@ def _entry_doc(r: Record) -> bytes | None:
     return _enc.encode(doc)
 
 
-def _deadletter_doc(r: Record) -> bytes:
+def _deadletter_doc(r: Record, payload: bool = False) -> bytes:
+    """Where and why a record failed; its key and value (PHI) only if ``payload``."""
     from ...deadletter import DeadLetter
 
     d = DeadLetter.from_record(r)
-    try:
-        value, value_b64 = d.value.decode("utf-8"), None
-        if "\x00" in value:
-            raise UnicodeDecodeError("utf-8", b"", 0, 1, "NUL")
-    except UnicodeDecodeError:
-        value, value_b64 = None, base64.b64encode(d.value).decode("ascii")
+    value = value_b64 = key = None
+    if payload:
+        try:
+            value = d.value.decode("utf-8")
+            if "\x00" in value:
+                raise UnicodeDecodeError("utf-8", b"", 0, 1, "NUL")
+        except UnicodeDecodeError:
+            value, value_b64 = None, base64.b64encode(d.value).decode("ascii")
+        key = d.key.decode("utf-8", "replace").replace("\x00", "") if d.key is not None else None
     return _enc.encode({
         "dlq_partition": r.partition, "dlq_offset": r.offset, "stage": d.stage,
         "error_class": d.error_class, "reason": d.reason, "field": d.field,
         "source_topic": d.source_topic, "source_partition": d.source_partition,
         "source_offset": d.source_offset, "dead_lettered_at": _iso(d.time_ms),
-        "key": d.key.decode("utf-8", "replace").replace("\x00", "") if d.key is not None else None,
-        "value": value, "value_base64": value_b64,
+        "key": key, "value": value, "value_base64": value_b64,
     })
 
 
-def document(table: S.Table, r: Record) -> bytes | None:
+def document(table: S.Table, r: Record, dead_letter_payloads: bool = False) -> bytes | None:
     """The JSON document a record loads as, or None for a record that cannot load."""
     if table.prepare == "raw":
         return r.value
@@ -195,7 +198,7 @@ def document(table: S.Table, r: Record) -> bytes | None:
         return _reference_doc(r)
     if table.prepare == "entry":
         return _entry_doc(r)
-    return _deadletter_doc(r)
+    return _deadletter_doc(r, dead_letter_payloads)
 
 
 def _valid_raw(topic: str, value: bytes) -> bool:
@@ -218,8 +221,9 @@ class WarehouseSink(Sink):
     """Loads every catalogue topic that has a table into ``warehouse`` (upsert on the key)."""
 
     def __init__(self, warehouse: Warehouse, topics: Sequence[str] = S.TOPICS,
-                 group: str = WAREHOUSE_GROUP) -> None:
+                 group: str = WAREHOUSE_GROUP, dead_letter_payloads: bool = False) -> None:
         self.warehouse = warehouse
+        self.dead_letter_payloads = dead_letter_payloads  # PHI: off unless configured
         self.topics = tuple(topics)
         self.group = group
         self.skipped = 0
@@ -235,7 +239,7 @@ class WarehouseSink(Sink):
             table = tables.get(r.topic)
             if table is None:
                 continue
-            doc = document(table, r)
+            doc = document(table, r, self.dead_letter_payloads)
             if doc is None:
                 self.skipped += 1
                 continue

@@ -67,6 +67,9 @@ class DuckDbWarehouse(Warehouse):
         self.release_below = 1 << 62 if hold in ("0", "false") else RELEASE_BELOW
         self.read_only = read_only
         self.url = url
+        from .encryption import key_from
+
+        self._key = key_from(query)  # None: not encrypted (docs/security.md)
         self._conn: Any = None
         self._sql = {t.name: upsert_sql(t, "vs_stage") for t in S.TABLES}
 
@@ -84,7 +87,12 @@ class DuckDbWarehouse(Warehouse):
         deadline = time.monotonic() + LOCK_WAIT_S
         while True:
             try:
-                conn = self.duckdb.connect(self.path, read_only=read_only)
+                if self._key is None:
+                    conn = self.duckdb.connect(self.path, read_only=read_only)
+                else:
+                    from .encryption import connect
+
+                    conn = connect(self.duckdb, self.path, self._key, read_only)
                 break
             except self.duckdb.IOException as exc:  # locked by another process, disk problem
                 if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
