@@ -4,8 +4,9 @@ Every query parameter, and every ``VITALSTREAM_KAFKA_<NAME>`` environment variab
 to librdkafka as ``<name>`` lower-cased with ``_`` read as ``.``; a query parameter wins over
 the environment. ``connect_timeout`` (seconds, default 5) is ours, not librdkafka's.
 
-Which setting is a secret is decided in one place, :func:`is_secret`; :func:`redact` and
-:func:`redact_url` only apply it (to a settings mapping and to a URL's query).
+Which setting is a secret is decided in one place for the whole product,
+:func:`vitalstream.redact.is_secret_name`; :func:`redact` applies it to librdkafka settings and
+:func:`vitalstream.redact.redact_url` to URLs.
 """
 
 from __future__ import annotations
@@ -16,29 +17,18 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ...errors import ConfigError
+from ...redact import MASK, is_secret_name, redact_url
+
+__all__ = ["ADMIN_TIMEOUT", "DEFAULT_PORT", "ENV_PREFIX", "parse_url", "redact", "redact_url"]
 
 ENV_PREFIX = "VITALSTREAM_KAFKA_"
 DEFAULT_PORT = 9092
 ADMIN_TIMEOUT = 30.0  # seconds an admin or metadata request may take
-_SECRET_HINTS = ("password", "secret", "token", "jaas", "pem", "key")
-
-
-def is_secret(name: str) -> bool:
-    return any(h in name.lower() for h in _SECRET_HINTS) and not name.endswith(".location")
 
 
 def redact(conf: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: ("***" if is_secret(k) else v) for k, v in conf.items()}
-
-
-def redact_url(url: str) -> str:
-    """The URL without user info and with secret query values masked (for ``repr`` and logs)."""
-    parts = urlsplit(url)
-    netloc = parts.netloc.rpartition("@")[2]
-    query = "&".join(
-        f"{k}={'***' if is_secret(k) else v}" for k, v in parse_qsl(parts.query, keep_blank_values=True)
-    )
-    return f"{parts.scheme}://{netloc}" + (f"?{query}" if query else "")
+    """librdkafka settings safe to show: secret values (by :func:`vitalstream.redact.is_secret_name`) masked."""
+    return {k: (MASK if is_secret_name(k) else v) for k, v in conf.items()}
 
 
 def parse_url(url: str, environ: Mapping[str, str] | None = None) -> tuple[dict[str, Any], float]:
