@@ -22,6 +22,7 @@ class TopicDef:
     table: str | None = None  # warehouse table fed from this topic, if any
     compacted: bool = False
     description: str = ""
+    forever: bool = False  # never expires (the audit trail)
 
     def spec(
         self,
@@ -34,7 +35,7 @@ class TopicDef:
             partitions=partitions,
             # Reference data is compacted and kept forever: enrichment reads it from the
             # earliest offset, so metadata sent before a processor started is never missed.
-            retention_ms=None if self.compacted else retention_ms,
+            retention_ms=None if self.compacted or self.forever else retention_ms,
             compacted=self.compacted,
             replication_factor=replication_factor,
         )
@@ -74,6 +75,7 @@ NEWS2 = "news2-scores"
 DEAD_LETTERS = "dlq-topic"  # seed 2's name for its dead-letter queue
 ALERT_STATE = "alert-state"  # changelog of per-patient alert/NEWS2 state (compacted)
 DLQ_REPLAYED = "dlq-replayed"  # which dead letters `dlq replay` sent back (compacted)
+AUDIT = "audit-log"  # who read or exported which patient's data (append-only, kept forever)
 
 CATALOGUE: tuple[TopicDef, ...] = (
     TopicDef(HEART_RATE, "raw", "patient_id", description="seed 0 heart rate"),
@@ -106,6 +108,8 @@ CATALOGUE: tuple[TopicDef, ...] = (
              description="processor state changelog, rebuilt on restart/rebalance"),
     TopicDef(DLQ_REPLAYED, "state", "dead_letter", compacted=True,
              description="markers of replayed dead letters (dlq-topic id:partition:offset)"),
+    TopicDef(AUDIT, "audit", "actor", forever=True,
+             description="audit trail of reads and exports of patient data (never expires)"),
 )
 
 BY_NAME: dict[str, TopicDef] = {t.name: t for t in CATALOGUE}
