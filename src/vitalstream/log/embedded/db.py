@@ -90,7 +90,8 @@ class Db:
 
     def __init__(self, path: Path, sync: str) -> None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # The log holds PHI: a directory it creates is owner-only even outside the CLI's umask.
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             self.conn = sqlite3.connect(
                 path, timeout=60.0, isolation_level=None, check_same_thread=False
             )
