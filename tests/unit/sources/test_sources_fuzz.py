@@ -19,7 +19,7 @@ from vitalstream.sources.files import ingest_file
 from vitalstream.sources.ingest import split_body
 from vitalstream.sources.mqtt import MqttBridge
 from vitalstream.sources.service import IngestService
-from vitalstream.sources.testing import ListProducer
+from vitalstream.testing import ListProducer
 
 SETTINGS = load(environ={}, overrides={"http": {"rate_per_device": 1e12}})
 FIELDS = ["data_type", "heart_rate", "patient_id", "event_id", "timestamp", "deviceId", "heartRate",
