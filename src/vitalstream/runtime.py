@@ -108,7 +108,7 @@ def run_worker(
                     break
                 continue
             retry_transient(lambda: worker.process(records), stop, health, f"{worker.group}: process")
-            before_commit(worker.group, records)
+            before_commit(worker.group, records, stop)
             retry_transient(consumer.commit, stop, health, f"{worker.group}: commit")
             health.records += len(records)
             health.batches += 1

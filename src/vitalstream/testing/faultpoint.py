@@ -5,8 +5,10 @@ at-least-once delivery. With ``VITALSTREAM__PAUSE_BEFORE_COMMIT=N:DIR`` in its e
 every worker of a process (processor or sink, driven by :func:`vitalstream.runtime.run_worker`)
 stops after making its N-th batch durable and *before* committing its offsets, writes
 ``DIR/<group>-<pid>.json`` saying so (the batch's offsets per partition), and waits there up
-to :data:`PAUSE_S` seconds — long enough for a test to see the file and kill the process at
-exactly the moment that matters. Without the variable the check costs one comparison per batch.
+to :data:`PAUSE_S` seconds or until the worker is told to stop — long enough for a test to
+see the file and then kill the process (``kill -9``: the batch must be redone) or stop it
+(Ctrl-C: the batch must still be committed) at exactly the moment that matters. Without the
+variable the check costs one comparison per batch.
 
 The file, one JSON object: ``{"group", "pid", "batch", "records", "first": {"topic:p":
 offset}, "next": {"topic:p": offset}}`` — ``first`` is the batch's first offset per
@@ -44,7 +46,7 @@ class _Pause:
         self.seen: dict[str, int] = {}
         self.lock = threading.Lock()
 
-    def reached(self, group: str, records: Sequence[Record]) -> None:
+    def reached(self, group: str, records: Sequence[Record], stop: threading.Event | None) -> None:
         with self.lock:
             n = self.seen[group] = self.seen.get(group, 0) + 1
         if n != self.batch:
@@ -62,17 +64,20 @@ class _Pause:
         tmp = final.with_suffix(".tmp")
         tmp.write_text(json.dumps(doc))
         tmp.replace(final)  # the test never reads a half-written file
-        time.sleep(PAUSE_S)
+        if stop is None:
+            time.sleep(PAUSE_S)
+        else:
+            stop.wait(PAUSE_S)
 
 
 _PAUSE = _parse(os.environ.get(ENV))
 _point = _Pause(*_PAUSE) if _PAUSE else None
 
 
-def before_commit(group: str, records: Sequence[Record]) -> None:
+def before_commit(group: str, records: Sequence[Record], stop: threading.Event | None = None) -> None:
     """Called by the worker loop once a batch is durable and before its offsets commit."""
     if _point is not None:
-        _point.reached(group, records)
+        _point.reached(group, records, stop)
 
 
 def paused(where: str | os.PathLike[str]) -> list[dict]:  # type: ignore[type-arg]
