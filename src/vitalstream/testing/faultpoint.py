@@ -5,10 +5,11 @@ at-least-once delivery. With ``VITALSTREAM__PAUSE_BEFORE_COMMIT=N:DIR`` in its e
 every worker of a process (processor or sink, driven by :func:`vitalstream.runtime.run_worker`)
 stops after making its N-th batch durable and *before* committing its offsets, writes
 ``DIR/<group>-<pid>.json`` saying so (the batch's offsets per partition), and waits there up
-to :data:`PAUSE_S` seconds or until the worker is told to stop — long enough for a test to
+to ``VITALSTREAM__PAUSE_SECONDS`` (default 120) or until the worker is told to stop — long enough for a test to
 see the file and then kill the process (``kill -9``: the batch must be redone) or stop it
 (Ctrl-C: the batch must still be committed) at exactly the moment that matters. Without the
-variable the check costs one comparison per batch.
+variable the check costs one comparison per batch. With ``VITALSTREAM__PAUSE_SECONDS=0`` it
+only records that each worker got to its N-th batch (which partitions it was working on).
 
 The file, one JSON object: ``{"group", "pid", "batch", "records", "first": {"topic:p":
 offset}, "next": {"topic:p": offset}}`` — ``first`` is the batch's first offset per
@@ -27,7 +28,7 @@ from pathlib import Path
 from ..log.base import Record
 
 ENV = "VITALSTREAM__PAUSE_BEFORE_COMMIT"
-PAUSE_S = 120.0
+SECONDS_ENV = "VITALSTREAM__PAUSE_SECONDS"
 
 
 def _parse(value: str | None) -> tuple[int, Path] | None:
@@ -40,9 +41,10 @@ def _parse(value: str | None) -> tuple[int, Path] | None:
 
 
 class _Pause:
-    def __init__(self, batch: int, where: Path) -> None:
+    def __init__(self, batch: int, where: Path, seconds: float) -> None:
         self.batch = batch
         self.where = where
+        self.seconds = seconds
         self.seen: dict[str, int] = {}
         self.lock = threading.Lock()
 
@@ -65,13 +67,13 @@ class _Pause:
         tmp.write_text(json.dumps(doc))
         tmp.replace(final)  # the test never reads a half-written file
         if stop is None:
-            time.sleep(PAUSE_S)
+            time.sleep(self.seconds)
         else:
-            stop.wait(PAUSE_S)
+            stop.wait(self.seconds)
 
 
 _PAUSE = _parse(os.environ.get(ENV))
-_point = _Pause(*_PAUSE) if _PAUSE else None
+_point = _Pause(*_PAUSE, float(os.environ.get(SECONDS_ENV, "120"))) if _PAUSE else None
 
 
 def before_commit(group: str, records: Sequence[Record], stop: threading.Event | None = None) -> None:

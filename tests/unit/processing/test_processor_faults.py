@@ -5,7 +5,6 @@ from __future__ import annotations
 import collections
 import itertools
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -18,9 +17,12 @@ import pytest
 from vitalstream import topics as T
 from vitalstream.events.canonical import Alert, ProcessedVital
 from vitalstream.log import open_log
+from vitalstream.processing.processor import INPUT_TOPICS, PROCESSOR_GROUP
 from vitalstream.simulate import make
+from vitalstream.testing import faultpoint
 
 EXE = str(Path(sys.executable).parent / "vitalstream")
+VITAL_TOPICS = (T.HEART_RATE, T.BLOOD_OXYGEN, T.BLOOD_PRESSURE, T.FALL_DETECTION, T.SMARTWATCH)
 
 
 def _env() -> dict[str, str]:
@@ -40,7 +42,7 @@ def _load(home: Path, events: int) -> set[str]:
             sim = make(profile, patients=40, seed=3)
             for m in list(sim.reference()) + list(itertools.islice(sim.events(), events)):
                 p.send(m.topic, m.value, key=m.key, timestamp_ms=m.timestamp_ms)
-                if m.topic in (T.HEART_RATE, T.BLOOD_OXYGEN, T.BLOOD_PRESSURE, T.FALL_DETECTION, T.SMARTWATCH):
+                if m.topic in VITAL_TOPICS:
                     ids |= {v.event_id for v in normalise(m.topic, decode(m.topic, m.value))}
             p.flush()
     log.close()
@@ -64,19 +66,59 @@ def _outputs(home: Path):
     return processed, alerts
 
 
-def test_kill_9_mid_stream_loses_nothing_and_raises_no_alert_twice(tmp_path) -> None:
+def _wait_paused(where: Path, proc: subprocess.Popen, pids: int = 1, timeout: float = 120.0) -> list[dict]:
+    """The fault point's files once ``pids`` worker processes stopped before a commit."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        marks = faultpoint.paused(where)
+        if len({m["pid"] for m in marks}) >= pids:
+            return marks
+        assert proc.poll() is None, "the processor exited before reaching the pause"
+        time.sleep(0.1)
+    raise AssertionError(f"no worker paused before its commit within {timeout:g}s")
+
+
+def _input_ids(records) -> set[str]:  # type: ignore[no-untyped-def]
+    from vitalstream.events import decode, normalise
+
+    return {v.event_id for r in records if r.topic in VITAL_TOPICS
+            for v in normalise(r.topic, decode(r.topic, r.value))}
+
+
+def _assert_killed_mid_batch(home: Path, mark: dict) -> None:
+    """The batch the worker stopped in is durable downstream but not committed upstream."""
+    from vitalstream.log import read_all
+
+    log = open_log(f"sqlite:///{home}/log.db")
+    try:
+        position = {f"{g.topic}:{g.partition}": g.committed or 0
+                    for g in log.group_lag(PROCESSOR_GROUP, list(INPUT_TOPICS))}
+        assert {tp: position[tp] for tp in mark["first"]} == mark["first"]  # not committed
+        batch = [r for r in read_all(log, list(INPUT_TOPICS))
+                 if mark["first"].get(f"{r.topic}:{r.partition}", 1 << 62) <= r.offset
+                 < mark["next"].get(f"{r.topic}:{r.partition}", 0)]
+        assert len(batch) == mark["records"]
+        processed, _ = _outputs(home)
+        assert _input_ids(batch) <= {v.event_id for v in processed}  # but its outputs are durable
+    finally:
+        log.close()
+
+
+def test_kill_9_mid_batch_loses_nothing_and_raises_no_alert_twice(tmp_path) -> None:
     ids = _load(tmp_path, 20_000)
-    rnd = random.Random(7)
-    for _ in range(3):
-        proc = subprocess.Popen([EXE, "--home", str(tmp_path), "process"], env=_env(),
+    for round_, batch in enumerate((2, 3, 2)):
+        # the worker stops between its batch-th durable write and that commit: kill -9 it there
+        paused = tmp_path / f"paused-{round_}"
+        env = {**_env(), faultpoint.ENV: f"{batch}:{paused}"}
+        proc = subprocess.Popen([EXE, "--home", str(tmp_path), "process"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rnd.uniform(2.0, 5.0))
-        # kill the worker process itself (the supervisor's child), then the supervisor
-        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
-        for pid in children:
-            os.kill(int(pid), signal.SIGKILL)
-        proc.kill()
-        proc.wait()
+        try:
+            [mark] = _wait_paused(paused, proc)
+            os.kill(mark["pid"], signal.SIGKILL)  # the worker process itself, then its supervisor
+        finally:
+            proc.kill()
+            proc.wait()
+        _assert_killed_mid_batch(tmp_path, mark)
     done = subprocess.run([EXE, "--home", str(tmp_path), "process", "--until-idle"], env=_env(),
                           capture_output=True, timeout=300)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
@@ -93,9 +135,14 @@ def test_kill_9_mid_stream_loses_nothing_and_raises_no_alert_twice(tmp_path) -> 
 
 def test_two_workers_split_the_partitions(tmp_path) -> None:
     ids = _load(tmp_path, 10_000)
+    noted = tmp_path / "noted"
+    # no pause, only a note from each worker process that got to its first batch
+    env = {**_env(), faultpoint.ENV: f"1:{noted}", faultpoint.SECONDS_ENV: "0"}
     done = subprocess.run([EXE, "--home", str(tmp_path), "process", "--workers", "2", "--until-idle"],
-                          env=_env(), capture_output=True, timeout=300)
+                          env=env, capture_output=True, timeout=300)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
+    marks = faultpoint.paused(noted)
+    assert len({m["pid"] for m in marks}) == 2 and all(m["records"] for m in marks)  # both worked
     processed, alerts = _outputs(tmp_path)
     counts = collections.Counter(v.event_id for v in processed)
     assert set(counts) == ids and max(counts.values()) == 1  # each record processed once
