@@ -21,7 +21,7 @@ from typing import Protocol, TypeVar
 
 from .errors import TransientError
 from .log.base import Log, Record, TopicPartition
-from .testing.faultpoint import before_commit
+from .testing import faultpoint
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -103,12 +103,13 @@ def run_worker(
             if current != owned:
                 retry_transient(lambda: worker.assigned(current), stop, health, f"{worker.group}: assign")
                 owned = current
+                faultpoint.assigned(worker.group, current)
             if not records:
                 if until_idle and _caught_up(log, worker):
                     break
                 continue
             retry_transient(lambda: worker.process(records), stop, health, f"{worker.group}: process")
-            before_commit(worker.group, records, stop)
+            faultpoint.before_commit(worker.group, records, stop)
             retry_transient(consumer.commit, stop, health, f"{worker.group}: commit")
             health.records += len(records)
             health.batches += 1

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import msgspec
-import pytest
 
 from vitalstream import topics as T
 from vitalstream.events.canonical import Alert, ProcessedVital
@@ -66,18 +65,6 @@ def _outputs(home: Path):
     return processed, alerts
 
 
-def _wait_paused(where: Path, proc: subprocess.Popen, pids: int = 1, timeout: float = 120.0) -> list[dict]:
-    """The fault point's files once ``pids`` worker processes stopped before a commit."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        marks = faultpoint.paused(where)
-        if len({m["pid"] for m in marks}) >= pids:
-            return marks
-        assert proc.poll() is None, "the processor exited before reaching the pause"
-        time.sleep(0.1)
-    raise AssertionError(f"no worker paused before its commit within {timeout:g}s")
-
-
 def _input_ids(records) -> set[str]:  # type: ignore[no-untyped-def]
     from vitalstream.events import decode, normalise
 
@@ -113,7 +100,7 @@ def test_kill_9_mid_batch_loses_nothing_and_raises_no_alert_twice(tmp_path) -> N
         proc = subprocess.Popen([EXE, "--home", str(tmp_path), "process"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            [mark] = _wait_paused(paused, proc)
+            [mark] = faultpoint.wait_paused(paused, alive=lambda: proc.poll() is None)
             os.kill(mark["pid"], signal.SIGKILL)  # the worker process itself, then its supervisor
         finally:
             proc.kill()
@@ -133,14 +120,41 @@ def test_kill_9_mid_batch_loses_nothing_and_raises_no_alert_twice(tmp_path) -> N
         assert all(not (x == "raised" and y == "raised") for x, y in zip(states, states[1:]))
 
 
+def _until(what: str, cond, proc: subprocess.Popen, timeout: float) -> None:  # type: ignore[no-untyped-def, type-arg]
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert proc.poll() is None, f"the processor exited while waiting for {what}"
+        assert time.monotonic() < deadline, f"timed out after {timeout:g}s waiting for {what}"
+        time.sleep(0.1)
+
+
+def _split(owned: dict[int, set[tuple[str, int]]]) -> bool:
+    """Two members, each owning some partitions, none owned twice, every number owned."""
+    sets = list(owned.values())
+    return (len(sets) == 2 and all(sets) and not sets[0] & sets[1]
+            and {p for _, p in sets[0] | sets[1]} == set(range(T.DEFAULT_PARTITIONS)))
+
+
 def test_two_workers_split_the_partitions(tmp_path) -> None:
-    ids = _load(tmp_path, 10_000)
+    log = open_log(f"sqlite:///{tmp_path}/log.db")
+    T.ensure_all(log)
     noted = tmp_path / "noted"
-    # no pause, only a note from each worker process that got to its first batch
+    # no pause: each worker only notes its assignments and that it got to a first batch
     env = {**_env(), faultpoint.ENV: f"1:{noted}", faultpoint.SECONDS_ENV: "0"}
-    done = subprocess.run([EXE, "--home", str(tmp_path), "process", "--workers", "2", "--until-idle"],
-                          env=env, capture_output=True, timeout=300)
-    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    proc = subprocess.Popen([EXE, "--home", str(tmp_path), "process", "--workers", "2"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        # both members split the partitions before there is anything to read, so no rebalance
+        # moves a batch in flight (which would legitimately process it twice)
+        _until("both workers to own partitions", lambda: _split(faultpoint.owned(noted)), proc, 120)
+        ids = _load(tmp_path, 10_000)
+        _until("the input to be processed", lambda: all(
+            g.lag == 0 for g in log.group_lag(PROCESSOR_GROUP, list(INPUT_TOPICS))), proc, 300)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        log.close()
+    assert proc.returncode == 0, err.decode()[-2000:]
     marks = faultpoint.paused(noted)
     assert len({m["pid"] for m in marks}) == 2 and all(m["records"] for m in marks)  # both worked
     processed, alerts = _outputs(tmp_path)
