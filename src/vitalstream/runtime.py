@@ -5,6 +5,9 @@ committed only after ``process`` returned, i.e. after the worker made its output
 A :class:`~vitalstream.errors.TransientError` from ``process`` is retried with backoff (the
 same batch, so ``process`` must be safe to call again with it); the worker reports itself
 unhealthy meanwhile. Invalid data never reaches here as an exception: workers dead-letter it.
+
+Crash tests can stop the loop exactly between the durable write and the commit (see
+:mod:`vitalstream.testing.faultpoint`); otherwise that hook does nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Protocol, TypeVar
 
 from .errors import TransientError
 from .log.base import Log, Record, TopicPartition
+from .testing import faultpoint
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -99,11 +103,13 @@ def run_worker(
             if current != owned:
                 retry_transient(lambda: worker.assigned(current), stop, health, f"{worker.group}: assign")
                 owned = current
+                faultpoint.assigned(worker.group, current)
             if not records:
                 if until_idle and _caught_up(log, worker):
                     break
                 continue
             retry_transient(lambda: worker.process(records), stop, health, f"{worker.group}: process")
+            faultpoint.before_commit(worker.group, records, stop)
             retry_transient(consumer.commit, stop, health, f"{worker.group}: commit")
             health.records += len(records)
             health.batches += 1

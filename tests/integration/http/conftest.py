@@ -11,7 +11,7 @@ import pytest
 from vitalstream.config import Settings
 from vitalstream.log import open_log
 from vitalstream.sources.service import IngestService
-from vitalstream.sources.testing import running_server
+from vitalstream.testing import running_server
 
 from http_helpers import GATEWAY_KEY, make_settings
 

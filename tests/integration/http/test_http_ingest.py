@@ -10,11 +10,10 @@ import pytest
 
 from vitalstream import topics as T
 from vitalstream.deadletter import DeadLetter
-from vitalstream.errors import LogUnavailable
-from vitalstream.log.embedded import EmbeddedLog
+from vitalstream.log import open_log
 from vitalstream.simulate import make
 from vitalstream.sources.service import IngestService
-from vitalstream.sources.testing import read_topic
+from vitalstream.testing import Faults, FaultyLog, read_topic
 
 from http_helpers import ADMIN_KEY, DEVICE_KEY, make_settings
 
@@ -221,37 +220,17 @@ def test_log_unavailable_at_start_503(start, tmp_path) -> None:
     assert c.get("/readyz").status_code == 503
 
 
-class _FailingLog(EmbeddedLog):
-    """An embedded log whose writes fail while ``down`` is set."""
-
-    down = False
-
-    def producer(self):  # type: ignore[no-untyped-def]
-        inner = super().producer()
-        log = self
-
-        class P(type(inner)):  # type: ignore[misc]
-            def flush(self, timeout=None):  # type: ignore[no-untyped-def]
-                if log.down:
-                    raise LogUnavailable("injected outage")
-                return super().flush(timeout)
-
-        inner.__class__ = P
-        return inner
-
-
 def test_log_outage_while_running_503_then_recovers_without_duplicates(start, tmp_path, log) -> None:
     s = make_settings(tmp_path)
-    svc = IngestService(s, log_factory=lambda: _FailingLog(s.log_url))
+    faults = Faults(at=None)  # the log works, except during faults.outage()
+    svc = IngestService(s, log_factory=lambda: FaultyLog(open_log(s.log_url), faults))
     c = start(service=svc, settings=s)
     assert c.post("/stream", json=SW).status_code == 200
-    _FailingLog.down = True
-    try:
+    with faults.outage():
         r = c.post("/stream", json=SW_LABELLED)
         assert r.status_code == 503 and "retry-after" in r.headers
         assert c.get("/readyz").status_code == 503  # agrees with POST
-    finally:
-        _FailingLog.down = False
+    assert faults.failed == 1 and faults.refused == 1
     assert c.post("/stream", json=SW).status_code == 200
     assert c.get("/readyz").status_code == 200
     # the refused event was not written later behind the client's back

@@ -12,12 +12,10 @@ import pytest
 from vitalstream import topics as T
 from vitalstream.config import load
 from vitalstream.deadletter import DeadLetter
-from vitalstream.errors import LogUnavailable
 from vitalstream.log import open_log
-from vitalstream.log.embedded import EmbeddedLog
 from vitalstream.simulate import make
 from vitalstream.sources.mqtt import BridgeError, MqttBridge, publish_all
-from vitalstream.sources.testing import read_topic
+from vitalstream.testing import Faults, FaultyLog, read_topic
 
 
 @pytest.fixture
@@ -80,31 +78,20 @@ def test_restart_delivers_messages_published_while_down(settings, log) -> None:
     assert values == sorted(msgs)  # none lost, none doubled
 
 
-class _DownLog(EmbeddedLog):
-    """Every flush fails: nothing can become durable."""
-
-    def producer(self):  # type: ignore[no-untyped-def]
-        inner = super().producer()
-
-        class P(type(inner)):  # type: ignore[misc]
-            def flush(self, timeout=None):  # type: ignore[no-untyped-def]
-                raise LogUnavailable("injected outage")
-
-        inner.__class__ = P
-        return inner
-
-
 def test_no_puback_before_the_log_has_it(settings, log) -> None:
     topic = settings.mqtt.topics[0]
-    down = _DownLog(settings.log_url)
+    faults = Faults(at=1, times=None)  # the log refuses every flush: nothing can become durable
+    down = FaultyLog(open_log(settings.log_url), faults)
     bridge = MqttBridge(down, settings).start()
     msgs = device_messages(20)
     try:
         publish_all(settings.mqtt, msgs, topic)
-        time.sleep(1.0)  # delivered to the bridge, which cannot make them durable
+        # delivered to the bridge, which tried to store them and retried: they are held un-acked
+        wait_for(lambda: faults.failed >= 2 and faults.refused > 0)
     finally:
         bridge.stop()  # dies with the messages un-acked
         down.close()
+    assert bridge.received == 0
     assert read_topic(log, T.DEVICE_DATA) == []
     bridge = MqttBridge(log, settings).start()  # same session: the broker redelivers
     try:

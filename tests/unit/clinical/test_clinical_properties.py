@@ -1,13 +1,19 @@
-"""Properties over arbitrary vital sequences: alert states alternate per (patient, rule),
-batching and restarts do not change the outputs, and replays add nothing."""
+"""Properties over arbitrary vital sequences: alerts follow the thresholds, alert states
+alternate per (patient, rule), batching and restarts do not change the outputs, and replays
+add nothing.
+
+An engine that emits nothing would satisfy the last three, so every generated sequence also
+carries one patient (``z``) whose SpO2 stays low long enough for any generated rule variant,
+then recovers; those properties first check that this episode was raised and cleared.
+"""
 
 from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime
 
-from clinical_helpers import vital
-from hypothesis import given, settings
+from clinical_helpers import instant, vital
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from vitalstream.clinical import AlertEngine, EngineConfig, ManualClock, default_rules
@@ -24,11 +30,23 @@ reading = st.tuples(
 
 
 def build(readings: list[tuple[str, int, int | None, int | None, bool | None]]) -> list[Vital]:
-    t, out = 0, []
+    """Patient ``z``'s known episode, then the generated readings of ``a`` and ``b``."""
+    t, out = 0, list(KNOWN_EPISODE)
     for i, (pid, gap, spo2, hr, fall) in enumerate(readings):
         t += gap
         out.append(vital(t, pid, event_id=f"e{i}", spo2=spo2, heart_rate=hr, fall_detected=fall))
     return out
+
+
+# SpO2 88 (below 90, not far enough below to escalate) every 30 s for 210 s: persisted for
+# every generated persistence (<= 120 s) and k-of-n (<= 3 of 5); then four readings of 97
+# clear it for every generated clear_samples (<= 3).
+KNOWN_EPISODE = [vital(30 * i, "z", event_id=f"z{i}", spo2=88) for i in range(8)] + [
+    vital(240 + 30 * i, "z", event_id=f"z{8 + i}", spo2=97) for i in range(4)]
+
+
+def known_episode(alerts: list[Alert]) -> list[str]:
+    return [a.state for a in alerts if a.patient_id == "z" and a.rule == "low_spo2"]
 
 
 def configs() -> st.SearchStrategy[EngineConfig]:
@@ -66,6 +84,7 @@ def assert_alternates(alerts: list[Alert]) -> None:
 @given(st.lists(reading, max_size=80), configs())
 def test_states_alternate_raised_escalated_cleared(readings, config) -> None:  # type: ignore[no-untyped-def]
     alerts = engine(config).observe_batch(build(readings))
+    assert known_episode(alerts) == ["raised", "cleared"]
     assert_alternates(alerts)
     assert len({a.alert_id for a in alerts}) == len(alerts)
 
@@ -75,6 +94,7 @@ def test_states_alternate_raised_escalated_cleared(readings, config) -> None:  #
 def test_batching_and_restarts_do_not_change_the_outputs(readings, config, cuts) -> None:  # type: ignore[no-untyped-def]
     vitals = build(readings)
     expected = engine(config).observe_batch(vitals)
+    assert known_episode(expected) == ["raised", "cleared"]
 
     current = engine(config)
     got: list[Alert] = []
@@ -92,16 +112,39 @@ def test_batching_and_restarts_do_not_change_the_outputs(readings, config, cuts)
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(reading, max_size=60), configs(), st.integers(0, 60))
+@given(st.lists(reading, max_size=60), configs(), st.integers(0, 80))
 def test_replaying_a_prefix_adds_nothing(readings, config, n) -> None:  # type: ignore[no-untyped-def]
-    vitals = build(readings)
+    vitals = build(readings)  # n >= 12 replays the known episode's raise and clear too
     e = engine(config)
-    e.observe_batch(vitals)
-    e.take_scores()
+    assert known_episode(e.observe_batch(vitals)) == ["raised", "cleared"]
+    assert e.take_scores()
     e.clear_dirty()
     assert e.observe_batch(vitals[:n]) == []
     assert e.take_scores() == []
     assert e.dirty_patients() == set()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 600), st.one_of(st.none(), st.integers(87, 100))),
+                max_size=60))
+@example([(10, 95), (10, 89), (10, 91), (10, 88), (10, 92), (10, 89)])
+def test_alerts_follow_the_thresholds_exactly(readings) -> None:  # type: ignore[no-untyped-def]
+    """An instantaneous low-SpO2 rule against an oracle: a raise at every reading below 90
+    while closed, a clear at every reading of 92 or more while open, nothing else (87..89 is
+    never far enough below 90 to escalate)."""
+    vitals, expected, open_, t = [], [], False, 0
+    for i, (gap, spo2) in enumerate(readings):
+        t += gap
+        vitals.append(vital(t, "p", event_id=f"e{i}", spo2=spo2))
+        if spo2 is not None and not open_ and spo2 < 90:
+            expected.append(("raised", f"e{i}"))
+            open_ = True
+        elif spo2 is not None and open_ and spo2 >= 92:
+            expected.append(("cleared", f"e{i}"))
+            open_ = False
+    config = EngineConfig(rules={"low_spo2": instant(default_rules()["low_spo2"])}, news2=False)
+    got = [(a.state, a.event_id) for a in engine(config).observe_batch(vitals)]
+    assert got == expected
 
 
 _threshold = st.one_of(st.integers(30, 200), st.floats(30, 200, allow_nan=False))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import collections
 import itertools
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -13,14 +12,16 @@ import time
 from pathlib import Path
 
 import msgspec
-import pytest
 
 from vitalstream import topics as T
 from vitalstream.events.canonical import Alert, ProcessedVital
 from vitalstream.log import open_log
+from vitalstream.processing.processor import INPUT_TOPICS, PROCESSOR_GROUP
 from vitalstream.simulate import make
+from vitalstream.testing import faultpoint
 
 EXE = str(Path(sys.executable).parent / "vitalstream")
+VITAL_TOPICS = (T.HEART_RATE, T.BLOOD_OXYGEN, T.BLOOD_PRESSURE, T.FALL_DETECTION, T.SMARTWATCH)
 
 
 def _env() -> dict[str, str]:
@@ -40,7 +41,7 @@ def _load(home: Path, events: int) -> set[str]:
             sim = make(profile, patients=40, seed=3)
             for m in list(sim.reference()) + list(itertools.islice(sim.events(), events)):
                 p.send(m.topic, m.value, key=m.key, timestamp_ms=m.timestamp_ms)
-                if m.topic in (T.HEART_RATE, T.BLOOD_OXYGEN, T.BLOOD_PRESSURE, T.FALL_DETECTION, T.SMARTWATCH):
+                if m.topic in VITAL_TOPICS:
                     ids |= {v.event_id for v in normalise(m.topic, decode(m.topic, m.value))}
             p.flush()
     log.close()
@@ -64,19 +65,47 @@ def _outputs(home: Path):
     return processed, alerts
 
 
-def test_kill_9_mid_stream_loses_nothing_and_raises_no_alert_twice(tmp_path) -> None:
+def _input_ids(records) -> set[str]:  # type: ignore[no-untyped-def]
+    from vitalstream.events import decode, normalise
+
+    return {v.event_id for r in records if r.topic in VITAL_TOPICS
+            for v in normalise(r.topic, decode(r.topic, r.value))}
+
+
+def _assert_killed_mid_batch(home: Path, mark: dict) -> None:
+    """The batch the worker stopped in is durable downstream but not committed upstream."""
+    from vitalstream.log import read_all
+
+    log = open_log(f"sqlite:///{home}/log.db")
+    try:
+        position = {f"{g.topic}:{g.partition}": g.committed or 0
+                    for g in log.group_lag(PROCESSOR_GROUP, list(INPUT_TOPICS))}
+        assert {tp: position[tp] for tp in mark["first"]} == mark["first"]  # not committed
+        batch = [r for r in read_all(log, list(INPUT_TOPICS))
+                 if mark["first"].get(f"{r.topic}:{r.partition}", 1 << 62) <= r.offset
+                 < mark["next"].get(f"{r.topic}:{r.partition}", 0)]
+        assert len(batch) == mark["records"]
+        processed, _ = _outputs(home)
+        assert _input_ids(batch) <= {v.event_id for v in processed}  # but its outputs are durable
+    finally:
+        log.close()
+
+
+def test_kill_9_mid_batch_loses_nothing_and_raises_no_alert_twice(tmp_path) -> None:
     ids = _load(tmp_path, 20_000)
-    rnd = random.Random(7)
-    for _ in range(3):
-        proc = subprocess.Popen([EXE, "--home", str(tmp_path), "process"], env=_env(),
+    for round_, batch in enumerate((2, 3, 2)):
+        # the worker stops between its batch-th durable write and that commit: kill -9 it there
+        paused = tmp_path / f"paused-{round_}"
+        env = {**_env(), faultpoint.ENV: f"{batch}:{paused}"}
+        proc = subprocess.Popen([EXE, "--home", str(tmp_path), "process"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rnd.uniform(2.0, 5.0))
-        # kill the worker process itself (the supervisor's child), then the supervisor
-        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
-        for pid in children:
-            os.kill(int(pid), signal.SIGKILL)
-        proc.kill()
-        proc.wait()
+        try:
+            [mark] = faultpoint.wait_paused(paused, alive=lambda: proc.poll() is None)
+            os.kill(mark["pid"], signal.SIGKILL)  # the worker process itself, then its supervisor
+        finally:
+            proc.kill()
+            proc.wait()
+        _assert_killed_mid_batch(tmp_path, mark)
     done = subprocess.run([EXE, "--home", str(tmp_path), "process", "--until-idle"], env=_env(),
                           capture_output=True, timeout=300)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
@@ -91,11 +120,43 @@ def test_kill_9_mid_stream_loses_nothing_and_raises_no_alert_twice(tmp_path) -> 
         assert all(not (x == "raised" and y == "raised") for x, y in zip(states, states[1:]))
 
 
+def _until(what: str, cond, proc: subprocess.Popen, timeout: float) -> None:  # type: ignore[no-untyped-def, type-arg]
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert proc.poll() is None, f"the processor exited while waiting for {what}"
+        assert time.monotonic() < deadline, f"timed out after {timeout:g}s waiting for {what}"
+        time.sleep(0.1)
+
+
+def _split(owned: dict[int, set[tuple[str, int]]]) -> bool:
+    """Two members, each owning some partitions, none owned twice, every number owned."""
+    sets = list(owned.values())
+    return (len(sets) == 2 and all(sets) and not sets[0] & sets[1]
+            and {p for _, p in sets[0] | sets[1]} == set(range(T.DEFAULT_PARTITIONS)))
+
+
 def test_two_workers_split_the_partitions(tmp_path) -> None:
-    ids = _load(tmp_path, 10_000)
-    done = subprocess.run([EXE, "--home", str(tmp_path), "process", "--workers", "2", "--until-idle"],
-                          env=_env(), capture_output=True, timeout=300)
-    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    log = open_log(f"sqlite:///{tmp_path}/log.db")
+    T.ensure_all(log)
+    noted = tmp_path / "noted"
+    # no pause: each worker only notes its assignments and that it got to a first batch
+    env = {**_env(), faultpoint.ENV: f"1:{noted}", faultpoint.SECONDS_ENV: "0"}
+    proc = subprocess.Popen([EXE, "--home", str(tmp_path), "process", "--workers", "2"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        # both members split the partitions before there is anything to read, so no rebalance
+        # moves a batch in flight (which would legitimately process it twice)
+        _until("both workers to own partitions", lambda: _split(faultpoint.owned(noted)), proc, 120)
+        ids = _load(tmp_path, 10_000)
+        _until("the input to be processed", lambda: all(
+            g.lag == 0 for g in log.group_lag(PROCESSOR_GROUP, list(INPUT_TOPICS))), proc, 300)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        log.close()
+    assert proc.returncode == 0, err.decode()[-2000:]
+    marks = faultpoint.paused(noted)
+    assert len({m["pid"] for m in marks}) == 2 and all(m["records"] for m in marks)  # both worked
     processed, alerts = _outputs(tmp_path)
     counts = collections.Counter(v.event_id for v in processed)
     assert set(counts) == ids and max(counts.values()) == 1  # each record processed once

@@ -19,7 +19,7 @@ from vitalstream.sources.files import ingest_file
 from vitalstream.sources.ingest import split_body
 from vitalstream.sources.mqtt import MqttBridge
 from vitalstream.sources.service import IngestService
-from vitalstream.sources.testing import ListProducer
+from vitalstream.testing import ListProducer
 
 SETTINGS = load(environ={}, overrides={"http": {"rate_per_device": 1e12, "rate_per_gateway": 1e12}})
 GATEWAY = Principal("gateway", "fuzz")
