@@ -32,7 +32,8 @@ _SUFFIXES = (
     "Bypass|Camp|Canyon|Cape|Causeway|Center|Centers|Cliff|Cliffs|Club|Common|Commons|Corner|"
     "Corners|Course|Courts|Cove|Coves|Creek|Crescent|Crest|Curve|Dale|Dam|Divide|Drives|Bluff|"
     "Bluffs|Bottom|Branch|Bridge|Brook|Brooks|Beach|Bend|Arcade|Anex|Meadow|Meadows|Radial|"
-    "Ports|Route|Shoal|Squares|Streets|Light|Lights|Locks|Lock|Loaf|Marsh|Overpass|Passage|Plain|Points")
+    "Ports|Route|Shoal|Squares|Streets|Light|Lights|Locks|Lock|Loaf|Marsh|Overpass|Passage|Plain|Points|"
+    "Inlet|Rue|Rapid|Crossroad|Isle|Cswy|Expy|Fwy|Tpke")
 _CAP = r"[A-Z][a-zA-Z'-]+"
 
 # (tag, pattern), applied in this order: the specific kinds before the broad ones
