@@ -15,7 +15,7 @@ done
 if [[ -f "$SERVICES_DIR/env" ]]; then
     tmp="$SERVICES_DIR/env.tmp"
     : >"$tmp"
-    for svc in kafka postgres mqtt s3; do
+    for svc in kafka postgres mqtt s3 fhir-validator; do
         if [[ -x "$SCRIPTS_DIR/$svc.sh" ]] && "$SCRIPTS_DIR/$svc.sh" status; then
             "$SCRIPTS_DIR/$svc.sh" env >>"$tmp"
         fi

@@ -23,8 +23,8 @@ from typing import Any
 import msgspec
 
 from .errors import ConfigError
-from .registry import check_url
 from .redact import redact_url  # noqa: F401  (kept here: edges and sinks import it from config)
+from .registry import check_url
 
 ENV_PREFIX = "VITALSTREAM_"
 DEFAULT_FILE = "vitalstream.toml"
@@ -80,6 +80,21 @@ class SimulateSettings(_Section, frozen=True):
     seed: int = 0
 
 
+class FhirSettings(_Section, frozen=True):
+    # How exported resources name a patient: "pseudonym" (keyed HMAC, see privacy) or
+    # "identifier" (the patient id itself, for an EHR that must match its own records).
+    patient_reference: str = "pseudonym"
+    identifier_system: str = "urn:vitalstream:patient-id"  # Identifier.system in "identifier" mode
+    base_url: str = "https://vitalstream.invalid/fhir"  # Bundle entries' fullUrl base
+    stream: bool = False  # `up` also runs the fhir-observations sink (FHIR JSON to Kafka)
+
+
+class PrivacySettings(_Section, frozen=True):
+    pseudonym_key: str = ""  # secret: env VITALSTREAM_PRIVACY_PSEUDONYM_KEY
+    pseudonym_key_file: str = ""  # or a file holding the key
+    pseudonym_key_id: str = "k1"  # tags every pseudonym, so a rotated key is visible
+
+
 class Settings(_Section, frozen=True):
     home: str = "./vitalstream-data"
     log_url: str = ""  # default: sqlite:///<home>/log.db
@@ -96,6 +111,8 @@ class Settings(_Section, frozen=True):
     mqtt: MqttSettings = MqttSettings()
     process: ProcessSettings = ProcessSettings()
     simulate: SimulateSettings = SimulateSettings()
+    fhir: FhirSettings = FhirSettings()
+    privacy: PrivacySettings = PrivacySettings()
 
     @property
     def home_path(self) -> Path:
@@ -222,6 +239,8 @@ def _validate(s: Settings) -> Settings:
         ("process_news2_freshness_s", s.process.news2_freshness_s > 0, "seconds > 0"),
         ("simulate_patients", s.simulate.patients >= 1, "an integer >= 1"),
         ("simulate_rate", s.simulate.rate > 0, "events per second > 0"),
+        ("fhir_patient_reference", s.fhir.patient_reference in ("pseudonym", "identifier"),
+         "pseudonym or identifier"),
         ("log_level", s.log_level.upper() in ("DEBUG", "INFO", "WARNING", "ERROR"),
          "DEBUG, INFO, WARNING or ERROR"),
     ]

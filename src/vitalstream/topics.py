@@ -76,6 +76,7 @@ DEAD_LETTERS = "dlq-topic"  # seed 2's name for its dead-letter queue
 ALERT_STATE = "alert-state"  # changelog of per-patient alert/NEWS2 state (compacted)
 DLQ_REPLAYED = "dlq-replayed"  # which dead letters `dlq replay` sent back (compacted)
 AUDIT = "audit-log"  # who read or exported which patient's data (append-only, kept forever)
+FHIR_OBSERVATIONS = "fhir-observations"  # opt-in: FHIR R4 Observation JSON for integration engines
 
 CATALOGUE: tuple[TopicDef, ...] = (
     TopicDef(HEART_RATE, "raw", "patient_id", description="seed 0 heart rate"),
@@ -110,6 +111,7 @@ CATALOGUE: tuple[TopicDef, ...] = (
              description="markers of replayed dead letters (dlq-topic id:partition:offset)"),
     TopicDef(AUDIT, "audit", "actor", forever=True,
              description="audit trail of reads and exports of patient data (never expires)"),
+    TopicDef(FHIR_OBSERVATIONS, "export", "patient_ref", description="FHIR R4 Observations (fhir.stream)"),
 )
 
 BY_NAME: dict[str, TopicDef] = {t.name: t for t in CATALOGUE}

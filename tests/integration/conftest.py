@@ -8,6 +8,7 @@ when the variable is not set:
     VITALSTREAM_TEST_POSTGRES=postgresql://vitalstream:vitalstream@127.0.0.1:55432/vitalstream
     VITALSTREAM_TEST_MQTT=mqtt://vitalstream:vitalstream-test@127.0.0.1:51883
     VITALSTREAM_TEST_S3=http://127.0.0.1:55000
+    VITALSTREAM_TEST_FHIR_VALIDATOR=<classes>:<jars>/*   (a build: the HAPI FHIR validator)
 
 A service that is not configured or not reachable skips its tests with a message saying how to
 enable them, except under ``CI=true``, where it fails them: CI must never go green by skipping.
@@ -125,6 +126,24 @@ def s3_endpoint() -> str:
     return _require("s3")
 
 
+@pytest.fixture(scope="session")
+def fhir_validator_classpath() -> str:
+    """Java classpath of the HAPI FHIR validator that ``scripts/services/fhir-validator.sh``
+    builds (a build, not a server: "reachable" means its classes exist)."""
+    var = "VITALSTREAM_TEST_FHIR_VALIDATOR"
+    value = os.environ.get(var) or _env_file().get(var)
+    problem = ""
+    if not value:
+        problem = "the FHIR validator is not built: run `make services-up` or scripts/services/fhir-validator.sh start"
+    elif not Path(value.split(":", 1)[0]).is_dir():
+        problem = f"{var}={value} does not exist: run scripts/services/fhir-validator.sh start"
+    if problem:
+        if _in_ci():
+            pytest.fail(f"CI=true and {problem}", pytrace=False)
+        pytest.skip(problem)
+    return value
+
+
 @pytest.fixture
 def unique_name(request: pytest.FixtureRequest) -> str:
     """A name only this test uses, valid as a Kafka topic, consumer group, MQTT topic level,
@@ -141,5 +160,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             rel = Path(str(item.path)).resolve().relative_to(here)
         except ValueError:
             continue
-        if len(rel.parts) > 1 and rel.parts[0] in SERVICES:
+        if len(rel.parts) > 1 and (rel.parts[0] in SERVICES or rel.parts[0] == "fhir"):
             item.add_marker(getattr(pytest.mark, rel.parts[0]))

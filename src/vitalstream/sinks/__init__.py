@@ -48,18 +48,29 @@ def _warehouse(log: Log, settings: Settings, new_incarnation: bool) -> Worker:
                          dead_letter_payloads=settings.warehouse_dead_letter_payloads)
 
 
+def _fhir_observations(log: Log, settings: Settings, new_incarnation: bool) -> Worker:
+    from ..fhir.stream import FhirObservationSink
+    from ..fhir.subjects import subjects_from
+
+    return FhirObservationSink(log, subjects_from(settings))
+
+
 #: The sinks by name (``vitalstream sink NAME``), each built from the log, the settings and
 #: whether a lake sink may start a new incarnation of a topic (see :mod:`.lake.incarnations`).
 SINKS: dict[str, Callable[[Log, Settings, bool], Worker]] = {
     "lake": _lake,  # the raw archive: every raw topic
     "landing": _landing,  # normalised smartwatch events as Parquet
     "warehouse": _warehouse,  # every catalogued topic upserted into its table
+    "fhir-observations": _fhir_observations,  # FHIR R4 JSON to Kafka: opt-in (fhir.stream)
 }
+#: Sinks that run only when asked for by name or enabled in the settings.
+OPT_IN: dict[str, Callable[[Settings], bool]] = {"fhir-observations": lambda s: s.fhir.stream}
 
 
 def build_sinks(log: Log, settings: Settings, names: Sequence[str] | None = None, *,
                 new_incarnation: bool = False) -> list[Worker]:
-    """The sinks ``names`` (default: every one of :data:`SINKS`) for ``settings``.
+    """The sinks ``names`` (default: every one of :data:`SINKS` but the :data:`OPT_IN` ones
+    the settings leave off) for ``settings``.
 
     Creates the topics they read if missing. Nothing connects until the first batch, so a
     warehouse that is down at start-up makes the sink wait (unhealthy), not fail.
@@ -72,9 +83,11 @@ def build_sinks(log: Log, settings: Settings, names: Sequence[str] | None = None
     unknown = [n for n in names or () if n not in SINKS]
     if unknown:
         raise ConfigError(f"unknown sink {unknown[0]!r}; choose from {', '.join(SINKS)}")
-    T.ensure(log, [*T.RAW_TOPICS, *TOPICS], settings.partitions, settings.retention_ms,
+    chosen = list(names or (n for n in SINKS if n not in OPT_IN or OPT_IN[n](settings)))
+    extra = [T.FHIR_OBSERVATIONS] if "fhir-observations" in chosen else []
+    T.ensure(log, [*T.RAW_TOPICS, *TOPICS, *extra], settings.partitions, settings.retention_ms,
              settings.replication_factor)
-    return [SINKS[n](log, settings, new_incarnation) for n in (names or SINKS)]
+    return [SINKS[n](log, settings, new_incarnation) for n in chosen]
 
 
 def check_lake(log: Log, settings: Settings, *, new_incarnation: bool = False) -> None:
