@@ -23,8 +23,8 @@ from typing import Any
 import msgspec
 
 from .errors import ConfigError
-from .registry import check_url
 from .redact import redact_url  # noqa: F401  (kept here: edges and sinks import it from config)
+from .registry import check_url
 
 ENV_PREFIX = "VITALSTREAM_"
 DEFAULT_FILE = "vitalstream.toml"

@@ -234,7 +234,7 @@ class WarehouseContract:
         # PostgreSQL rejects the value (the record is left out and counted); DuckDB's JSON
         # reader loads what it cannot convert as NULL. Either way the sink goes on.
         assert rows[0] == {"event_id": eid(1), "event_time": T0}
-        assert rows[1:] == [] and sink.skipped == 1 or rows[1:] == [{"event_id": eid(2), "event_time": None}]
+        assert (rows[1:] == [] and sink.skipped == 1) or rows[1:] == [{"event_id": eid(2), "event_time": None}]
 
     def test_seed0_reports_boundaries_and_late_metadata(self, sink, warehouse) -> None:
         o = Offsets()
@@ -475,7 +475,7 @@ def produce_events(log, n: int, chunk: int = 5000, pause: float = 0.0, stop=None
 
 def check_exactly_once(warehouse_url: str, lake_url: str, n: int) -> None:
     with open_warehouse(warehouse_url) as wh:
-        cols, rows = wh.query("SELECT count(*), count(DISTINCT event_id), sum(heart_rate), "
+        _cols, rows = wh.query("SELECT count(*), count(DISTINCT event_id), sum(heart_rate), "
                               "min(event_id), max(event_id) FROM processed_heart_rate_data")
     expected_sum = sum(40 + i % 120 for i in range(n))
     assert tuple(rows[0]) == (n, n, expected_sum, eid(0), eid(n - 1))

@@ -117,7 +117,7 @@ def test_a_lost_log_cannot_overwrite_the_archive(tmp_path) -> None:
 
 def test_up_refuses_before_starting_anything(tmp_path) -> None:
     home = tmp_path / "home"
-    first_id, second_id, before = archive_then_replace_the_log(
+    first_id, _second_id, before = archive_then_replace_the_log(
         home, lambda: cli(home, "topics", "reset", "--yes"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("VITALSTREAM_")}
     env.update({"VITALSTREAM_HOME": str(home), "VITALSTREAM_LOG_LEVEL": "WARNING"})

@@ -66,9 +66,10 @@ def peak_rss_mb() -> float:
     """This process's own high-water RSS. Not ``ru_maxrss``: Linux carries that across fork and
     exec, so every child would report its parent's peak (the bench holds 1M inputs)."""
     try:
-        for line in open("/proc/self/status"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

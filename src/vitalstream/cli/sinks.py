@@ -15,7 +15,7 @@ import signal
 import sys
 import threading
 from datetime import UTC, datetime, timedelta
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 import typer
@@ -29,7 +29,7 @@ warehouse_app = typer.Typer(help="The warehouse schema: migrate, status.", no_ar
 SinkName = Enum("SinkName", {name: name for name in SINKS}, type=str)  # type: ignore[misc]
 
 
-class ReportName(str, Enum):
+class ReportName(StrEnum):
     low_oxygen = "low-oxygen"
     irregular_heart_rate = "irregular-heart-rate"
     falls_elderly = "falls-elderly"
@@ -37,7 +37,7 @@ class ReportName(str, Enum):
     alerts = "alerts"
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"

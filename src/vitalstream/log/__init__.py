@@ -76,6 +76,18 @@ def read_all(log: Log, topics: Sequence[str], batch: int = 20_000, timeout: floa
 
 
 __all__ = [
-    "Consumer", "GroupLag", "Log", "Producer", "Record", "TopicInfo", "TopicSpec",
-    "drained", "end_offsets", "is_private_group", "open_log", "private_group", "partition_for", "read_all",
+    "Consumer",
+    "GroupLag",
+    "Log",
+    "Producer",
+    "Record",
+    "TopicInfo",
+    "TopicSpec",
+    "drained",
+    "end_offsets",
+    "is_private_group",
+    "open_log",
+    "partition_for",
+    "private_group",
+    "read_all",
 ]

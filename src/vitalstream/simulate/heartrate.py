@@ -67,7 +67,7 @@ class HeartRateSimulator(Simulator):
         super().__init__(patients, seed, start, interval_s)
         rng = self.rng("reference")
         ids = rng.sample(range(20001, 21000), len(ACTIVITY_NAMES))
-        self.activities: list[tuple[int, str]] = list(zip(ids, ACTIVITY_NAMES))
+        self.activities: list[tuple[int, str]] = list(zip(ids, ACTIVITY_NAMES, strict=True))
         self.users: list[dict[str, object]] = []
         self._states: list[_UserState] = []
         for i in range(patients):

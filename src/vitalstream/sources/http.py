@@ -40,19 +40,18 @@ from typing import Any
 
 import msgspec
 
+from ..config import Settings
 from ..errors import require
+from ..events import schemas as event_schemas
+from .base import Source
+from .routing import WRITABLE_TOPICS
+from .service import Checked, HttpProblem, IngestService
 
 require("fastapi", "http")
 
 from fastapi import FastAPI, Request  # noqa: E402
 from fastapi.openapi.utils import get_openapi  # noqa: E402
 from fastapi.responses import Response  # noqa: E402
-
-from ..config import Settings
-from ..events import schemas as event_schemas
-from .base import Source
-from .routing import WRITABLE_TOPICS
-from .service import Checked, HttpProblem, IngestService
 
 logger = logging.getLogger(__name__)
 

@@ -31,8 +31,7 @@ from ..errors import LogUnavailable, VitalstreamError
 from ..log import open_log
 from ..log.base import Log
 from .auth import AuthError, KeyRing, Principal
-from .ingest import (Accepted, OutRecord, Rejected, check_one, dead_letter_record,
-                     split_body)
+from .ingest import Accepted, OutRecord, Rejected, check_one, dead_letter_record, split_body
 from .ratelimit import RateLimiter, retry_after_header
 from .routing import WRITABLE_TOPICS
 from .writer import GroupWriter
@@ -142,7 +141,7 @@ class IngestService:
             self.writer()
             assert self._log is not None
             self._log.list_topics()
-        except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
+        except Exception as exc:  # readiness reports, never raises
             self.reset()
             return False, f"log unavailable ({type(exc).__name__})"
         problem = _local_write_problem(self._log)
@@ -166,7 +165,7 @@ class IngestService:
         if log is not None:
             try:
                 log.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 logger.debug("closing the log after an outage failed", exc_info=True)
 
     def close(self) -> None:

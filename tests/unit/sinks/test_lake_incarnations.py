@@ -6,8 +6,8 @@ import os
 import stat
 
 import pytest
-from contract.sink_contract import T, raw_records
 
+from contract.sink_contract import T, raw_records
 from vitalstream.log.base import Record
 from vitalstream.sinks.lake import LakeSink, UnknownIncarnation, list_files, open_lake, read_lake, recorded
 
@@ -112,7 +112,7 @@ def test_local_files_are_owner_only(tmp_path) -> None:
     root = tmp_path / "lake"
     archive(f"file://{root}", A, raw_records(150, partitions=2, per_hour=30))
     seen = 0
-    for d, dirs, names in os.walk(root):
+    for d, _dirs, names in os.walk(root):
         assert stat.S_IMODE(os.stat(d).st_mode) == 0o700, d
         for n in names:
             assert stat.S_IMODE(os.stat(os.path.join(d, n)).st_mode) == 0o600, n

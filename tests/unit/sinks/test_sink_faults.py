@@ -11,8 +11,8 @@ import threading
 import time
 
 import pytest
-from contract.sink_contract import check_exactly_once, produce_events, sink_env, start_sink
 
+from contract.sink_contract import check_exactly_once, produce_events, sink_env, start_sink
 from vitalstream import topics as T
 from vitalstream.log import open_log
 

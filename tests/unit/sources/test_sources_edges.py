@@ -8,9 +8,9 @@ import msgspec
 import pytest
 
 from vitalstream import topics as T
-from vitalstream.simulate import PROFILES, make
 from vitalstream.config import load
 from vitalstream.errors import ConfigError
+from vitalstream.simulate import PROFILES, make
 from vitalstream.sources.auth import AuthError, KeyRing, default_client_key, key_warnings
 from vitalstream.sources.ingest import Accepted, Rejected, check, check_one, split_body
 from vitalstream.sources.ratelimit import RateLimiter, retry_after_header

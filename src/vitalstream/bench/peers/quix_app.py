@@ -23,7 +23,15 @@ import time
 from confluent_kafka import Consumer, TopicPartition
 from quixstreams import Application
 
-from vitalstream.bench.peers.transform import ALERTS_TOPIC, DLQ_TOPIC, METADATA_TOPIC, RAW_TOPICS, alerts, enrich, validate
+from vitalstream.bench.peers.transform import (
+    ALERTS_TOPIC,
+    DLQ_TOPIC,
+    METADATA_TOPIC,
+    RAW_TOPICS,
+    alerts,
+    enrich,
+    validate,
+)
 
 
 def load_metadata(broker: str, topic: str) -> dict[str, dict]:
@@ -52,9 +60,10 @@ def load_metadata(broker: str, topic: str) -> dict[str, dict]:
 
 def _peak_rss_mb() -> float:
     """VmHWM: ru_maxrss would include the parent's peak (Linux keeps it across fork/exec)."""
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

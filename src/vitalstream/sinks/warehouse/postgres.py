@@ -79,9 +79,8 @@ class PostgresWarehouse(Warehouse):
         pg = self.psycopg
         conn = self._connect()
         try:
-            with conn.transaction():
-                with conn.cursor() as cur:
-                    return fn(cur)
+            with conn.transaction(), conn.cursor() as cur:
+                return fn(cur)
         except (pg.OperationalError, pg.InterfaceError) as exc:
             if isinstance(exc, pg.errors.QueryCanceled) and not conn.closed:
                 raise
@@ -98,7 +97,7 @@ class PostgresWarehouse(Warehouse):
         if conn is not None:
             try:
                 conn.close()
-            except Exception:  # noqa: BLE001 - the connection is already broken
+            except Exception:  # the connection is already broken
                 pass
 
     # -- Warehouse --------------------------------------------------------------------------
