@@ -16,7 +16,7 @@ import logging
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import typer
@@ -25,6 +25,9 @@ from typer.core import TyperGroup
 from ..config import Settings
 from ..errors import VitalstreamError
 from ..redact import protect_logs, redact_text
+
+if TYPE_CHECKING:
+    from ..log.base import Log
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,7 +61,7 @@ def _check_home(settings: Settings) -> None:
             warn(warning)
 
 
-def open_configured_log(ctx: typer.Context):  # type: ignore[no-untyped-def]
+def open_configured_log(ctx: typer.Context) -> Log:
     from ..log import open_log
 
     return open_log(settings_from(ctx).log_url)

@@ -138,6 +138,7 @@ class HeartRateSimulator(Simulator):
                 lat = round(u.lat + (rand() - 0.5) * 0.02, 6)
                 lon = round(u.lon + (rand() - 0.5) * 0.02, 6)
                 aid = self.activities[u.activity][0]
+                body: dict[str, object]
                 if u.strings:
                     body = {"user_id": str(u.user_id), "heart_rate": str(round(u.hr)),
                             "timestamp": str(seconds), "meta": {"activity_id": str(aid),

@@ -36,7 +36,7 @@ import logging
 import os
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -52,6 +52,9 @@ require("fastapi", "http")
 from fastapi import FastAPI, Request  # noqa: E402
 from fastapi.openapi.utils import get_openapi  # noqa: E402
 from fastapi.responses import Response  # noqa: E402
+
+if TYPE_CHECKING:
+    import uvicorn
 
 logger = logging.getLogger(__name__)
 
@@ -306,7 +309,7 @@ def app_from_env() -> IngestASGI:
 def server(settings: Settings, host: str | None = None, port: int | None = None,
            service: IngestService | None = None, access_log: bool = False,
            workers: int = 1,
-           warn: Callable[[str], None] = logger.warning):  # type: ignore[no-untyped-def]
+           warn: Callable[[str], None] = logger.warning) -> uvicorn.Server:
     """A configured ``uvicorn.Server`` (call ``.run()``; tests run it in a thread).
 
     Refuses an unsafe exposure (:func:`.serving.exposure_warnings`, ``ConfigError``) and

@@ -15,6 +15,7 @@ import argparse
 import json
 import resource
 import time
+from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
@@ -30,14 +31,14 @@ from vitalstream.bench.peers.transform import (
 )
 
 
-def load_metadata(broker: str, topic: str) -> dict[str, dict]:
+def load_metadata(broker: str, topic: str) -> dict[str, dict[str, Any]]:
     """The whole compacted metadata topic, latest row per patient."""
     consumer = KafkaConsumer(bootstrap_servers=broker, enable_auto_commit=False)
     parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
     consumer.assign(parts)
     consumer.seek_to_beginning(*parts)
     end = consumer.end_offsets(parts)
-    table: dict[str, dict] = {}
+    table: dict[str, dict[str, Any]] = {}
     while any(consumer.position(tp) < end[tp] for tp in parts):
         for batch in consumer.poll(timeout_ms=500).values():
             for message in batch:
@@ -77,6 +78,7 @@ def main() -> int:
             t0 = time.time()
         n += 1
         data_type, out_topic = routes[message.topic]
+        reason: str | None
         try:
             data = json.loads(message.value)
         except ValueError:

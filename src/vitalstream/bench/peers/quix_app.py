@@ -19,6 +19,7 @@ import logging
 import resource
 import tempfile
 import time
+from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
 from quixstreams import Application
@@ -34,7 +35,7 @@ from vitalstream.bench.peers.transform import (
 )
 
 
-def load_metadata(broker: str, topic: str) -> dict[str, dict]:
+def load_metadata(broker: str, topic: str) -> dict[str, dict[str, Any]]:
     consumer = Consumer({"bootstrap.servers": broker, "group.id": "peer-quix-metadata",
                          "enable.auto.commit": False})
     meta = consumer.list_topics(topic, timeout=10).topics[topic]
@@ -45,7 +46,7 @@ def load_metadata(broker: str, topic: str) -> dict[str, dict]:
             parts.append((p, lo, hi))
     consumer.assign([TopicPartition(topic, p, lo) for p, lo, _ in parts])
     todo = {p: hi for p, _, hi in parts}
-    table: dict[str, dict] = {}
+    table: dict[str, dict[str, Any]] = {}
     while todo:
         for msg in consumer.consume(10_000, timeout=0.5):
             if msg.error():

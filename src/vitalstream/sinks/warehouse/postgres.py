@@ -13,8 +13,8 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ...config import redact_url
 from ...errors import require
+from ...redact import redact_url
 from ..base import WarehouseUnavailable
 from . import schema as S
 from .base import BadBatch, Result, Session, Warehouse
