@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ def files(url: str) -> dict[str, bytes]:
     return {f.path: loc.fs.cat_file(f.path) for f in list_files(loc, T.HEART_RATE)}
 
 
-def archive(url: str, topic_id: str, records: list[Record], **options) -> LakeSink:  # type: ignore[no-untyped-def]
+def archive(url: str, topic_id: str, records: list[Record], **options: Any) -> LakeSink:
     sink = LakeSink(url, [T.HEART_RATE], topic_id=lambda _: topic_id, rotate_records=40, **options)
     sink.assigned({(T.HEART_RATE, 0), (T.HEART_RATE, 1)})
     for i in range(0, len(records), 33):
