@@ -98,8 +98,13 @@ def run(target: str, timeout: float | None = None, **args: Any) -> dict[str, Any
                           capture_output=True, text=True, timeout=timeout, env=env)
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith(RESULT_PREFIX):
-            return json.loads(line[len(RESULT_PREFIX):])  # type: ignore[no-any-return]
+            return _result(line)
     raise RuntimeError(f"{target} failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
+
+
+def _result(line: str) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(line[len(RESULT_PREFIX):])
+    return result
 
 
 def start(target: str, **args: Any) -> subprocess.Popen[str]:
@@ -113,7 +118,7 @@ def collect(proc: subprocess.Popen[str], timeout: float | None = None) -> dict[s
     out, err = proc.communicate(timeout=timeout)
     for line in reversed(out.splitlines()):
         if line.startswith(RESULT_PREFIX):
-            return json.loads(line[len(RESULT_PREFIX):])  # type: ignore[no-any-return]
+            return _result(line)
     raise RuntimeError(f"bench child failed (exit {proc.returncode}): {err.strip()[-2000:]}")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator, Sequence
+from typing import cast
 
 from ..errors import LogUnavailable
 from ..registry import open_url
@@ -19,7 +20,7 @@ from .base import Consumer, GroupLag, Log, Producer, Record, TopicInfo, TopicSpe
 def open_log(url: str) -> Log:
     """Open the log a URL names (see :data:`vitalstream.registry.BACKENDS`); raises
     ConfigError for an unknown scheme, MissingExtraError for a missing extra."""
-    return open_url("log", url)  # type: ignore[no-any-return]
+    return cast(Log, open_url("log", url))  # the registry's "log" backends are Logs
 
 
 PRIVATE_GROUP_PREFIX = "vitalstream-private-"

@@ -123,6 +123,27 @@ def _responses() -> dict[int | str, dict[str, Any]]:
     }
 
 
+class _IngestApp(FastAPI):
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's document plus the event schemas (exported from the msgspec structs)."""
+        if self.openapi_schema is None:
+            doc = get_openapi(title=self.title, version=self.version, description=self.description,
+                              routes=self.routes)
+            _, components = msgspec.json.schema_components(
+                [event_schemas.SCHEMAS[n] for n in _ALL_EVENTS],
+                ref_template="#/components/schemas/{name}")
+            renamed = {type_.__name__: name for name, type_ in event_schemas.SCHEMAS.items()}
+            doc.setdefault("components", {}).setdefault("schemas", {}).update(
+                {renamed.get(k, k): v for k, v in components.items()})
+            for path in doc["paths"].values():
+                for op in path.values():
+                    for p in op.get("parameters", []):
+                        if p.get("name") == "topic":
+                            p["schema"] = {"type": "string", "enum": list(WRITABLE_TOPICS)}
+            self.openapi_schema = doc
+        return self.openapi_schema
+
+
 def create_app(settings: Settings, service: IngestService | None = None) -> FastAPI:
     """The FastAPI application (``service`` injectable for tests)."""
     svc = service or IngestService(settings)
@@ -137,7 +158,7 @@ def create_app(settings: Settings, service: IngestService | None = None) -> Fast
         yield
         svc.close()
 
-    app = FastAPI(
+    app = _IngestApp(
         lifespan=lifespan,
         # No Swagger UI/ReDoc (CDN assets, no way to send a key); /openapi.json is below.
         docs_url=None,
@@ -193,26 +214,6 @@ def create_app(settings: Settings, service: IngestService | None = None) -> Fast
         ok, detail = await asyncio.get_running_loop().run_in_executor(None, svc.ready)
         return Response(_json.encode({"status": "ok" if ok else "unavailable", "detail": detail}),
                         status_code=200 if ok else 503, media_type="application/json")
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            doc = get_openapi(title=app.title, version=app.version, description=app.description,
-                              routes=app.routes)
-            _, components = msgspec.json.schema_components(
-                [event_schemas.SCHEMAS[n] for n in _ALL_EVENTS],
-                ref_template="#/components/schemas/{name}")
-            renamed = {type_.__name__: name for name, type_ in event_schemas.SCHEMAS.items()}
-            doc.setdefault("components", {}).setdefault("schemas", {}).update(
-                {renamed.get(k, k): v for k, v in components.items()})
-            for path in doc["paths"].values():
-                for op in path.values():
-                    for p in op.get("parameters", []):
-                        if p.get("name") == "topic":
-                            p["schema"] = {"type": "string", "enum": list(WRITABLE_TOPICS)}
-            app.openapi_schema = doc
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
     return app
 

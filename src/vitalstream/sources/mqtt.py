@@ -232,10 +232,10 @@ class MqttBridge(Source):
         out: list[OutRecord] = []
         for i, (_, _, payload, topic) in enumerate(batch):
             result = check_one(i, payload, t.DEVICE_DATA)
-            if type(result) is Accepted:
+            if isinstance(result, Accepted):
                 out.append((t.DEVICE_DATA, result.value, result.key.encode(), ()))
             else:
-                out.append(dead_letter_record(STAGE, result,  # type: ignore[arg-type]
+                out.append(dead_letter_record(STAGE, result,
                                               original=(("mqtt.topic", topic.encode()),)))
                 self.rejected += 1
         delay = 0.2

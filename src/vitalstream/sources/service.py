@@ -235,19 +235,19 @@ class IngestService:
         origin = ((PRINCIPAL_HEADER, principal.name.encode()),)
         for i, raw in enumerate(raws):
             result = check_one(i, raw, topic)
-            if type(result) is Accepted:
+            if isinstance(result, Accepted):
                 claimed = {result.key}
             else:
-                claimed = claimed_ids(result)  # type: ignore[arg-type]
+                claimed = claimed_ids(result)
             if principal.device is not None and claimed - {principal.device}:
                 raise HttpProblem(403, f"event {i}: this API key may only send events of its "
                                        "own device")
-            if type(result) is Accepted:
+            if isinstance(result, Accepted):
                 accepted.append(result)
             else:
-                rejected.append(result)  # type: ignore[arg-type]
+                rejected.append(result)
                 key = principal.device or (next(iter(claimed)) if len(claimed) == 1 else None)
-                dead.append(dead_letter_record(STAGE, result, key and key.encode(),  # type: ignore[arg-type]
+                dead.append(dead_letter_record(STAGE, result, key.encode() if key is not None else None,
                                                origin))
         out: list[OutRecord] = [(a.topic, a.value, a.key.encode(), ()) for a in accepted]
         return Checked(accepted, rejected, out + dead)

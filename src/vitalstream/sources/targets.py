@@ -23,7 +23,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 from urllib.parse import urlsplit
 
 import msgspec
@@ -198,4 +198,4 @@ def mqtt_target(url: str, settings: Settings, api_key: str | None = None) -> Mqt
 def open_target(url: str, settings: Settings, api_key: str | None = None) -> Target:
     """An HTTP(S) or MQTT(S) target for ``vitalstream simulate --to URL`` (registry kind
     ``target``); raises ConfigError naming the allowed schemes for any other URL."""
-    return open_url("target", url, settings, api_key)  # type: ignore[no-any-return]
+    return cast(Target, open_url("target", url, settings, api_key))  # the registry's "target" backends

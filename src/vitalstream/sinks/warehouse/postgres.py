@@ -75,7 +75,7 @@ class PostgresWarehouse(Warehouse):
             raise WarehouseUnavailable(f"postgresql {redact_url(self.url)}: cannot connect") from exc
         return self._conn
 
-    def _run(self, fn: Any) -> Any:
+    def _run(self, fn: Callable[[Any], Result]) -> Result:
         pg = self.psycopg
         conn = self._connect()
         try:
@@ -102,7 +102,7 @@ class PostgresWarehouse(Warehouse):
 
     # -- Warehouse --------------------------------------------------------------------------
     def _transaction(self, fn: Callable[[Session], Result]) -> Result:
-        return self._run(lambda cur: fn(Session(cur, self.dialect)))  # type: ignore[no-any-return]
+        return self._run(lambda cur: fn(Session(cur, self.dialect)))
 
     def _lock_migrations(self, db: Session) -> None:
         db.execute("SELECT pg_advisory_xact_lock(?)", [_MIGRATION_LOCK])
@@ -128,7 +128,7 @@ class PostgresWarehouse(Warehouse):
                 return [], []
             return [d.name for d in cur.description], [tuple(r) for r in cur.fetchall()]
 
-        return self._run(run)  # type: ignore[no-any-return]
+        return self._run(run)
 
     def close(self) -> None:
         self._drop()
