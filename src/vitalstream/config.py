@@ -23,7 +23,7 @@ from typing import Any
 import msgspec
 
 from .errors import ConfigError
-from .redact import redact_url  # noqa: F401  (kept here: edges and sinks import it from config)
+from .redact import redact_url as redact_url  # re-exported: older callers import it from config
 from .registry import check_url
 
 ENV_PREFIX = "VITALSTREAM_"

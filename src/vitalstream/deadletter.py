@@ -231,7 +231,7 @@ def plan_replay(entries: Iterable[Record], dlq_topic_id: str, done: set[bytes], 
             continue
         key = d.key if d.key is not None else (checked.key.encode() or None)
         partition = d.source_partition if key is None else None
-        headers = d.original_headers + ((REPLAY_OF, mark),)
+        headers = (*d.original_headers, (REPLAY_OF, mark))
         out.append(ReplayOutcome(ref, "send", checked.topic, key, partition, payload,
                                  headers=headers, marker=mark))
     return out

@@ -29,6 +29,8 @@ raised while decoding into a validation error and older callers catch ValueError
 
 from __future__ import annotations
 
+from types import ModuleType
+
 
 class VitalstreamError(Exception):
     """Root of every error vitalstream raises on purpose."""
@@ -75,7 +77,7 @@ class InvalidData(TerminalError, ValueError):
     Sources and the processor turn it into a dead letter; it never stops a worker."""
 
 
-def require(module: str, extra: str):  # type: ignore[no-untyped-def]
+def require(module: str, extra: str) -> ModuleType:
     """Import an optional dependency or raise :class:`MissingExtraError` naming the extra."""
     import importlib
 

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Protocol, TypeVar
 
 from .errors import TransientError
@@ -101,14 +102,14 @@ def run_worker(
             records = consumer.poll(max_records=max_records, timeout=max_wait_s)
             current = set(consumer.assignment())
             if current != owned:
-                retry_transient(lambda: worker.assigned(current), stop, health, f"{worker.group}: assign")
+                retry_transient(partial(worker.assigned, current), stop, health, f"{worker.group}: assign")
                 owned = current
                 faultpoint.assigned(worker.group, current)
             if not records:
                 if until_idle and _caught_up(log, worker):
                     break
                 continue
-            retry_transient(lambda: worker.process(records), stop, health, f"{worker.group}: process")
+            retry_transient(partial(worker.process, records), stop, health, f"{worker.group}: process")
             faultpoint.before_commit(worker.group, records, stop)
             retry_transient(consumer.commit, stop, health, f"{worker.group}: commit")
             health.records += len(records)

@@ -253,9 +253,9 @@ def _all_caught_up(settings: Settings) -> bool:
         if sum(g.lag for g in log.group_lag(PROCESSOR_GROUP, list(INPUT_TOPICS))) > 0:
             return False
         for g in log.list_groups():
-            if g.startswith(OWN_GROUP_PREFIX) and g != PROCESSOR_GROUP and not is_private_group(g):
-                if any(x.lag > 0 for x in log.group_lag(g)):
-                    return False
+            if (g.startswith(OWN_GROUP_PREFIX) and g != PROCESSOR_GROUP and not is_private_group(g)
+                    and any(x.lag > 0 for x in log.group_lag(g))):
+                return False
     return True
 
 

@@ -21,7 +21,7 @@ from vitalstream.clinical import ManualClock
 from vitalstream.deadletter import DeadLetter
 from vitalstream.events.canonical import Alert
 from vitalstream.events.ids import scoped_event_id
-from vitalstream.log import open_log
+from vitalstream.log import Log, open_log
 from vitalstream.processing import VitalsProcessor
 from vitalstream.runtime import run_worker
 from vitalstream.sinks.warehouse import WarehouseSink, open_warehouse
@@ -47,7 +47,7 @@ def fall(pid: str, fell: bool, t: datetime, event_id: str = Y) -> bytes:
 
 
 class Pipeline:
-    def __init__(self, log, warehouse_url: str) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, log: Log, warehouse_url: str) -> None:
         self.log = log
         self.warehouse_url = warehouse_url
         self.stats: list[dict[str, int]] = []

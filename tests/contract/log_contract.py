@@ -96,7 +96,7 @@ def test_keyed_records_land_on_hash_partition_in_order(log: Log, uniq: str) -> N
     for r in recs:
         assert r.partition == partition_for(r.key, 4)
         by_part.setdefault(r.partition, []).append(r)
-    for part, rs in by_part.items():
+    for rs in by_part.values():
         offs = [r.offset for r in rs]
         assert offs == list(range(offs[0], offs[0] + len(offs)))  # contiguous, increasing
         idx = [int(r.header("i")) for r in rs]
@@ -226,10 +226,9 @@ def test_purge_keeps_topic_and_offsets_grow(log: Log, uniq: str) -> None:
 def test_unknown_topic_is_a_clear_error(log: Log, uniq: str) -> None:
     with pytest.raises(TopicError):
         log.describe_topic(uniq)
-    with pytest.raises(TopicError):
-        with log.producer() as p:
-            p.send(uniq, b"x")
-            p.flush()
+    with pytest.raises(TopicError), log.producer() as p:
+        p.send(uniq, b"x")
+        p.flush()
 
 
 _KILL_PRODUCER = r"""

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from vitalstream import topics as T
 from vitalstream.events.ids import scoped_event_id
-from vitalstream.log.base import Record
+from vitalstream.log.base import Log, Record
 from vitalstream.reports import run_report
 from vitalstream.sinks.lake import LakeSink, list_files, open_lake, read_lake, smartwatch_columns
 from vitalstream.sinks.warehouse import WarehouseSink, open_warehouse
@@ -234,7 +237,7 @@ class WarehouseContract:
         # PostgreSQL rejects the value (the record is left out and counted); DuckDB's JSON
         # reader loads what it cannot convert as NULL. Either way the sink goes on.
         assert rows[0] == {"event_id": eid(1), "event_time": T0}
-        assert rows[1:] == [] and sink.skipped == 1 or rows[1:] == [{"event_id": eid(2), "event_time": None}]
+        assert (rows[1:] == [] and sink.skipped == 1) or rows[1:] == [{"event_id": eid(2), "event_time": None}]
 
     def test_seed0_reports_boundaries_and_late_metadata(self, sink, warehouse) -> None:
         o = Offsets()
@@ -318,7 +321,7 @@ def raw_records(n: int, partitions: int = 2, per_hour: int = 25, topic: str = T.
 TOPIC_ID = "9f3c2b1e-5d4a-4c8b-9e7f-0123456789ab"  # the log's incarnation of every topic here
 
 
-def lake_sink(url: str, topics: list[str], **options) -> LakeSink:  # type: ignore[no-untyped-def]
+def lake_sink(url: str, topics: list[str], **options: Any) -> LakeSink:
     """A lake sink whose log has one incarnation of every topic (``TOPIC_ID``)."""
     return LakeSink(url, topics, topic_id=lambda _: TOPIC_ID, **options)
 
@@ -450,8 +453,7 @@ def sink_env(home, warehouse_url: str, lake_url: str) -> dict[str, str]:
     return env
 
 
-def start_sink(name: str, env: dict[str, str], *extra: str):  # type: ignore[no-untyped-def]
-    import subprocess
+def start_sink(name: str, env: dict[str, str], *extra: str) -> subprocess.Popen[bytes]:
     import sys
 
     return subprocess.Popen([sys.executable, "-c", "from vitalstream.cli import main; main()", "sink", name,
@@ -459,7 +461,8 @@ def start_sink(name: str, env: dict[str, str], *extra: str):  # type: ignore[no-
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def produce_events(log, n: int, chunk: int = 5000, pause: float = 0.0, stop=None) -> None:  # type: ignore[no-untyped-def]
+def produce_events(log: Log, n: int, chunk: int = 5000, pause: float = 0.0,
+                   stop: threading.Event | None = None) -> None:
     import time
 
     with log.producer() as p:
@@ -475,7 +478,7 @@ def produce_events(log, n: int, chunk: int = 5000, pause: float = 0.0, stop=None
 
 def check_exactly_once(warehouse_url: str, lake_url: str, n: int) -> None:
     with open_warehouse(warehouse_url) as wh:
-        cols, rows = wh.query("SELECT count(*), count(DISTINCT event_id), sum(heart_rate), "
+        _cols, rows = wh.query("SELECT count(*), count(DISTINCT event_id), sum(heart_rate), "
                               "min(event_id), max(event_id) FROM processed_heart_rate_data")
     expected_sum = sum(40 + i % 120 for i in range(n))
     assert tuple(rows[0]) == (n, n, expected_sum, eid(0), eid(n - 1))

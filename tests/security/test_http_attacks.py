@@ -10,12 +10,10 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
+from http_attack_helpers import ADMIN_KEY, DEVICE_KEY, GATEWAY_KEY, SW, bearer, dead_letters, records, server
 
 from vitalstream import topics as T
 from vitalstream.simulate import PROFILES, make
-
-from http_attack_helpers import (ADMIN_KEY, DEVICE_KEY, GATEWAY_KEY, SW, bearer, dead_letters,
-                                 records, server)
 
 INVALID = {**SW, "hr": -5}  # routable (smartwatch) but out of range: a dead letter
 

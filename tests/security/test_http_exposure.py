@@ -17,25 +17,23 @@ from pathlib import Path
 
 import httpx
 import pytest
+from http_attack_helpers import GATEWAY_KEY, KEYS, SW, clean_env, cli_command, records, server
 
 from vitalstream import topics as T
-
-from http_attack_helpers import (GATEWAY_KEY, KEYS, SW, clean_env, cli_command, records,
-                                 server)
 
 
 def self_signed(tmp_path: Path) -> tuple[str, str]:
     """A certificate for 127.0.0.1/localhost and its key, made here (no network)."""
+    import ipaddress
+
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
-    import ipaddress
-
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5))
@@ -108,8 +106,8 @@ def test_tls_serves_https_and_refuses_plain_http(tmp_path) -> None:
 def test_serve_with_tls_on_every_address(tmp_path) -> None:
     cert, key = self_signed(tmp_path)
     port = free_port()
-    proc = subprocess.Popen(cli_command() + ["serve", "--host", "0.0.0.0", "--port", str(port),
-                                             "--tls-cert", cert, "--tls-key", key],
+    proc = subprocess.Popen([*cli_command(), "serve", "--host", "0.0.0.0", "--port", str(port),
+                             "--tls-cert", cert, "--tls-key", key],
                             env=key_env(tmp_path), stderr=subprocess.PIPE, text=True,
                             stdin=subprocess.DEVNULL)
     try:
@@ -148,7 +146,7 @@ def test_unsafe_exposure_is_refused_in_one_line(tmp_path, args, env, words) -> N
 
 def test_insecure_starts_with_a_loud_warning(tmp_path) -> None:
     port = free_port()
-    proc = subprocess.Popen(cli_command() + ["serve", "--port", str(port), "--insecure"],
+    proc = subprocess.Popen([*cli_command(), "serve", "--port", str(port), "--insecure"],
                             env=key_env(tmp_path, VITALSTREAM_HTTP_AUTH="false"),
                             stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
     try:

@@ -4,6 +4,7 @@ scenarios run on PostgreSQL in tests/integration/postgres/test_postgres_identity
 from __future__ import annotations
 
 import pytest
+
 from contract.identity_contract import IdentityContract
 
 

@@ -14,9 +14,10 @@ import os
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from vitalstream import topics as T
 from vitalstream.cli import app
@@ -26,7 +27,7 @@ from vitalstream.sinks.lake import list_files, open_lake, read_lake
 T0 = 1_711_958_400_000  # 2024-04-01T08:00Z
 
 
-def cli(home: Path, *args: str):  # type: ignore[no-untyped-def]
+def cli(home: Path, *args: str) -> Result:
     return CliRunner().invoke(app, ["--home", str(home), *args])
 
 
@@ -56,7 +57,7 @@ def lake_files(home: Path) -> dict[str, bytes]:
     return {f.path: loc.fs.cat_file(f.path) for f in list_files(loc, T.HEART_RATE)}
 
 
-def refused(result, *names: str) -> None:  # type: ignore[no-untyped-def]
+def refused(result: Result, *names: str) -> None:
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: "), result.output
@@ -65,7 +66,7 @@ def refused(result, *names: str) -> None:  # type: ignore[no-untyped-def]
     assert "Traceback" not in result.output
 
 
-def archive_then_replace_the_log(home: Path, replace) -> tuple[str, str, dict[str, bytes]]:  # type: ignore[no-untyped-def]
+def archive_then_replace_the_log(home: Path, replace: Callable[[], object]) -> tuple[str, str, dict[str, bytes]]:
     first_id = produce(home, "first", 300)  # five event hours: final files and staged parts
     assert cli(home, "sink", "lake", "--until-idle").exit_code == 0
     assert archived(home) == {"first": 300}
@@ -117,7 +118,7 @@ def test_a_lost_log_cannot_overwrite_the_archive(tmp_path) -> None:
 
 def test_up_refuses_before_starting_anything(tmp_path) -> None:
     home = tmp_path / "home"
-    first_id, second_id, before = archive_then_replace_the_log(
+    first_id, _second_id, before = archive_then_replace_the_log(
         home, lambda: cli(home, "topics", "reset", "--yes"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("VITALSTREAM_")}
     env.update({"VITALSTREAM_HOME": str(home), "VITALSTREAM_LOG_LEVEL": "WARNING"})

@@ -9,7 +9,7 @@ import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ops_cli import jsonl, vs  # noqa: E402
+from ops_cli import jsonl, vs
 
 GOOD = {"event_id": "00000000-0000-4000-8000-0000000000a1", "patient_id": "p-replay-7",
         "timestamp": "2024-04-01T08:00:00Z", "data_type": "blood_oxygen", "spo2": 97}

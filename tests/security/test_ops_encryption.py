@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ops_cli import assert_one_line_error, vs  # noqa: E402
+from ops_cli import assert_one_line_error, vs
 
-from vitalstream.errors import ConfigError  # noqa: E402
-from vitalstream.sinks.warehouse import open_warehouse  # noqa: E402
+from vitalstream.errors import ConfigError
+from vitalstream.sinks.warehouse import open_warehouse
 
 duckdb = pytest.importorskip("duckdb")
 KEY = "k3y-Only-The-Operator-Knows"
@@ -59,9 +59,9 @@ def test_wrong_or_missing_key_is_a_clear_error_without_the_key(tmp_path, monkeyp
     path = tmp_path / "wh.duckdb"
     _encrypted_file(path)
     monkeypatch.setenv("OPS_TEST_WH_KEY", "not-the-key")
-    with pytest.raises(ConfigError, match="wrong key") as err:
-        with open_warehouse(f"duckdb:///{path}?encryption_key_env=OPS_TEST_WH_KEY", read_only=True) as wh:
-            wh.query("SELECT 1")
+    with (pytest.raises(ConfigError, match="wrong key") as err,
+          open_warehouse(f"duckdb:///{path}?encryption_key_env=OPS_TEST_WH_KEY", read_only=True) as wh):
+        wh.query("SELECT 1")
     assert "not-the-key" not in str(err.value)
     monkeypatch.delenv("OPS_TEST_WH_KEY")
     with pytest.raises(ConfigError, match="empty or unset"):
@@ -74,9 +74,8 @@ def test_writing_says_what_is_needed_or_round_trips(tmp_path, monkeypatch) -> No
     monkeypatch.setenv("OPS_TEST_WH_KEY", KEY)
     url = f"duckdb:///{tmp_path / 'new.duckdb'}?encryption_key_env=OPS_TEST_WH_KEY"
     if not _has_httpfs():
-        with pytest.raises(ConfigError, match="httpfs") as err:
-            with open_warehouse(url) as wh:
-                wh.migrate()
+        with pytest.raises(ConfigError, match="httpfs") as err, open_warehouse(url) as wh:
+            wh.migrate()
         assert KEY not in str(err.value)
         r = vs(tmp_path, "--warehouse-url", url, "warehouse", "migrate",
                env={"OPS_TEST_WH_KEY": KEY})

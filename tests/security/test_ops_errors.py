@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ops_cli import assert_one_line_error, vs  # noqa: E402
+from ops_cli import assert_one_line_error, vs
 
 LINE = {"event_id": "00000000-0000-4000-8000-0000000000c1", "patient_id": "p-odd",
         "timestamp": "2024-04-01T08:00:00Z", "data_type": "heart_rate", "heart_rate": 72}
@@ -95,6 +95,6 @@ def test_missing_log_beside_a_lake_and_warehouse_with_data(tmp_path) -> None:
     assert r.returncode == 0
     assert b"warning: the log has no records but the lake and the warehouse hold data" in r.stderr
     doc = json.loads(vs(home, "status", "--json").stdout)
-    assert doc["warnings"] and doc["topics"] == [] or all(t["records"] == 0 for t in doc["topics"])
+    assert (doc["warnings"] and doc["topics"] == []) or all(t["records"] == 0 for t in doc["topics"])
     fresh = tmp_path / "fresh"
     assert b"warning" not in vs(fresh, "status").stderr  # an empty log alone is normal

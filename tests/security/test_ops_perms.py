@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ops_cli import vs  # noqa: E402
+from ops_cli import vs
 
 LINE = {"event_id": "00000000-0000-4000-8000-0000000000b1", "patient_id": "p-perm",
         "timestamp": "2024-04-01T08:00:00Z", "data_type": "heart_rate", "heart_rate": 72}

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ops_cli import EXE, vs  # noqa: E402
+from ops_cli import EXE, vs
 
-from vitalstream.redact import is_secret_name, redact_settings, redact_text, redact_url  # noqa: E402
+from vitalstream.redact import is_secret_name, redact_settings, redact_text, redact_url
 
 PLANTED = [f"Pl4nted{n}Secret" for n in range(12)]
 ENV = {

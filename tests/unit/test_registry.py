@@ -10,7 +10,8 @@ import pytest
 from vitalstream import registry
 from vitalstream.config import load
 from vitalstream.errors import ConfigError, MissingExtraError
-from vitalstream.registry import BACKENDS, Backend, load as load_target, open_url, schemes
+from vitalstream.registry import BACKENDS, Backend, open_url, schemes
+from vitalstream.registry import load as load_target
 
 HEAVY = ("confluent_kafka", "psycopg", "duckdb", "boto3", "botocore", "s3fs", "pyarrow", "fastapi",
          "paho")
@@ -31,7 +32,7 @@ def test_unknown_scheme_lists_the_allowed_ones_without_the_url() -> None:
 
 
 def test_config_validation_reads_the_registry(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    with pytest.raises(ConfigError, match="VITALSTREAM_LOG_URL.*sqlite://, embedded://, kafka://"):
+    with pytest.raises(ConfigError, match=r"VITALSTREAM_LOG_URL.*sqlite://, embedded://, kafka://"):
         load(environ={"VITALSTREAM_LOG_URL": "redpanda://x:9092"}, overrides={"home": str(tmp_path)})
     # adding a backend is one entry in the table: configuration accepts it at once
     monkeypatch.setitem(BACKENDS["log"], "redpanda", Backend("vitalstream.log.kafka:KafkaLog", "kafka"))

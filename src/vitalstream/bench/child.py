@@ -66,9 +66,10 @@ def peak_rss_mb() -> float:
     """This process's own high-water RSS. Not ``ru_maxrss``: Linux carries that across fork and
     exec, so every child would report its parent's peak (the bench holds 1M inputs)."""
     try:
-        for line in open("/proc/self/status"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -97,8 +98,13 @@ def run(target: str, timeout: float | None = None, **args: Any) -> dict[str, Any
                           capture_output=True, text=True, timeout=timeout, env=env)
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith(RESULT_PREFIX):
-            return json.loads(line[len(RESULT_PREFIX):])  # type: ignore[no-any-return]
+            return _result(line)
     raise RuntimeError(f"{target} failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
+
+
+def _result(line: str) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(line[len(RESULT_PREFIX):])
+    return result
 
 
 def start(target: str, **args: Any) -> subprocess.Popen[str]:
@@ -112,7 +118,7 @@ def collect(proc: subprocess.Popen[str], timeout: float | None = None) -> dict[s
     out, err = proc.communicate(timeout=timeout)
     for line in reversed(out.splitlines()):
         if line.startswith(RESULT_PREFIX):
-            return json.loads(line[len(RESULT_PREFIX):])  # type: ignore[no-any-return]
+            return _result(line)
     raise RuntimeError(f"bench child failed (exit {proc.returncode}): {err.strip()[-2000:]}")
 
 

@@ -10,7 +10,6 @@ import time
 from typing import Any
 
 from ..errors import TopicError
-
 from .inputs import load_inputs
 
 PARTITIONS = 6

@@ -138,6 +138,8 @@ def measure(log_url: str, rate: float, duration_s: float, group: str, work: str)
             break
     producer.flush()
     t1 = time.time()
+    if t0 is None:
+        raise RuntimeError("the latency run had no input events to send")
     producer.close()
     done.touch()
     result = child.collect(proc, timeout=300)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import JustifyMethod
 
 # (scenario key, target description, how to read the value, threshold, "ge" or "le")
 TARGETS: tuple[tuple[str, str, float, str], ...] = (
@@ -71,10 +74,12 @@ def print_table(doc: dict[str, Any]) -> None:
 
     table = Table(title=f"vitalstream bench — {doc['date']} — {doc['machine']['cpus']} cores"
                   f"{' (quick)' if doc['quick'] else ''}")
-    for col, just in (("scenario", "left"), ("events", "right"), ("events/s", "right"),
-                      ("p50 ms", "right"), ("p95 ms", "right"), ("p99 ms", "right"),
-                      ("CPU s", "right"), ("peak RSS MB", "right"), ("notes", "left")):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("scenario", "left"), ("events", "right"), ("events/s", "right"), ("p50 ms", "right"),
+        ("p95 ms", "right"), ("p99 ms", "right"), ("CPU s", "right"), ("peak RSS MB", "right"),
+        ("notes", "left"))
+    for col, just in columns:
+        table.add_column(col, justify=just)
     for name, s in doc["scenarios"].items():
         if name == "memory":
             continue

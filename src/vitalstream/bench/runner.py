@@ -103,15 +103,16 @@ class Run:
                 self._guard("e2e_embedded", self.e2e_embedded)
             with KafkaService(self.kafka) as kafka:
                 self.kafka_note = kafka.note
-                if kafka.broker:
+                broker = kafka.broker
+                if broker:
                     if "limit" in self.scenarios:
-                        self._guard("limit_kafka", lambda: self.limit_kafka(kafka.broker))
+                        self._guard("limit_kafka", lambda: self.limit_kafka(broker))
                     if "peers" in self.scenarios:
-                        self._guard("peers", lambda: self.peers(kafka.broker))
+                        self._guard("peers", lambda: self.peers(broker))
                     if "e2e" in self.scenarios:
-                        self._guard("e2e_kafka", lambda: self.e2e_kafka(kafka.broker))
+                        self._guard("e2e_kafka", lambda: self.e2e_kafka(broker))
                     if "latency" in self.scenarios:
-                        self._guard("latency_kafka", lambda: self.latency(f"kafka://{kafka.broker}", "latency_kafka"))
+                        self._guard("latency_kafka", lambda: self.latency(f"kafka://{broker}", "latency_kafka"))
             if "latency" in self.scenarios:
                 self._guard("latency_embedded", lambda: self.latency(self._sqlite("latency"), "latency_embedded"))
             if "memory" in self.scenarios:

@@ -28,12 +28,12 @@ def bench(
     import dataclasses
     import logging
     import sys
+    from pathlib import Path
 
     from rich.console import Console
 
     from ..bench import report
     from ..bench.runner import FULL, QUICK, SCENARIOS, Run
-    from pathlib import Path
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     chosen = SCENARIOS if scenarios == "all" else tuple(s.strip() for s in scenarios.split(",") if s.strip())

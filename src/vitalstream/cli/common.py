@@ -5,7 +5,8 @@ Commands get the settings with ``settings_from(ctx)``; global flags (``--home``,
 
 Errors are handled once, at the root (:class:`OneLineErrors`): vitalstream's own errors, disk
 and database errors become one ``error: ...`` line (secrets redacted) and exit code 2; anything
-else one ``internal error`` line and exit code 1. ``vitalstream --debug ...`` adds the
+else one ``internal error`` line and exit code 1. Usage errors (``typer.BadParameter``) are
+typer's to show (exit code 2), Ctrl-C exits with 130. ``vitalstream --debug ...`` adds the
 traceback (redacted too).
 """
 
@@ -16,15 +17,20 @@ import logging
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import click
 import typer
 from typer.core import TyperGroup
 
 from ..config import Settings
 from ..errors import VitalstreamError
 from ..redact import protect_logs, redact_text
+
+if TYPE_CHECKING:
+    # typer vendors click (since 0.26): the Context type of TyperGroup.invoke has no public name
+    from typer._click.core import Context as ClickContext
+
+    from ..log.base import Log
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,7 +64,7 @@ def _check_home(settings: Settings) -> None:
             warn(warning)
 
 
-def open_configured_log(ctx: typer.Context):  # type: ignore[no-untyped-def]
+def open_configured_log(ctx: typer.Context) -> Log:
     from ..log import open_log
 
     return open_log(settings_from(ctx).log_url)
@@ -103,14 +109,13 @@ def describe_error(exc: BaseException) -> str | None:
 class OneLineErrors(TyperGroup):
     """The root command: every error becomes one line, no traceback unless ``--debug``."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: ClickContext) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort,
-                typer.Exit, typer.Abort):
+        except (typer.TyperException, typer.Exit, typer.Abort):  # usage errors, exits: typer shows them
             raise
         except KeyboardInterrupt:  # Ctrl-C in a command that runs until interrupted
-            raise click.exceptions.Exit(130) from None
+            raise typer.Exit(130) from None
         except Exception as exc:
             debug = isinstance(ctx.obj, dict) and ctx.obj.get("debug")
             if debug:

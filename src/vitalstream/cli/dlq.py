@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import typer
@@ -11,10 +14,13 @@ import typer
 from .. import topics as T
 from .common import fail, open_configured_log, print_table
 
+if TYPE_CHECKING:
+    from ..log.base import Log, Record
+
 dlq_app = typer.Typer(help="Inspect and replay dead letters.", no_args_is_help=True)
 
 
-def _entries(log):  # type: ignore[no-untyped-def]
+def _entries(log: Log) -> Iterator[Record]:
     from ..log import read_all
 
     T.ensure(log, [T.DEAD_LETTERS, T.DLQ_REPLAYED])
@@ -49,7 +55,7 @@ def dlq_list(
         if source and d.source_topic != source:
             continue
         key, key_enc = as_text(d.key)
-        row = {"offset": f"{r.partition}:{r.offset}", "stage": d.stage, "error": d.error_class,
+        row: dict[str, Any] = {"offset": f"{r.partition}:{r.offset}", "stage": d.stage, "error": d.error_class,
                "source": f"{d.source_topic}:{d.source_partition}:{d.source_offset}"
                if d.source_partition is not None else d.source_topic,
                "field": d.field, "reason": d.reason, "key": key, "event_id": event_id_of(d.value),
@@ -80,7 +86,7 @@ def dlq_show(ctx: typer.Context, ref: str = typer.Argument(..., help="PARTITION:
         for r in _entries(log):
             if (r.partition, r.offset) == (part, off):
                 d = DeadLetter.from_record(r)
-                doc = {f: getattr(d, f) for f in d.__slots__}  # type: ignore[attr-defined]
+                doc: dict[str, Any] = {f.name: getattr(d, f.name) for f in dataclasses.fields(d)}
                 doc["key"], doc["key_encoding"] = as_text(d.key)
                 doc["value"], doc["value_encoding"] = as_text(d.value)
                 doc["original_headers"] = {k: v.decode("utf-8", "replace") for k, v in d.original_headers}

@@ -24,7 +24,7 @@ def serve(
     """HTTP ingest server: POST /stream, /topics/{topic}, /healthz, /readyz, /openapi.json."""
     import msgspec
 
-    from ..config import redact_url
+    from ..redact import redact_url
     from ..sources.auth import configured_keys
     from ..sources.http import serve as run
     from ..sources.serving import exposure_warnings, tls_options

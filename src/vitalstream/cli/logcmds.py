@@ -10,15 +10,16 @@ import msgspec
 import typer
 
 from .. import topics as T
+from ..config import Settings
 from ..errors import TopicError
 from ..log import is_private_group, private_group
-from ..log.base import Log
+from ..log.base import Log, TopicSpec
 from .common import fail, friendly_errors, open_configured_log, print_table, settings_from, warn
 
 topics_app = typer.Typer(help="List, inspect, create, delete, purge and reset topics.", no_args_is_help=True)
 
 
-def _own_spec(ctx: typer.Context, name: str):  # type: ignore[no-untyped-def]
+def _own_spec(ctx: typer.Context, name: str) -> TopicSpec:
     s = settings_from(ctx)
     return T.own_spec(name, s.partitions, s.retention_ms, s.replication_factor)
 
@@ -67,8 +68,8 @@ def topics_create(
 ) -> None:
     """Create a topic (vitalstream's own get their catalogue settings by default)."""
     s = settings_from(ctx)
-    base = _own_spec(ctx, topic) if T.is_own(topic) else T.TopicSpec(topic, s.partitions, s.retention_ms)
-    spec = T.TopicSpec(
+    base = _own_spec(ctx, topic) if T.is_own(topic) else TopicSpec(topic, s.partitions, s.retention_ms)
+    spec = TopicSpec(
         topic,
         partitions or base.partitions,
         int(retention_hours * 3_600_000) if retention_hours else base.retention_ms,
@@ -120,7 +121,7 @@ def _ensure_topic(ctx: typer.Context, log: Log, topic: str, create: bool) -> Non
         log.create_topic(_own_spec(ctx, topic))
     elif create:
         s = settings_from(ctx)
-        log.create_topic(T.TopicSpec(topic, s.partitions, s.retention_ms, False, s.replication_factor))
+        log.create_topic(TopicSpec(topic, s.partitions, s.retention_ms, False, s.replication_factor))
     else:
         raise TopicError(f"topic {topic!r} does not exist and is not a vitalstream topic; pass --create to create it")
 
@@ -255,7 +256,7 @@ def status(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -
     print_table(groups, title="consumer groups")
 
 
-def _data_without_log(s) -> list[str]:  # type: ignore[no-untyped-def]
+def _data_without_log(s: Settings) -> list[str]:
     """An empty log beside a lake or warehouse that holds data means the log was lost or reset.
 
     Checked only for the embedded stores (a ``file://`` lake, a ``duckdb://`` warehouse): they
@@ -277,7 +278,7 @@ def _data_without_log(s) -> list[str]:  # type: ignore[no-untyped-def]
             with open_warehouse(s.warehouse_url, read_only=True) as w:
                 if w.version() and any(w.count(t.name) for t in TABLES):
                     found.append("the warehouse")
-        except Exception:  # noqa: BLE001 - a busy or odd warehouse: say nothing rather than fail status
+        except Exception:  # a busy or odd warehouse: say nothing rather than fail status
             pass
     if not found:
         return []

@@ -73,7 +73,7 @@ def up(
     """Start every configured component (simulators, processor, sinks, edges) until Ctrl-C.
 
     The MQTT bridge runs when VITALSTREAM_MQTT_URL (or [mqtt] url) is set."""
-    from ..supervise import Component, supervise, sink_components
+    from ..supervise import Component, sink_components, supervise
 
     s = settings_from(ctx)
     comps: list[Component] = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar, cast
 
 import msgspec
 
@@ -17,6 +18,7 @@ from .canonical import Vital
 
 Normaliser = Callable[[str, msgspec.Struct], list[Vital]]
 KeyOf = Callable[[msgspec.Struct], str]
+S = TypeVar("S", bound=msgspec.Struct)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,22 +29,27 @@ class TopicCodec:
     normalise: Normaliser | None = None  # None: reference data / notes, not vitals
 
 
-def _decoder(
-    schema: type[msgspec.Struct], strict: bool = True
-) -> Callable[[bytes], msgspec.Struct]:
+def _decoder(schema: type[S], strict: bool = True) -> Callable[[bytes], S]:
     return msgspec.json.Decoder(schema, strict=strict).decode
 
 
-def _codec(schema: type[msgspec.Struct], key: KeyOf, normalise: Normaliser | None = None,
+def _checked(schema: type[msgspec.Struct], decode: Callable[[bytes], S], key: Callable[[S], str],
+             normalise: Callable[[str, S], list[Vital]] | None = None) -> TopicCodec:
+    """A topic's codec whose parts type-check against one event type ``S``; the table then
+    forgets ``S`` (the decoder only ever hands ``key`` and ``normalise`` what it decoded)."""
+    return TopicCodec(schema, decode, cast(KeyOf, key), cast(Normaliser | None, normalise))
+
+
+def _codec(schema: type[S], key: Callable[[S], str], normalise: Callable[[str, S], list[Vital]] | None = None,
            *, strict: bool = True) -> TopicCodec:
-    return TopicCodec(schema, _decoder(schema, strict), key, normalise)
+    return _checked(schema, _decoder(schema, strict), key, normalise)
 
 
 _sw_plain = _decoder(smartwatch.SmartwatchEvent)
 _sw_labelled = _decoder(smartwatch.SmartwatchEventLabelled)
 
 
-def _decode_smartwatch(value: bytes) -> msgspec.Struct:
+def _decode_smartwatch(value: bytes) -> smartwatch.AnySmartwatchEvent:
     # Only the labelled variant has spaces in its keys: substring tests pick the decoder
     # without a generic (slow) dict parse; two keys, so a message missing one still gets
     # the error message of its own variant.
@@ -54,39 +61,59 @@ def _decode_smartwatch(value: bytes) -> msgspec.Struct:
 _notes_json = _decoder(notes.MedicalEntry)
 
 
-def _decode_notes(value: bytes) -> msgspec.Struct:
+def _decode_notes(value: bytes) -> notes.MedicalEntry:
     if value.lstrip()[:1] == b"{":
         return _notes_json(value)
     return notes.from_csv_row(value)
 
 
-def _seed0(topic: str, event: msgspec.Struct) -> list[Vital]:
-    return seed0.to_vitals(event)  # type: ignore[arg-type]
+def _seed0(topic: str, event: seed0.SeedZeroVital) -> list[Vital]:
+    return seed0.to_vitals(event)
 
 
-def _patient(event: msgspec.Struct) -> str:
-    return event.patient_id  # type: ignore[attr-defined, no-any-return]
+class _PatientKeyed(Protocol):
+    @property
+    def patient_id(self) -> str: ...
 
 
-def _device(event: msgspec.Struct) -> str:
-    return event.device_id  # type: ignore[attr-defined, no-any-return]
+class _DeviceKeyed(Protocol):
+    @property
+    def device_id(self) -> str: ...
 
 
-def _user(event: msgspec.Struct) -> str:
-    return str(event.user_id)  # type: ignore[attr-defined]
+class _UserKeyed(Protocol):
+    @property
+    def user_id(self) -> int: ...
 
 
-def _userid(event: msgspec.Struct) -> str:
-    return str(event.userid)  # type: ignore[attr-defined]
+class _UseridKeyed(Protocol):
+    @property
+    def userid(self) -> int: ...
 
 
-def _activity(event: msgspec.Struct) -> str:
-    return str(event.activity_id)  # type: ignore[attr-defined]
+class _ActivityKeyed(Protocol):
+    @property
+    def activity_id(self) -> int: ...
 
 
-_device_vitals: Normaliser = device.to_vitals  # type: ignore[assignment]
-_hr_vitals: Normaliser = heartrate.to_vitals  # type: ignore[assignment]
-_sw_vitals: Normaliser = smartwatch.to_vitals  # type: ignore[assignment]
+def _patient(event: _PatientKeyed) -> str:
+    return event.patient_id
+
+
+def _device(event: _DeviceKeyed) -> str:
+    return event.device_id
+
+
+def _user(event: _UserKeyed) -> str:
+    return str(event.user_id)
+
+
+def _userid(event: _UseridKeyed) -> str:
+    return str(event.userid)
+
+
+def _activity(event: _ActivityKeyed) -> str:
+    return str(event.activity_id)
 
 CODECS: dict[str, TopicCodec] = {
     t.HEART_RATE: _codec(seed0.HeartRateEvent, _patient, _seed0),
@@ -94,11 +121,11 @@ CODECS: dict[str, TopicCodec] = {
     t.BLOOD_PRESSURE: _codec(seed0.BloodPressureEvent, _patient, _seed0),
     t.FALL_DETECTION: _codec(seed0.FallDetectionEvent, _patient, _seed0),
     t.PATIENT_METADATA: _codec(seed0.PatientMetadata, _patient),
-    t.DEVICE_DATA: _codec(device.DeviceReading, _device, _device_vitals),
-    t.MEDICAL_ENTRIES: TopicCodec(notes.MedicalEntry, _decode_notes, _patient),
-    t.HR_DATA: _codec(heartrate.HeartRateReading, _user, _hr_vitals, strict=False),
+    t.DEVICE_DATA: _codec(device.DeviceReading, _device, device.to_vitals),
+    t.MEDICAL_ENTRIES: _checked(notes.MedicalEntry, _decode_notes, _patient),
+    t.HR_DATA: _codec(heartrate.HeartRateReading, _user, heartrate.to_vitals, strict=False),
     t.HR_USERS: _codec(heartrate.User, _userid, strict=False),
     t.HR_ACTIVITIES: _codec(heartrate.Activity, _activity, strict=False),
-    t.SMARTWATCH: TopicCodec(smartwatch.SmartwatchEvent, _decode_smartwatch, _device, _sw_vitals),
+    t.SMARTWATCH: _checked(smartwatch.SmartwatchEvent, _decode_smartwatch, _device, smartwatch.to_vitals),
     t.USER_PROFILES: _codec(smartwatch.UserProfile, _device),
 }

@@ -12,11 +12,12 @@ the canonical ``event_id`` is derived from (patient_id, event_id) and the client
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Literal, TypedDict
 
 import msgspec
 
-from .canonical import Vital
+from .canonical import Source, Vital
 from .ids import scoped_event_id
 from .physiology import (
     Age,
@@ -89,8 +90,18 @@ class PatientMetadata(msgspec.Struct, frozen=True, kw_only=True):
 SeedZeroVital = HeartRateEvent | BloodOxygenEvent | BloodPressureEvent | FallDetectionEvent
 
 
+class _Common(TypedDict):
+    """The fields every vital of one event shares (typed, so ``Vital(**common)`` is checked)."""
+
+    event_id: str
+    source_event_id: str
+    patient_id: str
+    source: Source
+    event_time: datetime
+
+
 def to_vitals(event: SeedZeroVital) -> list[Vital]:
-    common = {
+    common: _Common = {
         "event_id": scoped_event_id(event.patient_id, event.event_id),
         "source_event_id": event.event_id,
         "patient_id": event.patient_id,

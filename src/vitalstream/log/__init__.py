@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator, Sequence
+from typing import cast
 
 from ..errors import LogUnavailable
 from ..registry import open_url
@@ -19,7 +20,7 @@ from .base import Consumer, GroupLag, Log, Producer, Record, TopicInfo, TopicSpe
 def open_log(url: str) -> Log:
     """Open the log a URL names (see :data:`vitalstream.registry.BACKENDS`); raises
     ConfigError for an unknown scheme, MissingExtraError for a missing extra."""
-    return open_url("log", url)  # type: ignore[no-any-return]
+    return cast(Log, open_url("log", url))  # the registry's "log" backends are Logs
 
 
 PRIVATE_GROUP_PREFIX = "vitalstream-private-"
@@ -76,6 +77,18 @@ def read_all(log: Log, topics: Sequence[str], batch: int = 20_000, timeout: floa
 
 
 __all__ = [
-    "Consumer", "GroupLag", "Log", "Producer", "Record", "TopicInfo", "TopicSpec",
-    "drained", "end_offsets", "is_private_group", "open_log", "private_group", "partition_for", "read_all",
+    "Consumer",
+    "GroupLag",
+    "Log",
+    "Producer",
+    "Record",
+    "TopicInfo",
+    "TopicSpec",
+    "drained",
+    "end_offsets",
+    "is_private_group",
+    "open_log",
+    "partition_for",
+    "private_group",
+    "read_all",
 ]

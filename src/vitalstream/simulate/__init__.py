@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ConfigError
-
 from .base import DEFAULT_START, Outgoing, Simulator
 from .device import DeviceSimulator
 from .heartrate import HeartRateSimulator

@@ -44,7 +44,7 @@ class DeviceSimulator(Simulator):
         while True:
             ms = self.start_ms + tick * self.interval_ms
             seconds = ms // 1000
-            for p, (device, key), place in zip(self.population, ids, self.homes):
+            for p, (device, key), place in zip(self.population, ids, self.homes, strict=True):
                 step(p, rng, tick)
                 sys = round(p.sys)
                 message: dict[str, object] = {

@@ -67,7 +67,7 @@ class HeartRateSimulator(Simulator):
         super().__init__(patients, seed, start, interval_s)
         rng = self.rng("reference")
         ids = rng.sample(range(20001, 21000), len(ACTIVITY_NAMES))
-        self.activities: list[tuple[int, str]] = list(zip(ids, ACTIVITY_NAMES))
+        self.activities: list[tuple[int, str]] = list(zip(ids, ACTIVITY_NAMES, strict=True))
         self.users: list[dict[str, object]] = []
         self._states: list[_UserState] = []
         for i in range(patients):
@@ -138,6 +138,7 @@ class HeartRateSimulator(Simulator):
                 lat = round(u.lat + (rand() - 0.5) * 0.02, 6)
                 lon = round(u.lon + (rand() - 0.5) * 0.02, 6)
                 aid = self.activities[u.activity][0]
+                body: dict[str, object]
                 if u.strings:
                     body = {"user_id": str(u.user_id), "heart_rate": str(round(u.hr)),
                             "timestamp": str(seconds), "meta": {"activity_id": str(aid),

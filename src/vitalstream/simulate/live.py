@@ -54,7 +54,7 @@ def batches(
     pending: Outgoing | None = None
     while True:
         now_ms = int(time.time() * 1000)
-        batch: list[Outgoing] = []
+        batch = []  # the list[Outgoing] of the loop above
         if pending is not None:
             if pending.timestamp_ms > now_ms:
                 time.sleep(tick)

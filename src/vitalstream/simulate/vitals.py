@@ -64,7 +64,7 @@ class VitalsSimulator(Simulator):
         while True:
             ms = self.start_ms + tick * self.interval_ms
             ts = fmt(ms)
-            for p, (pid, key) in zip(self.population, keys):
+            for p, (pid, key) in zip(self.population, keys, strict=True):
                 step(p, rng, tick)
                 sys = round(p.sys)
                 yield Outgoing(hr_t, key, encode({

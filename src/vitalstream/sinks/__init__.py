@@ -94,8 +94,11 @@ def check_lake(log: Log, settings: Settings, *, new_incarnation: bool = False) -
     """Before starting the sinks: raise :class:`~vitalstream.sinks.lake.UnknownIncarnation`
     if the lake holds another incarnation of a topic than the log (``new_incarnation``: record
     the log's incarnations as new ones instead)."""
+    from .lake import LakeSink
+
     for w in build_sinks(log, settings, ["lake", "landing"], new_incarnation=new_incarnation):
-        w.check_incarnations()  # type: ignore[attr-defined]
+        if isinstance(w, LakeSink):  # both are
+            w.check_incarnations()
         w.close()
 
 

@@ -36,7 +36,7 @@ import msgspec
 from .. import topics as t
 from ..config import Settings
 from ..errors import ConfigError, InvalidData
-from ..log.base import Log
+from ..log.base import Log, Producer
 from .base import Source
 from .ingest import Accepted, OutRecord, Rejected, check_one, dead_letter_record
 from .routing import WRITABLE_TOPICS
@@ -83,7 +83,7 @@ class Checkpoint:
     def save(self, where: Path) -> None:
         where.parent.mkdir(parents=True, exist_ok=True)
         tmp = where.with_suffix(".tmp")
-        tmp.write_text(json.dumps({s: getattr(self, s) for s in self.__slots__}))  # type: ignore[attr-defined]
+        tmp.write_text(json.dumps({s: getattr(self, s) for s in self.__slots__}))
         os.replace(tmp, where)  # atomic: a crash leaves the old or the new checkpoint
 
 
@@ -254,7 +254,7 @@ def ingest_file(
     return FileResult(accepted, rejected, skipped, done)
 
 
-def _commit(producer, pending: list[OutRecord], where: Path, file: Path, topic: str,  # type: ignore[no-untyped-def]
+def _commit(producer: Producer, pending: list[OutRecord], where: Path, file: Path, topic: str,
             offset: int, done: int, prefix: _Prefix) -> None:
     for tp, value, key, headers in pending:
         producer.send(tp, value, key=key, headers=headers)

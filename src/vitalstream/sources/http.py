@@ -36,11 +36,16 @@ import logging
 import os
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from ..config import Settings
 from ..errors import require
+from ..events import schemas as event_schemas
+from .base import Source
+from .routing import WRITABLE_TOPICS
+from .service import Checked, HttpProblem, IngestService
 
 require("fastapi", "http")
 
@@ -48,11 +53,8 @@ from fastapi import FastAPI, Request  # noqa: E402
 from fastapi.openapi.utils import get_openapi  # noqa: E402
 from fastapi.responses import Response  # noqa: E402
 
-from ..config import Settings
-from ..events import schemas as event_schemas
-from .base import Source
-from .routing import WRITABLE_TOPICS
-from .service import Checked, HttpProblem, IngestService
+if TYPE_CHECKING:
+    import uvicorn
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +123,27 @@ def _responses() -> dict[int | str, dict[str, Any]]:
     }
 
 
+class _IngestApp(FastAPI):
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's document plus the event schemas (exported from the msgspec structs)."""
+        if self.openapi_schema is None:
+            doc = get_openapi(title=self.title, version=self.version, description=self.description,
+                              routes=self.routes)
+            _, components = msgspec.json.schema_components(
+                [event_schemas.SCHEMAS[n] for n in _ALL_EVENTS],
+                ref_template="#/components/schemas/{name}")
+            renamed = {type_.__name__: name for name, type_ in event_schemas.SCHEMAS.items()}
+            doc.setdefault("components", {}).setdefault("schemas", {}).update(
+                {renamed.get(k, k): v for k, v in components.items()})
+            for path in doc["paths"].values():
+                for op in path.values():
+                    for p in op.get("parameters", []):
+                        if p.get("name") == "topic":
+                            p["schema"] = {"type": "string", "enum": list(WRITABLE_TOPICS)}
+            self.openapi_schema = doc
+        return self.openapi_schema
+
+
 def create_app(settings: Settings, service: IngestService | None = None) -> FastAPI:
     """The FastAPI application (``service`` injectable for tests)."""
     svc = service or IngestService(settings)
@@ -135,7 +158,7 @@ def create_app(settings: Settings, service: IngestService | None = None) -> Fast
         yield
         svc.close()
 
-    app = FastAPI(
+    app = _IngestApp(
         lifespan=lifespan,
         # No Swagger UI/ReDoc (CDN assets, no way to send a key); /openapi.json is below.
         docs_url=None,
@@ -191,26 +214,6 @@ def create_app(settings: Settings, service: IngestService | None = None) -> Fast
         ok, detail = await asyncio.get_running_loop().run_in_executor(None, svc.ready)
         return Response(_json.encode({"status": "ok" if ok else "unavailable", "detail": detail}),
                         status_code=200 if ok else 503, media_type="application/json")
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            doc = get_openapi(title=app.title, version=app.version, description=app.description,
-                              routes=app.routes)
-            _, components = msgspec.json.schema_components(
-                [event_schemas.SCHEMAS[n] for n in _ALL_EVENTS],
-                ref_template="#/components/schemas/{name}")
-            renamed = {type_.__name__: name for name, type_ in event_schemas.SCHEMAS.items()}
-            doc.setdefault("components", {}).setdefault("schemas", {}).update(
-                {renamed.get(k, k): v for k, v in components.items()})
-            for path in doc["paths"].values():
-                for op in path.values():
-                    for p in op.get("parameters", []):
-                        if p.get("name") == "topic":
-                            p["schema"] = {"type": "string", "enum": list(WRITABLE_TOPICS)}
-            app.openapi_schema = doc
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
     return app
 
@@ -307,7 +310,7 @@ def app_from_env() -> IngestASGI:
 def server(settings: Settings, host: str | None = None, port: int | None = None,
            service: IngestService | None = None, access_log: bool = False,
            workers: int = 1,
-           warn: Callable[[str], None] = logger.warning):  # type: ignore[no-untyped-def]
+           warn: Callable[[str], None] = logger.warning) -> uvicorn.Server:
     """A configured ``uvicorn.Server`` (call ``.run()``; tests run it in a thread).
 
     Refuses an unsafe exposure (:func:`.serving.exposure_warnings`, ``ConfigError``) and

@@ -111,7 +111,7 @@ def split_body(body: bytes, content_type: str | None = None) -> list[bytes]:
     text = body.strip()
     if not text:
         return []
-    ndjson = bool(content_type) and any(t in content_type.lower() for t in _NDJSON_TYPES)  # type: ignore[union-attr]
+    ndjson = content_type is not None and any(t in content_type.lower() for t in _NDJSON_TYPES)
     if not ndjson:
         # A RecursionError means nesting far too deep: one event, which check() rejects.
         if text[:1] == b"[":
@@ -160,10 +160,10 @@ def check(raws: Sequence[bytes], topic: str | None = None) -> tuple[list[Accepte
     rejected: list[Rejected] = []
     for i, raw in enumerate(raws):
         result = check_one(i, raw, topic)
-        if type(result) is Accepted:
+        if isinstance(result, Accepted):
             accepted.append(result)
         else:
-            rejected.append(result)  # type: ignore[arg-type]
+            rejected.append(result)
     return accepted, rejected
 
 

@@ -24,15 +24,22 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from .. import topics as t
-from ..config import MqttSettings, Settings, redact_url
+from ..config import MqttSettings, Settings
 from ..errors import ConfigError, VitalstreamError, require
 from ..log.base import Log, Producer
+from ..redact import redact_url
 from ..registry import check_url
 from .base import Source
 from .ingest import Accepted, OutRecord, check_one, dead_letter_record
+
+if TYPE_CHECKING:  # paho is optional (the mqtt extra) and imported when used
+    from paho.mqtt.client import Client, ConnectFlags, DisconnectFlags, MQTTMessage
+    from paho.mqtt.properties import Properties
+    from paho.mqtt.reasoncodes import ReasonCode
 
 logger = logging.getLogger(__name__)
 
@@ -65,11 +72,11 @@ def parse_url(url: str) -> BrokerAddress:
 
 
 def make_client(cfg: MqttSettings, client_id: str, clean_session: bool, url: str | None = None,
-                manual_ack: bool = False):  # type: ignore[no-untyped-def]
+                manual_ack: bool = False) -> tuple[Client, BrokerAddress]:
     """A paho client configured from settings (credentials, TLS); not yet connected."""
     mqtt = require("paho.mqtt.client", "mqtt")
     addr = parse_url(url or cfg.url)
-    client = mqtt.Client(
+    client: Client = mqtt.Client(
         callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
         client_id=client_id,
         clean_session=clean_session,
@@ -120,7 +127,8 @@ class MqttBridge(Source):
         self.rejected = 0
 
     # -- paho callbacks (network thread) --------------------------------------------------------
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(self, client: Client, userdata: Any, flags: ConnectFlags, reason_code: ReasonCode,
+                    properties: Properties | None) -> None:
         if reason_code.is_failure:
             self._fatal = (f"MQTT broker {redact_url(self.cfg.url)} refused the connection: "
                            f"{reason_code} (check the user name and password in mqtt.url)")
@@ -133,14 +141,16 @@ class MqttBridge(Source):
         logger.info("mqtt bridge connected to %s (session present: %s)",
                     redact_url(self.cfg.url), flags.session_present)
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+    def _on_disconnect(self, client: Client, userdata: Any, flags: DisconnectFlags, reason_code: ReasonCode,
+                       properties: Properties | None) -> None:
         self._connected.clear()
         if not self._stop.is_set():
             logger.warning("mqtt bridge disconnected (%s); reconnecting", reason_code)
 
-    def _on_message(self, client, userdata, msg) -> None:  # type: ignore[no-untyped-def]
+    def _on_message(self, client: Client, userdata: Any, msg: MQTTMessage) -> None:
         with self._cond:
-            self._pending.append((msg.mid, msg.qos, msg.payload, msg.topic))
+            # paho types the payload bytes | bytearray; bytes() of bytes is the same object, no copy
+            self._pending.append((msg.mid, msg.qos, bytes(msg.payload), msg.topic))
             if len(self._pending) == 1:  # wake the writer once per batch, not per message
                 self._cond.notify()
 
@@ -222,10 +232,10 @@ class MqttBridge(Source):
         out: list[OutRecord] = []
         for i, (_, _, payload, topic) in enumerate(batch):
             result = check_one(i, payload, t.DEVICE_DATA)
-            if type(result) is Accepted:
+            if isinstance(result, Accepted):
                 out.append((t.DEVICE_DATA, result.value, result.key.encode(), ()))
             else:
-                out.append(dead_letter_record(STAGE, result,  # type: ignore[arg-type]
+                out.append(dead_letter_record(STAGE, result,
                                               original=(("mqtt.topic", topic.encode()),)))
                 self.rejected += 1
         delay = 0.2

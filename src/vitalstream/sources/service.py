@@ -31,8 +31,7 @@ from ..errors import LogUnavailable, VitalstreamError
 from ..log import open_log
 from ..log.base import Log
 from .auth import AuthError, KeyRing, Principal
-from .ingest import (Accepted, OutRecord, Rejected, check_one, dead_letter_record,
-                     split_body)
+from .ingest import Accepted, OutRecord, Rejected, check_one, dead_letter_record, split_body
 from .ratelimit import RateLimiter, retry_after_header
 from .routing import WRITABLE_TOPICS
 from .writer import GroupWriter
@@ -142,7 +141,7 @@ class IngestService:
             self.writer()
             assert self._log is not None
             self._log.list_topics()
-        except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
+        except Exception as exc:  # readiness reports, never raises
             self.reset()
             return False, f"log unavailable ({type(exc).__name__})"
         problem = _local_write_problem(self._log)
@@ -166,7 +165,7 @@ class IngestService:
         if log is not None:
             try:
                 log.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 logger.debug("closing the log after an outage failed", exc_info=True)
 
     def close(self) -> None:
@@ -236,19 +235,19 @@ class IngestService:
         origin = ((PRINCIPAL_HEADER, principal.name.encode()),)
         for i, raw in enumerate(raws):
             result = check_one(i, raw, topic)
-            if type(result) is Accepted:
+            if isinstance(result, Accepted):
                 claimed = {result.key}
             else:
-                claimed = claimed_ids(result)  # type: ignore[arg-type]
+                claimed = claimed_ids(result)
             if principal.device is not None and claimed - {principal.device}:
                 raise HttpProblem(403, f"event {i}: this API key may only send events of its "
                                        "own device")
-            if type(result) is Accepted:
+            if isinstance(result, Accepted):
                 accepted.append(result)
             else:
-                rejected.append(result)  # type: ignore[arg-type]
+                rejected.append(result)
                 key = principal.device or (next(iter(claimed)) if len(claimed) == 1 else None)
-                dead.append(dead_letter_record(STAGE, result, key and key.encode(),  # type: ignore[arg-type]
+                dead.append(dead_letter_record(STAGE, result, key.encode() if key is not None else None,
                                                origin))
         out: list[OutRecord] = [(a.topic, a.value, a.key.encode(), ()) for a in accepted]
         return Checked(accepted, rejected, out + dead)

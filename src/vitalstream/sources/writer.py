@@ -31,6 +31,7 @@ class GroupWriter:
         self._producer: Producer | None = None
         self._pending: list[tuple[Sequence[OutRecord], asyncio.Future[None]]] = []
         self._running = False
+        self._drainer: asyncio.Task[None] | None = None  # held: the loop keeps only a weak reference
         self._closed = False
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="log-flush")
         self.flushes = 0
@@ -47,7 +48,7 @@ class GroupWriter:
         self._pending.append((records, fut))
         if not self._running:
             self._running = True
-            loop.create_task(self._drain())
+            self._drainer = loop.create_task(self._drain())
         await fut
 
     async def _drain(self) -> None:
@@ -66,7 +67,7 @@ class GroupWriter:
                         for topic, value, key, headers in records:
                             send(topic, value, key=key, headers=headers)
                     await loop.run_in_executor(self._pool, producer.flush)
-                except BaseException as exc:  # noqa: BLE001 - every waiter must hear about it
+                except BaseException as exc:  # every waiter must hear about it
                     self._producer = None  # drop the failed buffer (see module docstring)
                     logger.warning("log write failed for %d request(s): %s", len(group),
                                    type(exc).__name__)
@@ -88,6 +89,6 @@ class GroupWriter:
         if self._producer is not None:
             try:
                 self._producer.close()
-            except Exception:  # noqa: BLE001 - closing after an outage; nothing is acknowledged
+            except Exception:  # closing after an outage; nothing is acknowledged
                 logger.debug("producer close failed", exc_info=True)
             self._producer = None

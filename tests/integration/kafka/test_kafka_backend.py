@@ -65,9 +65,8 @@ def test_internal_topics_are_not_listed(log: Log, topic: str) -> None:
 
 def test_bad_partition_and_deleting_unknown_topic(log: Log, topic: str) -> None:
     log.create_topic(TopicSpec(topic, partitions=2))
-    with log.producer() as p:
-        with pytest.raises(TopicError):
-            p.send(topic, b"x", partition=2)
+    with log.producer() as p, pytest.raises(TopicError):
+        p.send(topic, b"x", partition=2)
     with pytest.raises(TopicError):
         log.delete_topic(topic + "_missing")
     with pytest.raises(TopicError):

@@ -15,7 +15,13 @@ import pytest
 from vitalstream.log import open_log
 from vitalstream.log.base import Log, Record, TopicSpec
 from vitalstream.sinks.lake import (
-    LakeSink, UnknownIncarnation, incarnation_tag, list_files, log_topic_ids, open_lake, read_lake,
+    LakeSink,
+    UnknownIncarnation,
+    incarnation_tag,
+    list_files,
+    log_topic_ids,
+    open_lake,
+    read_lake,
 )
 
 T0 = 1_711_958_400_000

@@ -15,7 +15,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -134,7 +134,7 @@ def _lag(log: Log) -> int:
     return sum(g.lag for g in log.group_lag(PROCESSOR_GROUP, list(INPUT_TOPICS)))
 
 
-def _wait(what: str, cond, timeout: float) -> None:  # type: ignore[no-untyped-def]
+def _wait(what: str, cond: Callable[[], object], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not cond():
         assert time.monotonic() < deadline, f"timed out after {timeout:g}s waiting for {what}"

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -77,7 +78,7 @@ def cli(bootstrap: str, home: Path, *args: str, timeout: float = 180) -> subproc
 
 # -- a clean broker --------------------------------------------------------------------------
 @functools.cache
-def admin(bootstrap: str):  # type: ignore[no-untyped-def]
+def admin(bootstrap: str) -> Any:  # confluent_kafka ships no type hints
     """One confluent-kafka admin client per broker for the whole session (each new client
     prints a librdkafka notice when it is freed)."""
     from confluent_kafka.admin import AdminClient

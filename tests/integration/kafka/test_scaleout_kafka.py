@@ -11,6 +11,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -77,7 +78,7 @@ def _members(bootstrap: str) -> list[set[tuple[str, int]]]:
     return [{(tp.topic, tp.partition) for tp in m.assignment.topic_partitions} for m in desc.members]
 
 
-def _wait(what: str, cond, timeout: float) -> None:  # type: ignore[no-untyped-def]
+def _wait(what: str, cond: Callable[[], object], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not cond():
         assert time.monotonic() < deadline, f"timed out after {timeout:g}s waiting for {what}"

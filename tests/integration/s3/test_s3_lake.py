@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from contract.sink_contract import LakeContract
 
 
@@ -31,10 +32,9 @@ class TestS3Lake(LakeContract):
 
 
 def test_endpoint_in_url_and_unreachable_is_transient(s3_bucket, s3_endpoint) -> None:
+    from contract.sink_contract import T, lake_sink, raw_records
     from vitalstream.errors import TransientError
     from vitalstream.sinks.lake import read_lake
-
-    from contract.sink_contract import T, lake_sink, raw_records
 
     records = raw_records(30, partitions=1, per_hour=10)
     sink = lake_sink(f"s3://{s3_bucket}/x?endpoint_url={s3_endpoint}", [T.HEART_RATE])
@@ -46,10 +46,9 @@ def test_endpoint_in_url_and_unreachable_is_transient(s3_bucket, s3_endpoint) ->
 
 
 def test_new_incarnation_on_s3_is_refused_then_kept_beside(s3_bucket, s3_endpoint) -> None:
+    from contract.sink_contract import T, open_lake, raw_records, snapshot
     from vitalstream.log.base import Record
     from vitalstream.sinks.lake import LakeSink, UnknownIncarnation, read_lake, recorded
-
-    from contract.sink_contract import T, open_lake, raw_records, snapshot
 
     url = f"s3://{s3_bucket}/inc?endpoint_url={s3_endpoint}"
     first = raw_records(80, partitions=1, per_hour=20)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import stat
+from typing import Any
 
 import pytest
-from contract.sink_contract import T, raw_records
 
+from contract.sink_contract import T, raw_records
 from vitalstream.log.base import Record
 from vitalstream.sinks.lake import LakeSink, UnknownIncarnation, list_files, open_lake, read_lake, recorded
 
@@ -20,7 +21,7 @@ def files(url: str) -> dict[str, bytes]:
     return {f.path: loc.fs.cat_file(f.path) for f in list_files(loc, T.HEART_RATE)}
 
 
-def archive(url: str, topic_id: str, records: list[Record], **options) -> LakeSink:  # type: ignore[no-untyped-def]
+def archive(url: str, topic_id: str, records: list[Record], **options: Any) -> LakeSink:
     sink = LakeSink(url, [T.HEART_RATE], topic_id=lambda _: topic_id, rotate_records=40, **options)
     sink.assigned({(T.HEART_RATE, 0), (T.HEART_RATE, 1)})
     for i in range(0, len(records), 33):
@@ -112,7 +113,7 @@ def test_local_files_are_owner_only(tmp_path) -> None:
     root = tmp_path / "lake"
     archive(f"file://{root}", A, raw_records(150, partitions=2, per_hour=30))
     seen = 0
-    for d, dirs, names in os.walk(root):
+    for d, _dirs, names in os.walk(root):
         assert stat.S_IMODE(os.stat(d).st_mode) == 0o700, d
         for n in names:
             assert stat.S_IMODE(os.stat(os.path.join(d, n)).st_mode) == 0o600, n

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from vitalstream.sinks.lake.layout import (
-    file_name, final_path, incarnation_tag, parse_final, parse_part, part_name, path_hour,
+    file_name,
+    final_path,
+    incarnation_tag,
+    parse_final,
+    parse_part,
+    part_name,
+    path_hour,
 )
 
 UUID = "1b4e28ba-2fa1-41d2-883f-0016d3cca427"

@@ -10,8 +10,8 @@ import os
 import threading
 
 import pytest
-from contract.sink_contract import check_exactly_once, produce_events, sink_env, start_sink
 
+from contract.sink_contract import check_exactly_once, produce_events, sink_env, start_sink
 from vitalstream import topics as T
 from vitalstream.log import open_log, read_all
 from vitalstream.sinks.lake import LAKE_GROUP, read_lake

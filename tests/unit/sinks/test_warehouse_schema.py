@@ -38,7 +38,7 @@ FIELDS = ProcessedVital.__struct_fields__
 def test_enrichment_is_what_processed_adds_beyond_the_record_stamps() -> None:
     added = [f for f in FIELDS if f not in Vital.__struct_fields__]
     assert set(RECORD_STAMPS) <= set(added)
-    assert ENRICHMENT == tuple(f for f in added if f not in RECORD_STAMPS)
+    assert tuple(f for f in added if f not in RECORD_STAMPS) == ENRICHMENT
     assert Enrichment.__struct_fields__ == ENRICHMENT
     # every enrichment field comes from some reference record
     assert set(ENRICHMENT) <= set(PatientMetadata.__struct_fields__) | set(UserProfile.__struct_fields__)
@@ -106,7 +106,7 @@ def test_alert_and_score_tables_follow_their_structs() -> None:
 
 
 def test_views_coalesce_exactly_the_metadata_enrichment() -> None:
-    assert S._META == tuple(f for f in ENRICHMENT if f in PatientMetadata.__struct_fields__)
+    assert tuple(f for f in ENRICHMENT if f in PatientMetadata.__struct_fields__) == S._META
     for view in S.VITAL_VIEWS:
         sql = S.vital_view_sql(view)
         assert all(f"COALESCE(m.{c}, v.{c})" in sql for c in S._META)

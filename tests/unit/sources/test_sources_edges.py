@@ -8,9 +8,9 @@ import msgspec
 import pytest
 
 from vitalstream import topics as T
-from vitalstream.simulate import PROFILES, make
-from vitalstream.config import load
+from vitalstream.config import HttpSettings, load
 from vitalstream.errors import ConfigError
+from vitalstream.simulate import PROFILES, make
 from vitalstream.sources.auth import AuthError, KeyRing, default_client_key, key_warnings
 from vitalstream.sources.ingest import Accepted, Rejected, check, check_one, split_body
 from vitalstream.sources.ratelimit import RateLimiter, retry_after_header
@@ -56,7 +56,7 @@ def test_check_accepts_and_rejects_in_body_order() -> None:
 
 
 # -- auth ---------------------------------------------------------------------------------------
-def _http(**kw):  # type: ignore[no-untyped-def]
+def _http(**kw: object) -> HttpSettings:
     return load(environ={}, overrides={"http": kw}).http
 
 

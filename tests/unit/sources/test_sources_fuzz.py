@@ -16,7 +16,7 @@ from vitalstream.deadletter import DeadLetter
 from vitalstream.log import Record, open_log
 from vitalstream.sources.auth import Principal
 from vitalstream.sources.files import ingest_file
-from vitalstream.sources.ingest import split_body
+from vitalstream.sources.ingest import OutRecord, split_body
 from vitalstream.sources.mqtt import MqttBridge
 from vitalstream.sources.service import IngestService
 from vitalstream.testing import ListProducer
@@ -41,7 +41,7 @@ bodies = (st.binary(max_size=300)
               lambda evs: b"\n".join(msgspec.json.encode(e) for e in evs)))
 
 
-def _dead_letters(records) -> list[DeadLetter]:  # type: ignore[no-untyped-def]
+def _dead_letters(records: list[OutRecord]) -> list[DeadLetter]:
     return [DeadLetter.from_record(Record(tp, 0, 0, k, v, 0, h))
             for tp, v, k, h in records if tp == T.DEAD_LETTERS]
 

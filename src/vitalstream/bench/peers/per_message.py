@@ -15,20 +15,30 @@ import argparse
 import json
 import resource
 import time
+from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from vitalstream.bench.peers.transform import ALERTS_TOPIC, DLQ_TOPIC, METADATA_TOPIC, RAW_TOPICS, alerts, dead_letter, enrich, validate
+from vitalstream.bench.peers.transform import (
+    ALERTS_TOPIC,
+    DLQ_TOPIC,
+    METADATA_TOPIC,
+    RAW_TOPICS,
+    alerts,
+    dead_letter,
+    enrich,
+    validate,
+)
 
 
-def load_metadata(broker: str, topic: str) -> dict[str, dict]:
+def load_metadata(broker: str, topic: str) -> dict[str, dict[str, Any]]:
     """The whole compacted metadata topic, latest row per patient."""
     consumer = KafkaConsumer(bootstrap_servers=broker, enable_auto_commit=False)
     parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
     consumer.assign(parts)
     consumer.seek_to_beginning(*parts)
     end = consumer.end_offsets(parts)
-    table: dict[str, dict] = {}
+    table: dict[str, dict[str, Any]] = {}
     while any(consumer.position(tp) < end[tp] for tp in parts):
         for batch in consumer.poll(timeout_ms=500).values():
             for message in batch:
@@ -40,9 +50,10 @@ def load_metadata(broker: str, topic: str) -> dict[str, dict]:
 
 def _peak_rss_mb() -> float:
     """VmHWM: ru_maxrss would include the parent's peak (Linux keeps it across fork/exec)."""
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -67,6 +78,7 @@ def main() -> int:
             t0 = time.time()
         n += 1
         data_type, out_topic = routes[message.topic]
+        reason: str | None
         try:
             data = json.loads(message.value)
         except ValueError:

@@ -19,14 +19,23 @@ import logging
 import resource
 import tempfile
 import time
+from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
 from quixstreams import Application
 
-from vitalstream.bench.peers.transform import ALERTS_TOPIC, DLQ_TOPIC, METADATA_TOPIC, RAW_TOPICS, alerts, enrich, validate
+from vitalstream.bench.peers.transform import (
+    ALERTS_TOPIC,
+    DLQ_TOPIC,
+    METADATA_TOPIC,
+    RAW_TOPICS,
+    alerts,
+    enrich,
+    validate,
+)
 
 
-def load_metadata(broker: str, topic: str) -> dict[str, dict]:
+def load_metadata(broker: str, topic: str) -> dict[str, dict[str, Any]]:
     consumer = Consumer({"bootstrap.servers": broker, "group.id": "peer-quix-metadata",
                          "enable.auto.commit": False})
     meta = consumer.list_topics(topic, timeout=10).topics[topic]
@@ -37,7 +46,7 @@ def load_metadata(broker: str, topic: str) -> dict[str, dict]:
             parts.append((p, lo, hi))
     consumer.assign([TopicPartition(topic, p, lo) for p, lo, _ in parts])
     todo = {p: hi for p, _, hi in parts}
-    table: dict[str, dict] = {}
+    table: dict[str, dict[str, Any]] = {}
     while todo:
         for msg in consumer.consume(10_000, timeout=0.5):
             if msg.error():
@@ -52,9 +61,10 @@ def load_metadata(broker: str, topic: str) -> dict[str, dict]:
 
 def _peak_rss_mb() -> float:
     """VmHWM: ru_maxrss would include the parent's peak (Linux keeps it across fork/exec)."""
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

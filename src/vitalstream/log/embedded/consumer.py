@@ -92,7 +92,7 @@ class EmbeddedConsumer(GroupMember, Consumer):
             last = cached[1]  # read only batches after the cached one
         else:
             batches, last = [], -1
-        if not batches or cached[1] < pos + limit:  # type: ignore[index]
+        if cached is None or not batches or cached[1] < pos + limit:
             rows = self._db.query(
                 "SELECT base_offset, last_offset, data FROM batches WHERE topic_id=? AND partition=? "
                 "AND base_offset >= coalesce((SELECT max(base_offset) FROM batches WHERE topic_id=? "

@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
@@ -105,7 +106,7 @@ class Db:
     def write(self) -> Tx:
         return Tx(self)
 
-    def query(self, sql: str, args: Sequence[object] = ()) -> list[tuple]:  # type: ignore[type-arg]
+    def query(self, sql: str, args: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         with self.lock:
             return self.conn.execute(sql, args).fetchall()
 

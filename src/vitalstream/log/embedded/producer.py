@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ...errors import LogUnavailable, TopicError
@@ -57,7 +58,13 @@ class EmbeddedProducer(Producer):
             )
         )
 
-    def send_many(self, topic, items, headers=(), timestamp_ms=None):  # type: ignore[no-untyped-def]
+    def send_many(
+        self,
+        topic: str,
+        items: Iterable[tuple[bytes | None, bytes]],
+        headers: Headers = (),
+        timestamp_ms: int | None = None,
+    ) -> None:
         tid, parts = self._topics.get(topic)
         ts = epoch_ms() if timestamp_ms is None else timestamp_ms
         h = list(headers) if headers else None

@@ -11,14 +11,17 @@ import base64
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...log.base import Record
+
+if TYPE_CHECKING:  # pyarrow is imported lazily (the lake extra); it ships no type hints
+    import pyarrow as pa
 
 ExtraColumns = Callable[[list[Record]], dict[str, Any]]
 
 
-def _arrow_schema():  # type: ignore[no-untyped-def]
+def _arrow_schema() -> pa.Schema:
     import pyarrow as pa
 
     header = pa.struct([("key", pa.string()), ("value", pa.binary())])
@@ -33,7 +36,7 @@ def _arrow_schema():  # type: ignore[no-untyped-def]
     ])
 
 
-def records_table(rows: Sequence[Record], extra: ExtraColumns | None = None):  # type: ignore[no-untyped-def]
+def records_table(rows: Sequence[Record], extra: ExtraColumns | None = None) -> pa.Table:
     """The Arrow table of a file: the raw record columns (+ decoded extra columns)."""
     import pyarrow as pa
 
@@ -55,7 +58,7 @@ def records_table(rows: Sequence[Record], extra: ExtraColumns | None = None):  #
     return table
 
 
-def table_records(table) -> list[Record]:  # type: ignore[no-untyped-def]
+def table_records(table: pa.Table) -> list[Record]:
     """Records back from a lake table (Parquet file or part)."""
     import pyarrow as pa
 
@@ -71,7 +74,7 @@ def table_records(table) -> list[Record]:  # type: ignore[no-untyped-def]
     ]
 
 
-def parquet_bytes(table) -> bytes:  # type: ignore[no-untyped-def]
+def parquet_bytes(table: pa.Table) -> bytes:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -80,7 +83,7 @@ def parquet_bytes(table) -> bytes:  # type: ignore[no-untyped-def]
     return bytes(sink.getvalue().to_pybytes())
 
 
-def read_table(fs: Any, path: str):  # type: ignore[no-untyped-def]
+def read_table(fs: Any, path: str) -> pa.Table:
     import pyarrow as pa
     import pyarrow.parquet as pq
 

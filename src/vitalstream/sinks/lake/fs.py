@@ -41,7 +41,7 @@ def open_lake(url: str, format: str | None = None, rotate_records: int | None = 
     query.pop("format", None)
     if fmt not in FORMATS:
         raise ConfigError(f"lake format {fmt!r}: allowed: {', '.join(FORMATS)}")
-    rotate = int(rotate_records or query.pop("rotate_records", DEFAULT_ROTATE_RECORDS))
+    rotate = rotate_records or int(query.pop("rotate_records", DEFAULT_ROTATE_RECORDS))
     query.pop("rotate_records", None)
     if rotate < 1:
         raise ConfigError("lake rotate_records must be >= 1")

@@ -6,13 +6,15 @@ load lazily, so ``import vitalstream`` never imports duckdb or psycopg.
 
 from __future__ import annotations
 
+from typing import cast
+
 from ...registry import open_url
 from .base import WAREHOUSE_GROUP, BadBatch, Warehouse, WarehouseSink
 
 
 def open_warehouse(url: str, read_only: bool = False) -> Warehouse:
     """Open the warehouse a URL names (schema not migrated: call ``migrate()``)."""
-    return open_url("warehouse", url, read_only=read_only)  # type: ignore[no-any-return]
+    return cast(Warehouse, open_url("warehouse", url, read_only=read_only))  # the registry's "warehouse" backends
 
 
 __all__ = ["WAREHOUSE_GROUP", "BadBatch", "Warehouse", "WarehouseSink", "open_warehouse"]

@@ -70,7 +70,7 @@ class Warehouse(abc.ABC):
     def _transaction(self, fn: Callable[[Session], Result]) -> Result:
         """Run ``fn`` in one transaction: committed if it returns, rolled back if it raises."""
 
-    def _lock_migrations(self, db: Session) -> None:
+    def _lock_migrations(self, db: Session) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Keep concurrent sinks from migrating at the same time (inside the transaction)."""
 
     def version(self) -> int:
@@ -123,7 +123,7 @@ class Warehouse(abc.ABC):
     def count(self, table: str) -> int:
         return int(self.query(f'SELECT count(*) FROM "{table}"')[1][0][0])
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Release the connection."""
 
     def __enter__(self) -> Warehouse:

@@ -108,7 +108,7 @@ class DuckDbWarehouse(Warehouse):
             self._conn.close()
             self._conn = None
 
-    def _run(self, fn: Any, batch: int = 0) -> Any:
+    def _run(self, fn: Callable[[Any], Result], batch: int = 0) -> Result:
         try:
             conn = self._connect()
             try:
@@ -143,7 +143,7 @@ class DuckDbWarehouse(Warehouse):
                 raise
             return out
 
-        return self._run(run, batch)  # type: ignore[no-any-return]
+        return self._run(run, batch)
 
     def upsert(self, docs: dict[str, list[bytes]]) -> None:
         import pyarrow as pa
@@ -176,7 +176,7 @@ class DuckDbWarehouse(Warehouse):
             data = [table.column(i).to_pylist() for i in range(table.num_columns)]
             return cols, list(zip(*data, strict=True)) if data else []
 
-        return self._run(run)  # type: ignore[no-any-return]
+        return self._run(run)
 
     def close(self) -> None:
         self._drop()

@@ -13,8 +13,8 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ...config import redact_url
 from ...errors import require
+from ...redact import redact_url
 from ..base import WarehouseUnavailable
 from . import schema as S
 from .base import BadBatch, Result, Session, Warehouse
@@ -75,13 +75,12 @@ class PostgresWarehouse(Warehouse):
             raise WarehouseUnavailable(f"postgresql {redact_url(self.url)}: cannot connect") from exc
         return self._conn
 
-    def _run(self, fn: Any) -> Any:
+    def _run(self, fn: Callable[[Any], Result]) -> Result:
         pg = self.psycopg
         conn = self._connect()
         try:
-            with conn.transaction():
-                with conn.cursor() as cur:
-                    return fn(cur)
+            with conn.transaction(), conn.cursor() as cur:
+                return fn(cur)
         except (pg.OperationalError, pg.InterfaceError) as exc:
             if isinstance(exc, pg.errors.QueryCanceled) and not conn.closed:
                 raise
@@ -98,12 +97,12 @@ class PostgresWarehouse(Warehouse):
         if conn is not None:
             try:
                 conn.close()
-            except Exception:  # noqa: BLE001 - the connection is already broken
+            except Exception:  # the connection is already broken
                 pass
 
     # -- Warehouse --------------------------------------------------------------------------
     def _transaction(self, fn: Callable[[Session], Result]) -> Result:
-        return self._run(lambda cur: fn(Session(cur, self.dialect)))  # type: ignore[no-any-return]
+        return self._run(lambda cur: fn(Session(cur, self.dialect)))
 
     def _lock_migrations(self, db: Session) -> None:
         db.execute("SELECT pg_advisory_xact_lock(?)", [_MIGRATION_LOCK])
@@ -129,7 +128,7 @@ class PostgresWarehouse(Warehouse):
                 return [], []
             return [d.name for d in cur.description], [tuple(r) for r in cur.fetchall()]
 
-        return self._run(run)  # type: ignore[no-any-return]
+        return self._run(run)
 
     def close(self) -> None:
         self._drop()
