@@ -80,6 +80,12 @@ class SimulateSettings(_Section, frozen=True):
     seed: int = 0
 
 
+class ModelSettings(_Section, frozen=True):
+    # `vitalstream up` runs the warehouse model (dbt build) this often; 0 turns it off. The
+    # demo default is a few minutes; production configurations set a day (86400).
+    interval_s: float = 300.0
+
+
 class Settings(_Section, frozen=True):
     home: str = "./vitalstream-data"
     log_url: str = ""  # default: sqlite:///<home>/log.db
@@ -96,6 +102,7 @@ class Settings(_Section, frozen=True):
     mqtt: MqttSettings = MqttSettings()
     process: ProcessSettings = ProcessSettings()
     simulate: SimulateSettings = SimulateSettings()
+    model: ModelSettings = ModelSettings()
 
     @property
     def home_path(self) -> Path:
@@ -222,6 +229,7 @@ def _validate(s: Settings) -> Settings:
         ("process_news2_freshness_s", s.process.news2_freshness_s > 0, "seconds > 0"),
         ("simulate_patients", s.simulate.patients >= 1, "an integer >= 1"),
         ("simulate_rate", s.simulate.rate > 0, "events per second > 0"),
+        ("model_interval_s", s.model.interval_s >= 0, "seconds >= 0 (0: off)"),
         ("log_level", s.log_level.upper() in ("DEBUG", "INFO", "WARNING", "ERROR"),
          "DEBUG, INFO, WARNING or ERROR"),
     ]
