@@ -141,8 +141,23 @@ def run(warehouse_url: str, command: str, work_dir: Path, select: Sequence[str] 
     with _ONE_AT_A_TIME, _profile(target, env) as profiles_dir:
         from dbt.cli.main import dbtRunner
 
-        res = dbtRunner().invoke([*args, "--profiles-dir", profiles_dir])
+        try:
+            res = dbtRunner().invoke([*args, "--profiles-dir", profiles_dir])
+        finally:
+            if target["type"] == "duckdb":
+                _release_duckdb()
     return _result(command, res, started, time.monotonic() - t0)
+
+
+def _release_duckdb() -> None:
+    """dbt-duckdb keeps its database open after a run (for the next one in the process); let it
+    go, so other processes (reports, queries) can open the file between model runs."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    env = DuckDBConnectionManager._ENV
+    if env is not None:
+        env.close()
+    DuckDBConnectionManager.close_all_connections()
 
 
 def _result(command: str, res: Any, started: datetime, duration: float) -> ModelResult:

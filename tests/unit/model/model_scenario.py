@@ -116,3 +116,53 @@ def snapshot(warehouse_url: str) -> dict[str, list[tuple]]:
     """Every row of every model table, sorted (to compare two runs)."""
     with open_warehouse(warehouse_url, read_only=True) as wh:
         return {name: sorted(wh.query(f"SELECT * FROM {name}")[1], key=repr) for name in MODEL_TABLES}
+
+
+# -- what the model says about the scenario (observed at one moment, compared by the tests) -------
+def rows(warehouse_url: str, sql: str) -> list[dict]:
+    with open_warehouse(warehouse_url) as wh:
+        return wh.rows(sql)
+
+
+def observe(url: str) -> dict:
+    """The figures the tests check, read now (the module fixture changes the data later)."""
+    out: dict = {}
+    out["versions"] = {r["event_id"]: (r["country"], r["activity"]) for r in rows(url, """
+        SELECT f.event_id, u.address_country_code AS country, a.activity_name AS activity
+        FROM fct_heart_rates f LEFT JOIN dim_users u ON u.user_sk = f.user_sk
+        LEFT JOIN dim_activities a ON a.activity_sk = f.activity_sk""")}
+    out["dim_users"] = [(u["user_id"], u["c"], u["open"], u["is_current"]) for u in rows(
+        url, "SELECT user_id, address_country_code AS c, valid_to IS NULL AS open, is_current "
+             "FROM dim_users ORDER BY valid_from")]
+    out["users_history"] = rows(url, "SELECT count(*) AS n FROM users_history")[0]["n"]
+    out["dim_activities"] = [a["activity_name"] for a in rows(
+        url, "SELECT activity_name FROM dim_activities ORDER BY valid_from")]
+    out["facts"] = {r["event_id"]: (r["previous_heart_rate"], r["day_min_heart_rate"], r["day_max_heart_rate"],
+                                    r["day_avg_heart_rate"], r["date_key"], r["time_key"])
+                    for r in rows(url, "SELECT * FROM fct_heart_rates")}
+    out["daily"] = {str(r["event_date"]): (r["iso_year"], r["iso_week"], r["total_steps"], r["avg_heart_rate"])
+                    for r in rows(url, "SELECT * FROM daily_aggregates")}
+    out["weekly"] = {(r["iso_year"], r["iso_week"]): (r["total_steps"], r["avg_heart_rate"], str(r["period_start"]))
+                     for r in rows(url, "SELECT * FROM weekly_aggregates")}
+    out["monthly"] = {(r["year"], r["month"]): (r["total_steps"], r["avg_heart_rate"])
+                      for r in rows(url, "SELECT * FROM monthly_aggregates")}
+    return out
+
+
+EXPECTED_DIM_USERS = [(10001, "DE", False, False), (10001, "FR", False, False), (10001, "AU", True, True)]
+# event -> (previous heart rate, day min, day max, day avg, date_key, time_key)
+EXPECTED_FACTS = {"hr-1": (None, 70, 70, 70.0, 20231201, 480), "hr-2": (70, 80, 100, 90.0, 20240201, 480),
+                  "hr-3": (80, 80, 100, 90.0, 20240201, 540), "hr-4": (100, 90, 90, 90.0, 20240401, 480),
+                  "hr-5": (90, 60, 60, 60.0, 20240601, 1200), "hr-6": (None, 55, 55, 55.0, 20240601, 180)}
+EXPECTED_DAILY = {"2024-12-29": (2024, 52, 500, 50.0),  # sleep only: the 120 awake is not averaged
+                  "2024-12-30": (2025, 1, 100, 65.0),
+                  "2025-01-03": (2025, 1, 50, None)}  # no sleep that day: no average
+EXPECTED_WEEKLY = {(2024, 52): (500, 50.0, "2024-12-23"), (2025, 1): (150, 65.0, "2024-12-30")}
+EXPECTED_MONTHLY = {(2024, 12): (600, 60.0), (2025, 1): (50, None)}
+# after the late sleep reading (44 at 02:00 on 2024-12-29)
+EXPECTED_DAILY_LATE = {**EXPECTED_DAILY, "2024-12-29": (2024, 52, 500, 47.0)}
+
+
+def changed_tables(before: dict[str, list[tuple]], after: dict[str, list[tuple]]) -> dict[str, int]:
+    """Model table -> how many of its rows are new or different."""
+    return {name: len(set(after[name]) - set(before[name])) for name in MODEL_TABLES if before[name] != after[name]}

@@ -1,4 +1,6 @@
 {{ config(unique_key='event_id') }}
+-- depends_on: {{ ref('stg_users') }}
+-- depends_on: {{ ref('stg_activities') }}
 -- One row per seed-3 heart-rate event, with the user and activity versions valid at the event
 -- time, the user's previous reading and their day's min/max/avg.
 --
