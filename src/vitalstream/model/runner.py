@@ -65,8 +65,11 @@ def dbt_target(warehouse_url: str, schema: str) -> tuple[dict[str, Any], dict[st
     parts = urlsplit(warehouse_url)
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     if parts.scheme == "duckdb":
-        path = (parts.netloc + parts.path) if parts.netloc else parts.path
-        if path in ("", "/:memory:", ":memory:"):
+        from ..sinks.warehouse.duckdb import DuckDbWarehouse
+
+        # the very path string the sink opens: DuckDB shares one database per path in a process
+        path = DuckDbWarehouse(warehouse_url).path
+        if path == ":memory:":
             raise ConfigError("the warehouse model needs a DuckDB file, not :memory:")
         if "encryption_key_env" in query or "encryption_key_file" in query:
             raise ConfigError("the warehouse model cannot run on an encrypted DuckDB warehouse yet "

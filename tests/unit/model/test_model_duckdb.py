@@ -135,3 +135,50 @@ def test_history_is_loaded_by_the_sink_and_redelivery_adds_nothing(tmp_path) -> 
         assert wh.count("activities") == 1 and wh.count("activities_history") == 2
         assert wh.count("patient_metadata_history") == 2  # by arrival time: the same record twice
         assert wh.rows("SELECT address_country_code FROM users")[0]["address_country_code"] == "AU"
+
+
+def test_research_reports_read_the_model(runs) -> None:
+    from vitalstream.reports import run_report
+
+    with open_warehouse(runs["url"]) as wh:
+        by_activity = {r["activity"]: r for r in run_report(wh, "hr-by-activity")}
+        seasonal = run_report(wh, "seasonal")
+        daypart = run_report(wh, "activity-by-daypart")
+        demo = run_report(wh, "hr-by-demographics")
+    assert by_activity["Running"]["events"] == 4 and by_activity["Jogging"]["events"] == 2
+    assert by_activity["Running"]["avg_heart_rate"] == 85.0  # 70, 80, 100, 90
+    # hr-6 was measured in the southern hemisphere in June: winter there
+    assert {(r["month"], r["season"]) for r in seasonal} == {(12, "winter"), (2, "winter"), (4, "spring"),
+                                                            (6, "summer"), (6, "winter")}
+    night = [r for r in daypart if r["day_part"] == "night"]
+    assert [(r["country"], r["activity"], r["share"]) for r in night] == [("?", "Jogging", 1.0)]
+    assert {(r["age_band"], r["country"]) for r in demo} >= {(50, "DE"), (50, "FR"), (50, "AU")}
+
+
+def test_the_profile_is_generated_and_keeps_the_password_out_of_files() -> None:
+    from vitalstream.errors import ConfigError
+    from vitalstream.model.runner import dbt_target
+
+    target, env = dbt_target("postgresql://vs:s3cret@db:5433/wh?sslmode=require", "public")
+    assert target["host"] == "db" and target["port"] == 5433 and target["dbname"] == "wh"
+    assert target["sslmode"] == "require" and target["schema"] == "public"
+    assert "s3cret" not in repr(target) and list(env.values()) == ["s3cret"]
+    assert all(k.startswith("DBT_ENV_SECRET_") for k in env)  # dbt scrubs these from its logs
+    duck, env = dbt_target("duckdb:////data/w.duckdb", "main")
+    assert duck["path"].lstrip("/") == "data/w.duckdb" and not env
+    for url in ("duckdb:///:memory:", "duckdb:////d/w.duckdb?encryption_key_env=K"):
+        with pytest.raises(ConfigError):
+            dbt_target(url, "main")
+
+
+def test_up_schedules_the_model_where_the_warehouse_allows(tmp_path) -> None:
+    from vitalstream.supervise import sink_components
+
+    duck = load(environ={}, overrides={"home": str(tmp_path)})
+    pg = load(environ={}, overrides={"home": str(tmp_path), "warehouse_url": "postgresql://vs@db/vs"})
+    off = load(environ={"VITALSTREAM_MODEL_INTERVAL_S": "0"},
+               overrides={"home": str(tmp_path), "warehouse_url": "postgresql://vs@db/vs"})
+    assert [c.kind for c in sink_components(duck)] == ["sinks"]  # a thread of the sinks process
+    assert schedule.runs_in_sinks_process(duck)
+    assert [c.kind for c in sink_components(pg)] == ["sinks", "model"]
+    assert [c.kind for c in sink_components(off)] == ["sinks"]
