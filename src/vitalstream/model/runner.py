@@ -43,10 +43,10 @@ class ModelResult:
     ok: bool
     started_at: datetime
     duration_s: float
-    models: int = 0  # models built (incl. unit tests' models? no: only real nodes)
+    models: int = 0  # models run
     tests: int = 0  # data and unit tests run
-    failed: list[str] = field(default_factory=list)  # "model.x: message" for each failure
-    rows: int = 0  # rows dbt reports as affected by the models
+    failed: list[str] = field(default_factory=list)  # "<kind> <name>: message" for each failure
+    rows: int = 0  # rows the fact and aggregate tables hold afterwards (schedule.record counts them)
     message: str = ""
 
     def summary(self) -> str:
@@ -175,7 +175,6 @@ def _result(command: str, res: Any, started: datetime, duration: float) -> Model
         status = str(getattr(r.status, "value", r.status))
         if kind == "model":
             out.models += 1
-            out.rows += int((getattr(r, "adapter_response", None) or {}).get("rows_affected") or 0)
         elif kind in ("test", "unit_test"):
             out.tests += 1
         if status in ("error", "fail", "runtime error"):

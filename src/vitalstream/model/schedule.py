@@ -39,6 +39,7 @@ def record(warehouse_url: str, result: ModelResult) -> None:
     try:
         with open_warehouse(warehouse_url) as wh:
             wh.migrate()
+            result.rows = _model_rows(wh)
             wh.query("INSERT INTO model_runs (started_at, command, ok, duration_s, models, tests, "
                      "rows_affected, failed, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      [result.started_at, result.command, result.ok, round(result.duration_s, 3),
@@ -46,6 +47,17 @@ def record(warehouse_url: str, result: ModelResult) -> None:
                       result.message or None])
     except Exception as exc:  # noqa: BLE001 - the run's result is also in the log line
         logger.warning("could not record the model run: %s", type(exc).__name__)
+
+
+def _model_rows(wh: Any) -> int:
+    """Rows of the fact table and the aggregates (0 before the first build)."""
+    total = 0
+    for table in ("fct_heart_rates", "daily_aggregates", "weekly_aggregates", "monthly_aggregates"):
+        try:
+            total += wh.count(table)
+        except Exception:  # noqa: BLE001 - not built yet
+            return total
+    return total
 
 
 def last_runs(warehouse_url: str, limit: int = 1) -> list[dict[str, Any]]:
