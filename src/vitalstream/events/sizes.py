@@ -58,8 +58,11 @@ def sample_events(n: int, seed: int = 0) -> list[dict[str, Any]]:
     """``n`` simulated heart-rate events (typed)."""
     from ..simulate.heartrate import HeartRateSimulator
 
+    from ..topics import HR_DATA
+
     sim = HeartRateSimulator(patients=50, seed=seed)
-    return [_typed(msgspec.json.decode(o.value)) for o in islice(sim.events(), n)]
+    readings = (o for o in sim.events() if o.topic == HR_DATA)  # not the users' moves
+    return [_typed(msgspec.json.decode(o.value)) for o in islice(readings, n)]
 
 
 def measure(n: int = 10_000, seed: int = 0) -> list[dict[str, Any]]:

@@ -182,3 +182,13 @@ def test_up_schedules_the_model_where_the_warehouse_allows(tmp_path) -> None:
     assert schedule.runs_in_sinks_process(duck)
     assert [c.kind for c in sink_components(pg)] == ["sinks", "model"]
     assert [c.kind for c in sink_components(off)] == ["sinks"]
+
+
+def test_json_vs_avro_sizes_are_measured() -> None:
+    from vitalstream.events.sizes import measure
+
+    sizes = {r["encoding"]: r for r in measure(500)}
+    json_size = sizes["json"]["bytes"]
+    assert sizes["json, numbers as strings (the seed's producer)"]["bytes"] > json_size
+    assert sizes["avro per message (+5 bytes registry framing)"]["bytes"] < json_size / 2
+    assert all(r["events"] == 500 and r["bytes"] > 0 for r in sizes.values())
