@@ -160,7 +160,7 @@ def _release_duckdb() -> None:
     env = DuckDBConnectionManager._ENV
     if env is not None:
         env.close()
-    DuckDBConnectionManager.close_all_connections()
+    DuckDBConnectionManager.close_all_connections()  # type: ignore[no-untyped-call]
 
 
 def _result(command: str, res: Any, started: datetime, duration: float) -> ModelResult:
