@@ -74,7 +74,10 @@ def dbt_target(warehouse_url: str, schema: str) -> tuple[dict[str, Any], dict[st
         if "encryption_key_env" in query or "encryption_key_file" in query:
             raise ConfigError("the warehouse model cannot run on an encrypted DuckDB warehouse yet "
                               "(dbt-duckdb would open it without the key); use PostgreSQL")
-        return {"type": "duckdb", "path": path, "schema": schema, "threads": 1}, {}
+        # in `up`, the sink opens and closes the same database in another thread: a connect
+        # that meets DuckDB still shutting it down is retried (1, 2, 4, 8 s)
+        retries = {"connect_attempts": 5, "retryable_exceptions": ["IOException", "ResourceInUseException"]}
+        return {"type": "duckdb", "path": path, "schema": schema, "threads": 1, "retries": retries}, {}
     if parts.scheme in ("postgresql", "postgres"):
         target: dict[str, Any] = {
             "type": "postgres", "host": parts.hostname or "localhost", "port": parts.port or 5432,
@@ -141,7 +144,7 @@ def run(warehouse_url: str, command: str, work_dir: Path, select: Sequence[str] 
         args += ["--select", s]
     args += list(extra)
     started, t0 = datetime.now(UTC), time.monotonic()
-    with _ONE_AT_A_TIME, _profile(target, env) as profiles_dir:
+    with _ONE_AT_A_TIME, _profile(target, env) as profiles_dir, _turn(target):
         from dbt.cli.main import dbtRunner
 
         try:
@@ -150,6 +153,16 @@ def run(warehouse_url: str, command: str, work_dir: Path, select: Sequence[str] 
             if target["type"] == "duckdb":
                 _release_duckdb()
     return _result(command, res, started, time.monotonic() - t0)
+
+
+def _turn(target: dict[str, Any]) -> Any:
+    """On DuckDB, the run takes its turn with the warehouse sink of this process (see
+    :data:`vitalstream.sinks.warehouse.duckdb.PROCESS_LOCK`); PostgreSQL needs none."""
+    if target["type"] != "duckdb":
+        return contextlib.nullcontext()
+    from ..sinks.warehouse.duckdb import PROCESS_LOCK
+
+    return PROCESS_LOCK
 
 
 def _release_duckdb() -> None:

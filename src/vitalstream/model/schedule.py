@@ -3,11 +3,10 @@ run's result in the warehouse's ``model_runs`` table (what ``vitalstream status`
 
 Who runs it (see docs/warehouse.md, "Single writer"):
 
-* DuckDB allows one writing *process* per file, but any number of connections inside it. So on
-  DuckDB the scheduler is a thread of the sinks process, the process that already writes the
-  file: dbt opens the same database instance as the warehouse sink, the sink keeps loading
-  while the model builds (they write different tables; DuckDB's MVCC isolates the reads), and
-  no data waits for the model.
+* DuckDB allows one writing *process* per file. So on DuckDB the scheduler is a thread of the
+  sinks process, the process that already writes the file, and dbt opens the same database; a
+  build and the warehouse sink's batches take turns (one process-wide lock), so the sink's
+  batches wait for the length of a build and then catch up — nothing is lost.
 * PostgreSQL has no such limit: the scheduler is a component of its own (kind ``model``).
 """
 
@@ -73,8 +72,8 @@ def last_runs(warehouse_url: str, limit: int = 1) -> list[dict[str, Any]]:
 
 def build_and_record(settings: Settings, command: str = "build") -> ModelResult:
     result = run(settings.warehouse_url, command, work_dir(settings), quiet=True)
-    (logger.info if result.ok else logger.error)("%s", result.summary())
     record(settings.warehouse_url, result)
+    (logger.info if result.ok else logger.error)("%s", result.summary())
     return result
 
 
