@@ -95,6 +95,12 @@ class PrivacySettings(_Section, frozen=True):
     pseudonym_key_id: str = "k1"  # tags every pseudonym, so a rotated key is visible
 
 
+class ModelSettings(_Section, frozen=True):
+    # `vitalstream up` runs the warehouse model (dbt build) this often; 0 turns it off. The
+    # demo default is a few minutes; production configurations set a day (86400).
+    interval_s: float = 300.0
+
+
 class Settings(_Section, frozen=True):
     home: str = "./vitalstream-data"
     log_url: str = ""  # default: sqlite:///<home>/log.db
@@ -113,6 +119,7 @@ class Settings(_Section, frozen=True):
     simulate: SimulateSettings = SimulateSettings()
     fhir: FhirSettings = FhirSettings()
     privacy: PrivacySettings = PrivacySettings()
+    model: ModelSettings = ModelSettings()
 
     @property
     def home_path(self) -> Path:
@@ -241,6 +248,7 @@ def _validate(s: Settings) -> Settings:
         ("simulate_rate", s.simulate.rate > 0, "events per second > 0"),
         ("fhir_patient_reference", s.fhir.patient_reference in ("pseudonym", "identifier"),
          "pseudonym or identifier"),
+        ("model_interval_s", s.model.interval_s >= 0, "seconds >= 0 (0: off)"),
         ("log_level", s.log_level.upper() in ("DEBUG", "INFO", "WARNING", "ERROR"),
          "DEBUG, INFO, WARNING or ERROR"),
     ]

@@ -1,5 +1,9 @@
 """The reports users run against the warehouse (the same SQL on DuckDB and PostgreSQL).
 
+The research reports (seed 3's questions) read the warehouse model that ``vitalstream model
+build`` (or ``up`` on its schedule) keeps current: each event with the user and activity
+*versions valid at its time*, so a user who moved counts under the country they lived in then.
+
 The three seed-0 queries read the ``v_*`` views, which join each vital with the patient's
 *current* metadata, so an event whose metadata arrived after it still shows its age, history
 and emergency contact. Newest first.
@@ -21,9 +25,16 @@ class Report:
     sql: str  # {where} and {order} are filled in; ``?`` placeholders
     time_column: str
     order: str
+    needs_model: bool = False  # reads the dbt model's tables (`vitalstream model build` first)
 
 
 _PATIENT = "age, medical_history, emergency_contact"
+_AVG_HR = "CAST(round(CAST(avg(f.heart_rate) AS NUMERIC), 1) AS DOUBLE PRECISION) AS avg_heart_rate"
+_USER = "LEFT JOIN dim_users u ON u.user_sk = f.user_sk"
+_ACTIVITY = "LEFT JOIN dim_activities a ON a.activity_sk = f.activity_sk"
+# age in whole decades at the event (dob is YYYYMMDD): 30 means 30-39
+_AGE_BAND = ("CAST(floor((CAST(f.date_key AS INTEGER) - CAST(u.dob AS INTEGER)) / 100000.0) * 10 AS INTEGER)")
+_SEASON = "CASE WHEN f.latitude < 0 THEN d.season_southern ELSE d.season_northern END"
 
 REPORTS: dict[str, Report] = {r.name: r for r in (
     Report("low-oxygen", "SpO2 below 90 %, newest first",
@@ -41,6 +52,32 @@ REPORTS: dict[str, Report] = {r.name: r for r in (
     Report("alerts", "alert transitions, newest first",
            "SELECT raise_time, event_time, patient_id, rule, severity, state, message, alert_id "
            "FROM alerts WHERE TRUE{where}", "event_time", "event_time DESC, raise_time DESC, alert_id"),
+    # -- research questions over the warehouse model (seed 3) --------------------------------
+    Report("hr-by-activity", "heart rate by activity (the activity's name at the event time)",
+           "SELECT coalesce(a.activity_name, '(unknown)') AS activity, count(*) AS events, "
+           f"{_AVG_HR}, min(f.heart_rate) AS min_heart_rate, max(f.heart_rate) AS max_heart_rate "
+           f"FROM fct_heart_rates f {_ACTIVITY} WHERE TRUE{{where}} GROUP BY 1",
+           "f.event_time", "avg_heart_rate DESC, activity", needs_model=True),
+    Report("hr-by-demographics", "heart rate by age band (decade), sex and country of residence at the event time",
+           f"SELECT {_AGE_BAND} AS age_band, coalesce(u.sex, '?') AS sex, "
+           "coalesce(u.address_country_code, '?') AS country, count(*) AS events, "
+           f"count(DISTINCT f.user_id) AS users, {_AVG_HR} FROM fct_heart_rates f {_USER} "
+           "WHERE TRUE{where} GROUP BY 1, 2, 3", "f.event_time", "age_band, sex, country", needs_model=True),
+    Report("seasonal", "heart rate by month and meteorological season (by the hemisphere of the event's location)",
+           f"SELECT d.month, {_SEASON} AS season, count(*) AS events, {_AVG_HR} "
+           "FROM fct_heart_rates f JOIN dim_dates d ON d.date_key = f.date_key WHERE TRUE{where} "
+           "GROUP BY 1, 2", "f.event_time", "month, season", needs_model=True),
+    Report("activity-by-daypart", "likelihood of each activity by day part (UTC) and country: its share of the events there",
+           "SELECT t.day_part, coalesce(u.address_country_code, '?') AS country, "
+           "coalesce(a.activity_name, '(unknown)') AS activity, count(*) AS events, "
+           "CAST(round(CAST(count(*) AS NUMERIC) / sum(count(*)) OVER (PARTITION BY t.day_part, "
+           "coalesce(u.address_country_code, '?')), 3) AS DOUBLE PRECISION) AS share "
+           f"FROM fct_heart_rates f JOIN dim_times t ON t.time_key = f.time_key {_USER} {_ACTIVITY} "
+           "WHERE TRUE{where} GROUP BY 1, 2, 3", "f.event_time", "day_part, country, share DESC, activity",
+           needs_model=True),
+    Report("sleep", "smartwatch days (seed 4): steps and average heart rate during sleep, newest first",
+           "SELECT user_id, event_date, iso_year, iso_week, total_steps, avg_heart_rate, sleep_events, events "
+           "FROM daily_aggregates WHERE TRUE{where}", "event_date", "event_date DESC, user_id", needs_model=True),
 )}
 
 

@@ -33,7 +33,7 @@ OWN_GROUP_PREFIX = "vitalstream-"  # the processor's and the sinks' consumer gro
 @dataclass(frozen=True)
 class Component:
     name: str
-    kind: str  # a key of RUNNERS: simulate | processor | sinks | serve | mqtt
+    kind: str  # a key of RUNNERS: simulate | processor | sinks | serve | mqtt | model
     profile: str | None = None
     count: int | None = None
     to: str = "log"  # a simulator's target: the log, or an edge URL (http://…, mqtt://…)
@@ -50,7 +50,13 @@ def sink_components(settings: Settings) -> list[Component]:
     except ImportError as exc:
         logger.warning("sinks not available (%s): running without lake and warehouse", exc)
         return []
-    return [Component("sinks", "sinks")]
+    comps = [Component("sinks", "sinks")]
+    from .model import schedule
+
+    # On DuckDB the model runs inside the sinks process (one writer per file); elsewhere apart.
+    if settings.model.interval_s > 0 and schedule.available() and not schedule.runs_in_sinks_process(settings):
+        comps.append(Component("model", "model"))
+    return comps
 
 
 def _local_stop(shared: Any) -> threading.Event:
@@ -119,10 +125,21 @@ def _sinks(comp: Component, s: Settings, stop: threading.Event) -> None:
                          name=w.group)
         for w in build_sinks(log, s)
     ]
+    from .model import schedule
+
     for t in threads:
         t.start()
+    model = schedule.start_thread(s, stop) if schedule.available() else None
     for t in threads:
         t.join()
+    if model is not None:
+        model.join()
+
+
+def _model(comp: Component, s: Settings, stop: threading.Event) -> None:
+    from .model.schedule import run_every
+
+    run_every(s, stop)
 
 
 def _mqtt(comp: Component, s: Settings, stop: threading.Event) -> None:
@@ -141,6 +158,7 @@ def _serve(comp: Component, s: Settings, stop: threading.Event) -> None:
 #: What each component kind runs in its process (imports stay inside: a child loads only its own).
 RUNNERS: dict[str, Callable[[Component, Settings, threading.Event], None]] = {
     "simulate": _simulate, "processor": _processor, "sinks": _sinks, "mqtt": _mqtt, "serve": _serve,
+    "model": _model,  # the warehouse model on a schedule (on DuckDB: a thread of "sinks" instead)
 }
 
 

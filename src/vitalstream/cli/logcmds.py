@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import sys
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import typer
@@ -248,12 +249,26 @@ def status(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -
     for w in warnings:
         warn(w)
     url = redact_url(s.log_url)
+    model = _last_model_run(s)
     if json_out:
-        doc = {"log": url, "topics": topics, "groups": groups, "warnings": warnings}
+        doc = {"log": url, "topics": topics, "groups": groups, "model": model, "warnings": warnings}
         sys.stdout.write(msgspec.json.encode(doc).decode() + "\n")
         return
     print_table(topics, title=f"topics on {url}")
     print_table(groups, title="consumer groups")
+    if model:
+        print_table([model], title="last warehouse model run")
+
+
+def _last_model_run(s) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
+    """The newest recorded model run, or None (none yet, or the warehouse is unreachable)."""
+    try:
+        from ..model.schedule import last_runs
+
+        runs = last_runs(s.warehouse_url, 1)
+    except Exception:  # noqa: BLE001 - status must not fail because the warehouse is busy
+        return None
+    return runs[0] if runs else None
 
 
 def _data_without_log(s: Settings) -> list[str]:

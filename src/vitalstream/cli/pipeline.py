@@ -104,6 +104,18 @@ def schemas_export(directory: Path = typer.Argument(..., help="directory for <na
     typer.echo(f"wrote {len(paths)} schemas to {directory}")
 
 
+@schemas_app.command("size")
+def schemas_size(
+    events: int = typer.Option(10_000, help="how many simulated heart-rate events to encode"),
+    seed: int = typer.Option(0, help="simulator seed"),
+) -> None:
+    """JSON vs Avro size of the seed-3 heart-rate events, measured on simulated events."""
+    from ..events.sizes import measure
+    from .common import print_table
+
+    print_table(measure(events, seed), title=f"heart-rate events ({events:,}) as JSON and Avro")
+
+
 def register(app: typer.Typer) -> None:
     app.command("simulate")(simulate)
     app.command("process")(process)

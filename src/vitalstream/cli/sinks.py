@@ -1,7 +1,7 @@
 """Sink, report, query, replay and warehouse commands.
 
     vitalstream sink lake|landing|warehouse [--until-idle] [--new-incarnation]
-    vitalstream report low-oxygen|irregular-heart-rate|falls-elderly|news2|alerts [--limit N] [--since 2h|2024-04-01T08:00Z] [--format table|json|csv]
+    vitalstream report low-oxygen|irregular-heart-rate|falls-elderly|news2|alerts|hr-by-activity|hr-by-demographics|seasonal|activity-by-daypart|sleep [--limit N] [--since 2h|2024-04-01T08:00Z] [--format table|json|csv]
     vitalstream query "SELECT ..." [--format ...]
     vitalstream replay --from-lake --topic heart-rate-data [--since ..] [--until ..] [--to-topic T]
     vitalstream warehouse migrate | status
@@ -31,12 +31,13 @@ warehouse_app = typer.Typer(help="The warehouse schema: migrate, status.", no_ar
 SinkName = Enum("SinkName", {name: name for name in SINKS}, type=str)  # type: ignore[misc]
 
 
-class ReportName(StrEnum):
-    low_oxygen = "low-oxygen"
-    irregular_heart_rate = "irregular-heart-rate"
-    falls_elderly = "falls-elderly"
-    news2 = "news2"
-    alerts = "alerts"
+def _report_names() -> dict[str, str]:
+    from ..reports import REPORTS
+
+    return {name: name for name in REPORTS}
+
+
+ReportName = Enum("ReportName", _report_names(), type=str)  # type: ignore[misc]
 
 
 class Format(StrEnum):
@@ -45,6 +46,8 @@ class Format(StrEnum):
     csv = "csv"
 
 
+_HAS_MODEL = ("SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() "
+              "AND table_name = 'fct_heart_rates'")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 
 
@@ -110,12 +113,14 @@ def sink(
 @friendly_errors
 def report(
     ctx: typer.Context,
-    name: ReportName = typer.Argument(..., help="which report"),
+    name: ReportName = typer.Argument(..., help="which report"),  # type: ignore[valid-type]
     limit: int = typer.Option(100, help="at most N rows"),
     since: str = typer.Option(None, help="only events since: 2h, 7d or 2024-04-01T08:00Z"),
     fmt: Format = typer.Option(Format.table, "--format", help="table, json (lines) or csv"),
 ) -> None:
-    """The seed-0 reports (with current patient metadata), current NEWS2, alerts."""
+    """The seed-0 reports (with current patient metadata), current NEWS2, alerts, and the
+    research questions over the warehouse model (hr-by-activity, hr-by-demographics, seasonal,
+    activity-by-daypart, sleep)."""
     from ..reports import REPORTS, run_report
     from ..sinks.warehouse import open_warehouse
 
@@ -123,6 +128,9 @@ def report(
     with open_warehouse(s.warehouse_url, read_only=True) as wh:
         if wh.version() == 0:
             raise fail("the warehouse is empty: run `vitalstream sink warehouse` (or `vitalstream up`) first")
+        if REPORTS[name.value].needs_model and not wh.rows(_HAS_MODEL):
+            raise fail("the warehouse model is not built yet: run `vitalstream model build` "
+                       "(`vitalstream up` builds it on a schedule)")
         rows = run_report(wh, name.value, limit=limit, since=parse_time(since))
     _emit(rows, fmt, title=REPORTS[name.value].description)
 

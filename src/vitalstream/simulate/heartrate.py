@@ -32,6 +32,10 @@ INTENSE = frozenset({"Run", "HIIT", "Kickboxing", "Stair Stepper", "Rower", "Swi
 HR_RANGES: dict[str, tuple[int, int]] = {"rest": (40, 80), "intense": (130, 205),
                                          "other": (70, 150)}
 STRING_NUMBERS_SHARE = 0.25
+# Reference data changes over (simulated) time, so the warehouse model has type-2 versions to
+# show within the demo's first minutes: a user moves country, an activity is renamed.
+MOVE_EVERY_MS = 10 * 60_000
+RENAME_EVERY_MS = 30 * 60_000
 
 
 def activity_category(name: str) -> str:
@@ -119,9 +123,14 @@ class HeartRateSimulator(Simulator):
         sleep = names.index("Sleep")
         ticks_per_min = 60.0 / self.interval_s
         tick = 0
+        changes = self.rng("changes")
         while True:
             ms = self.start_ms + tick * self.interval_ms
             seconds = ms // 1000
+            if tick and ms % MOVE_EVERY_MS < self.interval_ms:
+                yield self._move(changes, ms)
+            if tick and ms % RENAME_EVERY_MS < self.interval_ms:
+                yield self._rename(changes, ms)
             utc_hour = (ms // 3_600_000) % 24
             for u in self._states:
                 hour = (utc_hour + u.offset_h) % 24
@@ -149,6 +158,28 @@ class HeartRateSimulator(Simulator):
                             "location": {"latitude": lat, "longitude": lon}}}
                 yield Outgoing(topics.HR_DATA, u.key, encode(body), ms)
             tick += 1
+
+    def _move(self, rng: random.Random, ms: int) -> Outgoing:
+        """A user moves to another country: a new version of their record (type-2 history)."""
+        i = rng.randrange(len(self.users))
+        user, state = self.users[i], self._states[i]
+        country = rng.choice([c for c in COUNTRIES if c[0] != user["address_country_code"]])
+        state.lat, state.lon = home(rng, country)
+        state.offset_h = round(state.lon / 15)
+        user = {**user, "address": f"{country[4]} {user['lname']} {rng.randint(1, 200)}, {country[5]}",
+                "address_country_code": country[0], "address_country_name": country[1],
+                "last_update": iso_utc(ms)}
+        self.users[i] = user
+        return Outgoing(topics.HR_USERS, state.key, msgspec.json.encode(user), ms)
+
+    def _rename(self, rng: random.Random, ms: int) -> Outgoing:
+        """An activity is renamed (and later back): a new version of the activity."""
+        k = rng.randrange(len(self.activities))
+        aid, name = self.activities[k]
+        name = name.removesuffix(" (renamed)") if name.endswith(" (renamed)") else f"{name} (renamed)"
+        self.activities[k] = (aid, name)
+        return Outgoing(topics.HR_ACTIVITIES, str(aid).encode(), msgspec.json.encode(
+            {"activity_id": aid, "activity_name": name, "last_update": iso_utc(ms)}), ms)
 
     @staticmethod
     def _switch(u: _UserState, activity: int, category: str, rng: random.Random) -> None:

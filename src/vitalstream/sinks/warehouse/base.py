@@ -236,14 +236,15 @@ class WarehouseSink(Sink):
         docs: dict[str, list[bytes]] = {}
         tables = S.BY_TOPIC
         for r in records:
-            table = tables.get(r.topic)
-            if table is None:
+            targets = tables.get(r.topic)
+            if not targets:
                 continue
-            doc = document(table, r, self.dead_letter_payloads)
+            doc = document(targets[0], r, self.dead_letter_payloads)
             if doc is None:
                 self.skipped += 1
                 continue
-            docs.setdefault(table.name, []).append(doc)
+            for table in targets:  # a reference record: its current row and its history
+                docs.setdefault(table.name, []).append(doc)
         if not docs:
             return
         try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -30,6 +31,22 @@ logger = logging.getLogger(__name__)
 # Keep the file open while catching up (big batches), release it when caught up (small ones).
 RELEASE_BELOW = 2000
 LOCK_WAIT_S = 10.0  # how long to wait for another process to let go of the file
+
+# Every use of a DuckDB file in this process, and a whole scheduled model run (dbt), take turns:
+# DuckDB 2.0 shares one database between a process's connections, but connections of two
+# threads opening, writing and closing it at once met "file already attached" and lost table
+# functions (python_arrow_scan) mid-batch. See docs/warehouse.md, "Single writer".
+PROCESS_LOCK = threading.RLock()
+
+
+def _IN_USE(duckdb: Any) -> type[Exception]:  # noqa: N802 - used as an exception class
+    """DuckDB's "file already attached" error (older releases have none: never matches)."""
+    return getattr(duckdb, "ResourceInUseException", _NeverRaised)
+
+
+class _NeverRaised(Exception):
+    pass
+
 
 def upsert_sql(table: S.Table, stage: str) -> tuple[str, str, str, str]:
     """(parse into vs_typed, count duplicate keys, upsert, upsert of the kept document per key)."""
@@ -98,6 +115,12 @@ class DuckDbWarehouse(Warehouse):
                 if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                     raise WarehouseUnavailable(f"duckdb {self.path}: {exc}") from exc
                 time.sleep(random.uniform(0.005, 0.05))
+            except _IN_USE(self.duckdb) as exc:
+                # Another thread of this process (the scheduled model run) closed the database
+                # and DuckDB is still shutting it down: it is free again in moments.
+                if time.monotonic() >= deadline:
+                    raise WarehouseUnavailable(f"duckdb {self.path}: {exc}") from exc
+                time.sleep(random.uniform(0.005, 0.05))
         conn.execute("SET TimeZone = 'UTC'")
         conn.execute("SET enable_progress_bar = false")
         self._conn = conn
@@ -109,6 +132,10 @@ class DuckDbWarehouse(Warehouse):
             self._conn = None
 
     def _run(self, fn: Callable[[Any], Result], batch: int = 0) -> Result:
+        with PROCESS_LOCK:
+            return self._run_locked(fn, batch)
+
+    def _run_locked(self, fn: Callable[[Any], Result], batch: int = 0) -> Result:
         try:
             conn = self._connect()
             try:
@@ -179,4 +206,5 @@ class DuckDbWarehouse(Warehouse):
         return self._run(run)
 
     def close(self) -> None:
-        self._drop()
+        with PROCESS_LOCK:
+            self._drop()

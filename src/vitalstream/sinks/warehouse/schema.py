@@ -195,9 +195,31 @@ TABLES: tuple[Table, ...] = (
         "dead_lettered_at:timestamptz key:text value:text value_base64:text"),
         prepare="deadletter"),
 )
+
+
+def history_of(current: Table, version: str) -> Table:
+    """Every version of a reference record: ``<table>_history`` keyed by (id, ``version``).
+
+    Fed by the same topic as ``current`` (which keeps only the latest), so a type-2 dimension
+    stays exact when the compacted topic has dropped old versions or the model runs rarely.
+    ``version`` is the record's own ``last_update``, or ``updated_at`` (its arrival time in the
+    log) for records without one. A re-delivered record has the same key: it adds nothing."""
+    return Table(f"{current.name}_history", current.topic, (current.key[0], version),
+                 current.columns, prepare=current.prepare, keep="first")
+
+
+HISTORY: tuple[Table, ...] = tuple(
+    history_of(t, "last_update" if "last_update" in t.column_names else "updated_at")
+    for t in TABLES if t.prepare == "reference")
+V1_TABLES = TABLES  # what migration 1 created
+TABLES += HISTORY
 BY_TABLE: dict[str, Table] = {t.name: t for t in TABLES}
-BY_TOPIC: dict[str, Table] = {t.topic: t for t in TABLES}
-TOPICS: tuple[str, ...] = tuple(t.topic for t in TABLES)
+# A topic feeds one table, or a reference table and its history (same document for both).
+BY_TOPIC: dict[str, tuple[Table, ...]] = {}
+for _t in TABLES:
+    BY_TOPIC[_t.topic] = (*BY_TOPIC.get(_t.topic, ()), _t)
+assert all(len({t.prepare for t in ts}) == 1 for ts in BY_TOPIC.values())
+TOPICS: tuple[str, ...] = tuple(BY_TOPIC)
 
 VITAL_TABLES: tuple[str, ...] = tuple(t.name for t in TABLES if t.columns is VITAL)
 # enrichment a vital carries from stream time that the current metadata may supersede
@@ -271,7 +293,7 @@ class Migration:
 
 
 def _v1(dialect: Dialect) -> list[str]:
-    out = [create_table_sql(t, dialect) for t in TABLES]
+    out = [create_table_sql(t, dialect) for t in V1_TABLES]
     out += _vital_views()
     out += ["DROP VIEW IF EXISTS v_news2_current", NEWS2_CURRENT_SQL]
     # report filters: newest first per vital table, current score per patient
@@ -295,10 +317,30 @@ def _v2(dialect: Dialect) -> list[str]:
     return out + _vital_views()
 
 
+def _v3(dialect: Dialect) -> list[str]:
+    """History tables, started from the current rows (the versions the warehouse still has),
+    and the table where scheduled model runs leave their results."""
+    out = []
+    for h in HISTORY:
+        cols = ", ".join(q(c) for c in h.column_names)
+        current = h.name.removesuffix("_history")
+        out += [create_table_sql(h, dialect),
+                f"INSERT INTO {q(h.name)} ({cols}) SELECT {cols} FROM {q(current)} "
+                f"WHERE {' AND '.join(f'{q(k)} IS NOT NULL' for k in h.key)} {h.on_conflict_sql()}"]
+    text, ts = dialect.sql_type("text"), dialect.sql_type("timestamptz")
+    out.append(f"CREATE TABLE IF NOT EXISTS model_runs (started_at {ts} NOT NULL, command {text} NOT NULL, "
+               f"ok BOOLEAN NOT NULL, duration_s {dialect.sql_type('double')} NOT NULL, models INTEGER NOT NULL, "
+               f"tests INTEGER NOT NULL, rows_affected BIGINT NOT NULL, failed {text}, message {text}, "
+               f"PRIMARY KEY (started_at, command))")
+    return out
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tables for every catalogue topic, current-metadata views", _v1),
     Migration(2, "event identity scoped to the patient: event_id derived, the client's id in "
                  "source_event_id", _v2),
+    Migration(3, "history tables: every version of users, activities, user profiles and patient "
+                 "metadata; model_runs", _v3),
 )
 LATEST = MIGRATIONS[-1].version
 

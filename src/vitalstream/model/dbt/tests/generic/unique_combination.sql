@@ -1,0 +1,5 @@
+{#- No two rows share the same values of `columns`. -#}
+{% test unique_combination(model, columns) %}
+select {{ columns | join(', ') }}, count(*) as n from {{ model }}
+group by {{ columns | join(', ') }} having count(*) > 1
+{% endtest %}
