@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
+from . import metrics
 from .errors import TransientError
 from .log.base import Log, Record, TopicPartition
 
@@ -103,8 +104,10 @@ def run_worker(
                 if until_idle and _caught_up(log, worker):
                     break
                 continue
+            started = time.monotonic()
             retry_transient(lambda: worker.process(records), stop, health, f"{worker.group}: process")
             retry_transient(consumer.commit, stop, health, f"{worker.group}: commit")
+            metrics.batch(worker.group, [r.topic for r in records], time.monotonic() - started)
             health.records += len(records)
             health.batches += 1
             health.last_commit = time.time()

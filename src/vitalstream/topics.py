@@ -76,6 +76,7 @@ DEAD_LETTERS = "dlq-topic"  # seed 2's name for its dead-letter queue
 ALERT_STATE = "alert-state"  # changelog of per-patient alert/NEWS2 state (compacted)
 DLQ_REPLAYED = "dlq-replayed"  # which dead letters `dlq replay` sent back (compacted)
 AUDIT = "audit-log"  # who read or exported which patient's data (append-only, kept forever)
+ALERT_ACKS = "alert-acks"  # who acknowledged which alert, when (append-only, kept forever)
 
 CATALOGUE: tuple[TopicDef, ...] = (
     TopicDef(HEART_RATE, "raw", "patient_id", description="seed 0 heart rate"),
@@ -110,6 +111,8 @@ CATALOGUE: tuple[TopicDef, ...] = (
              description="markers of replayed dead letters (dlq-topic id:partition:offset)"),
     TopicDef(AUDIT, "audit", "actor", forever=True,
              description="audit trail of reads and exports of patient data (never expires)"),
+    TopicDef(ALERT_ACKS, "audit", "patient_id", forever=True,
+             description="alert acknowledgements from the dashboard (never expires)"),
 )
 
 BY_NAME: dict[str, TopicDef] = {t.name: t for t in CATALOGUE}

@@ -178,5 +178,10 @@ class DuckDbWarehouse(Warehouse):
 
         return self._run(run)  # type: ignore[no-any-return]
 
+    def read_cursor(self) -> Any:
+        """A new cursor of this process's open connection, for readers in the process that
+        writes (``?hold=true``): each sees the committed batches while the writer goes on."""
+        return self._connect().cursor()
+
     def close(self) -> None:
         self._drop()
