@@ -113,7 +113,10 @@ def patient(request: Request, patient_id: str, window: str = "24h") -> HTMLRespo
         news2 = ctx.history.news2(patient_id, since)
     if live is None and not meta and not alerts:
         return page(request, "message.html", 404, title="No such patient", message="No data for this patient id.")
-    thresholds = {f: v for r in default_rules().values() for f, v in r.thresholds.items()}
+    thresholds: dict[str, list[float]] = {}
+    for rule in default_rules().values():
+        for f, v in rule.thresholds.items():
+            thresholds.setdefault(f, []).append(v)
     return page(request, "patient.html", patient_id=patient_id, live=live, meta=jsonable(meta),
                 alerts=jsonable(alerts or []), news2=jsonable(news2 or []), window=window, windows=list(WINDOWS),
                 thresholds_json=script_json(thresholds))

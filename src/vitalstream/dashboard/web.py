@@ -1,9 +1,10 @@
 """Access for every request: login (session cookie) or bearer credential, CSRF, headers.
 
-Every path needs an authenticated user except ``/login``, ``/static/…`` and ``/healthz``.
+Every path needs an authenticated user except ``/login``, ``/static/…``, ``/healthz`` and
+``/favicon.ico``.
 A browser without a session is sent to ``/login``; an API or metrics client gets 401. Every
 answer carries security headers (a strict Content-Security-Policy: scripts and styles only
-from the dashboard itself, no framing, no sniffing, no referrer) and ``Cache-Control:
+from the dashboard itself, no framing, no sniffing, no referrer to other sites) and ``Cache-Control:
 no-store`` (pages hold PHI).
 """
 
@@ -19,13 +20,15 @@ from .. import metrics
 from .accounts import User
 from .sessions import COOKIE, Session
 
-PUBLIC = ("/login", "/static/", "/healthz")
+PUBLIC = ("/login", "/static/", "/healthz", "/favicon.ico")
 HEADERS = {
     "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                                 "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer Chromium sends "Origin: null" on our own
+    # form posts, and the same-origin check below needs the real origin
+    "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
@@ -103,4 +106,5 @@ def csrf_ok(request: Request, token: str | None) -> bool:
     origin = request.headers.get("origin")
     if origin and origin != f"{request.url.scheme}://{request.url.netloc}":
         return False
+
     return session.csrf_ok(token or request.headers.get("x-csrf-token"))

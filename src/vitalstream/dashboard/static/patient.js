@@ -13,6 +13,9 @@
   ];
   const COLORS = ["#c0392b", "#2471a3", "#7d3c98"];
 
+  function lines(fields) {
+    return fields.flatMap((f) => thresholds[f] || []);
+  }
   function thresholdHook(fields) {
     return (u) => {
       const ctx = u.ctx;
@@ -20,9 +23,8 @@
       ctx.setLineDash([6, 4]);
       ctx.strokeStyle = "#e67e22";
       ctx.lineWidth = 1;
-      for (const f of fields) {
-        if (thresholds[f] == null) continue;
-        const y = u.valToPos(thresholds[f], "y", true);
+      for (const value of lines(fields)) {
+        const y = u.valToPos(value, "y", true);
         if (y < u.bbox.top || y > u.bbox.top + u.bbox.height) continue;
         ctx.beginPath();
         ctx.moveTo(u.bbox.left, y);
@@ -38,6 +40,16 @@
       title, width, height: 180,
       series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: COLORS[i], width: 1.5, spanGaps: true, points: { show: xs.length < 200 } }))],
       axes: [{}, {}],
+      scales: {
+        // one point would make a range of years: show an hour around it
+        x: { time: true, range: (u, min, max) => (min === max ? [min - 1800, max + 1800] : [min, max]) },
+        // keep the threshold lines in view
+        y: { range: (u, min, max) => {
+          const all = [min, max, ...lines(fields)].filter((v) => v != null && isFinite(v));
+          const lo = Math.min(...all), hi = Math.max(...all), pad = (hi - lo) * 0.08 || 1;
+          return [lo - pad, hi + pad];
+        } },
+      },
       hooks: { draw: [thresholdHook(fields)] },
     };
     const div = document.createElement("div");
