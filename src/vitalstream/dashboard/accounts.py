@@ -24,6 +24,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..config import Settings
 from ..errors import ConfigError, require
@@ -45,7 +46,7 @@ class User:
         return self.role == "admin" or self.role in roles
 
 
-def _hasher():  # type: ignore[no-untyped-def]
+def _hasher() -> Any:
     argon2 = require("argon2", "dashboard")
     return argon2.PasswordHasher()
 

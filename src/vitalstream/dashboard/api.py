@@ -65,13 +65,14 @@ def patient(request: Request, patient_id: str,
     history = _history(ctx)
     ctx.audit(user_of(request), f"patient:{patient_id}", window=window_)
     since, bucket = window(window_)
-    return jsonable({
+    out: dict[str, Any] = jsonable({
         "patient_id": patient_id, "live": ctx.board.row(patient_id), "metadata": history.metadata(patient_id),
         "window": window_, "since": since,
         "vitals": history.vitals(patient_id, since, bucket_s=bucket if resolution is None else resolution),
         "alerts": history.alerts(patient_id=patient_id, since=since, limit=500),
         "news2": history.news2(patient_id, since),
     })
+    return out
 
 
 @router.get("/patients/{patient_id}/news2", summary="NEWS2 history of one patient")
@@ -103,7 +104,7 @@ def report(request: Request, name: str, since: str = "", limit: int = Limit, off
     if name not in REPORTS:
         raise HTTPException(404, f"no report {name!r}")
     ctx.audit(user_of(request), f"report:{name}", since=since, limit=limit, offset=offset)
-    rows = run_report(_history(ctx).reader, name, limit=limit + offset, since=_since(since))  # type: ignore[arg-type]
+    rows = run_report(_history(ctx).reader, name, limit=limit + offset, since=_since(since))
     return _page(rows[offset:], limit, offset)
 
 

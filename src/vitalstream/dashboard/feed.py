@@ -37,12 +37,12 @@ def seed(board: Board, log: Log, history: History | None) -> None:
     that is empty or down leaves the board to the live feed)."""
     if history is not None:
         try:
-            for r in history.latest_vitals():
-                board.apply(T.PROCESSED_HEART_RATE, _enc.encode(r))
-            for r in history.current_news2():
-                board.apply(T.NEWS2, _enc.encode(r))
-            for r in history.open_alerts(datetime.now(UTC) - timedelta(days=1)):
-                board.apply(T.ALERTS, _enc.encode(r))
+            for row in history.latest_vitals():
+                board.apply(T.PROCESSED_HEART_RATE, _enc.encode(row))
+            for row in history.current_news2():
+                board.apply(T.NEWS2, _enc.encode(row))
+            for row in history.open_alerts(datetime.now(UTC) - timedelta(days=1)):
+                board.apply(T.ALERTS, _enc.encode(row))
         except Exception as exc:  # the live feed still works without history
             logger.warning("dashboard: board not seeded from the warehouse (%s)", type(exc).__name__)
     T.ensure(log, [T.ALERT_ACKS])

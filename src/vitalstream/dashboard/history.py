@@ -24,7 +24,7 @@ class History:
 
     def patients(self, search: str = "", limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
         """Every patient with a NEWS2 score or metadata, highest NEWS2 first."""
-        where, params = "", []
+        where, params = "", list[Any]()
         if search:
             where = " WHERE lower(p.patient_id) LIKE ?"
             params.append(f"%{search.lower()}%")
@@ -60,7 +60,8 @@ class History:
 
     def alerts(self, patient_id: str | None = None, state: str | None = None, severity: str | None = None,
                since: datetime | None = None, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
-        conds, params = [], []
+        conds: list[str] = []
+        params: list[Any] = []
         for col, val in (("patient_id", patient_id), ("state", state), ("severity", severity)):
             if val:
                 conds.append(f"{col} = ?")

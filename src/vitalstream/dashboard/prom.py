@@ -48,12 +48,12 @@ def _render(log: Log) -> bytes:
     if os.environ.get(ENV):
         from prometheus_client import multiprocess
 
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         registry = p.REGISTRY  # one process: its own series
     out: bytes = p.generate_latest(registry)
     extra = p.CollectorRegistry()
-    extra.register(LogCollector(log))  # type: ignore[arg-type]
+    extra.register(LogCollector(log))
     return out + p.generate_latest(extra)
 
 

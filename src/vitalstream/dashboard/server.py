@@ -20,7 +20,7 @@ from .context import Context
 from .feed import Feed, seed
 from .history import History
 from .sessions import Sessions
-from .store import open_access
+from .store import WarehouseAccess, open_access
 
 logger = logging.getLogger(__name__)
 
@@ -39,14 +39,9 @@ def check_exposure(settings: Settings, host: str) -> list[str]:
     return [f"INSECURE: the dashboard listens on {host} without TLS"]
 
 
-def run(settings: Settings, stop: threading.Event, host: str | None = None, port: int | None = None,
-        warn: Callable[[str], None] = logger.warning, ready: Callable[[str], None] | None = None) -> None:
-    """Serve until ``stop`` is set. On DuckDB also runs the warehouse sink (see :mod:`.store`)."""
-    import uvicorn
-
-    bind = host or settings.dashboard.host
-    for line in check_exposure(settings, bind):
-        warn(line)
+def build(settings: Settings, stop: threading.Event,
+          warn: Callable[[str], None] = logger.warning) -> tuple[Context, WarehouseAccess]:
+    """The shared state of a dashboard: log, warehouse access, seeded board, feed (not started)."""
     accounts = Accounts.from_settings(settings)
     if not len(accounts):
         warn("no dashboard accounts: nobody can log in; add one with "
@@ -55,17 +50,29 @@ def run(settings: Settings, stop: threading.Event, host: str | None = None, port
     T.ensure_all(log, settings.partitions, settings.retention_ms, settings.replication_factor)
     access = open_access(settings)
     board = Board()
-    feed = Feed(log, board, stop)
-    ctx = Context(settings, log, History(access.reader), board, feed, accounts,
+    ctx = Context(settings, log, History(access.reader), board, Feed(log, board, stop), accounts,
                   Sessions(settings.dashboard.session_minutes), started=time.time())
-    threads = []
     if access.sink is not None:
         ctx.sink_health = Health()
-        threads.append(threading.Thread(
-            target=run_worker, args=(log, access.sink, stop),
-            kwargs={"max_records": 20_000, "max_wait_s": 0.2, "health": ctx.sink_health}, name="warehouse-sink"))
     seed(board, log, ctx.history)
-    feed.start()
+    return ctx, access
+
+
+def run(settings: Settings, stop: threading.Event, host: str | None = None, port: int | None = None,
+        warn: Callable[[str], None] = logger.warning, ready: Callable[[str], None] | None = None) -> None:
+    """Serve until ``stop`` is set. On DuckDB also runs the warehouse sink (see :mod:`.store`)."""
+    import uvicorn
+
+    bind = host or settings.dashboard.host
+    for line in check_exposure(settings, bind):
+        warn(line)
+    ctx, access = build(settings, stop, warn)
+    threads = []
+    if access.sink is not None:
+        threads.append(threading.Thread(
+            target=run_worker, args=(ctx.log, access.sink, stop),
+            kwargs={"max_records": 20_000, "max_wait_s": 0.2, "health": ctx.sink_health}, name="warehouse-sink"))
+    ctx.feed.start()
     for t in threads:
         t.start()
     config = uvicorn.Config(create_app(ctx), host=bind, port=settings.dashboard.port if port is None else port,
@@ -87,4 +94,4 @@ def run(settings: Settings, stop: threading.Event, host: str | None = None, port
             t.join(60)
         if access.sink is None:
             access.close()
-        log.close()
+        ctx.log.close()
