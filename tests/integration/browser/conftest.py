@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from dashboard_helpers import RunningDashboard, start_dashboard
 
 REPO_ROOT = Path(__file__).resolve().parents[3]

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
 from dashboard_helpers import PASSWORD, RunningDashboard, produce_patient, wait_for
+
 from vitalstream import audit
 from vitalstream.log import open_log
 
