@@ -7,9 +7,21 @@ from pathlib import Path
 
 import typer
 
-from .common import fail, friendly_errors, open_configured_log, settings_from
+from .common import fail, friendly_errors, open_configured_log, settings_from, warn
 
 schemas_app = typer.Typer(help="Event schemas.", no_args_is_help=True)
+
+
+def _port_free(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def _duration(text: str | None) -> float | None:
@@ -85,6 +97,10 @@ def up(
     comps += [Component(f"processor-{i}", "processor") for i in range(workers)]
     comps += sink_components(s)
     board = [] if no_dashboard or until_idle else dashboard_components(s)
+    if board and not _port_free(s.dashboard.host, s.dashboard.port):
+        warn(f"dashboard not started: {s.dashboard.host}:{s.dashboard.port} is in use "
+             "(another dashboard? set VITALSTREAM_DASHBOARD_PORT)")
+        board = []
     if board and s.warehouse_url.startswith("duckdb:"):
         # DuckDB has one writer per file: the dashboard runs the warehouse sink (docs/dashboard.md)
         comps = [Component(c.name, c.kind, profile="lake,landing") if c.kind == "sinks" else c for c in comps]
