@@ -27,8 +27,11 @@ $(VENV)/.stamp-dev: pyproject.toml uv.lock | $(UV)
 	@touch $@
 
 # The demo's ingest server needs a key: an admin key, because the simulated watches also send
-# their user profiles (a reference topic). Real deployments configure per-device keys.
+# their user profiles (a reference topic). Real deployments configure per-device keys. The
+# dashboard's demo clinician is created on the first run with a random password (kept
+# owner-only in the home) and printed at every start.
 demo: $(VENV)/.stamp-dev
+	$(VENV)/bin/vitalstream --home $(HOME_DIR) dashboard demo-login
 	VITALSTREAM_HTTP_ADMIN_KEYS=$${VITALSTREAM_HTTP_ADMIN_KEYS:-demo=demo-key} $(VENV)/bin/vitalstream --home $(HOME_DIR) up --serve
 
 test: $(VENV)/.stamp-dev

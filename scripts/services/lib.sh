@@ -74,3 +74,23 @@ need_apt() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 \
         || { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2; }
 }
+
+# binary_service PACKAGE BINARY ENV_NAME ACTION: a "service" that is only a program from
+# Debian's packages, run by the tests themselves (nothing in the background). install/start
+# installs it once (cached), stop does nothing, status says whether it is there, env prints
+# ENV_NAME=BINARY.
+binary_service() {
+    local pkg=$1 bin=$2 env_name=$3 action=${4:-} t0
+    case "$action" in
+        install | start)
+            [[ -x $bin ]] && return 0
+            t0=$(now)
+            need_apt "$pkg"
+            [[ -x $bin ]] || die "$pkg: $bin missing after apt-get install $pkg"
+            log "$pkg: installed in $(elapsed "$t0")" ;;
+        stop) ;;
+        status) [[ -x $bin ]] ;;
+        env) echo "$env_name=$bin" ;;
+        *) die "usage: $0 install|start|stop|status|env" ;;
+    esac
+}

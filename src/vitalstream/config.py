@@ -101,6 +101,18 @@ class ModelSettings(_Section, frozen=True):
     interval_s: float = 300.0
 
 
+class DashboardSettings(_Section, frozen=True):
+    host: str = "127.0.0.1"  # loopback: PHI is on every page
+    port: int = 8050
+    # Accounts, one per line "ROLE NAME HASH" (roles clinician, analyst, admin; HASH an argon2
+    # hash from `vitalstream dashboard user add`), here and/or in users_file (default
+    # <home>/dashboard-users). Nothing has a default password.
+    users: tuple[str, ...] = ()
+    users_file: str = ""
+    session_minutes: int = 480  # a login lasts this long (sessions live in the dashboard's memory)
+    insecure: bool = False  # allow a non-loopback host without TLS in front (loud warning)
+
+
 class Settings(_Section, frozen=True):
     home: str = "./vitalstream-data"
     log_url: str = ""  # default: sqlite:///<home>/log.db
@@ -120,6 +132,7 @@ class Settings(_Section, frozen=True):
     fhir: FhirSettings = FhirSettings()
     privacy: PrivacySettings = PrivacySettings()
     model: ModelSettings = ModelSettings()
+    dashboard: DashboardSettings = DashboardSettings()
 
     @property
     def home_path(self) -> Path:
@@ -241,6 +254,8 @@ def _validate(s: Settings) -> Settings:
         ("http_body_timeout_s", s.http.body_timeout_s > 0, "seconds > 0"),
         ("http_tls_key", bool(s.http.tls_cert) == bool(s.http.tls_key),
          "set together with http_tls_cert (both or neither)"),
+        ("dashboard_port", 0 <= s.dashboard.port <= 65535, "a port 0-65535"),
+        ("dashboard_session_minutes", s.dashboard.session_minutes > 0, "minutes > 0"),
         ("process_max_batch", s.process.max_batch >= 1, "an integer >= 1"),
         ("process_max_wait_ms", s.process.max_wait_ms >= 0, "milliseconds >= 0"),
         ("process_news2_freshness_s", s.process.news2_freshness_s > 0, "seconds > 0"),

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from . import metrics
 from .log.base import Headers, Log, Producer, Record
 from .topics import DEAD_LETTERS, DLQ_REPLAYED
 
@@ -126,6 +127,7 @@ def send_dead_letter(
     else:
         headers = dlq_headers(stage, error, source_topic)
     producer.send(DEAD_LETTERS, value, key=key, headers=headers)
+    metrics.dead_letter(stage)
 
 
 # -- operator views -------------------------------------------------------------------------------

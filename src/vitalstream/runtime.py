@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Protocol, TypeVar
 
+from . import metrics
 from .errors import TransientError
 from .log.base import Log, Record, TopicPartition
 from .testing import faultpoint
@@ -109,9 +110,11 @@ def run_worker(
                 if until_idle and _caught_up(log, worker):
                     break
                 continue
+            started = time.monotonic()
             retry_transient(partial(worker.process, records), stop, health, f"{worker.group}: process")
             faultpoint.before_commit(worker.group, records, stop)
             retry_transient(consumer.commit, stop, health, f"{worker.group}: commit")
+            metrics.batch(worker.group, [r.topic for r in records], time.monotonic() - started)
             health.records += len(records)
             health.batches += 1
             health.last_commit = time.time()

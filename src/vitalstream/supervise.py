@@ -120,10 +120,11 @@ def _sinks(comp: Component, s: Settings, stop: threading.Event) -> None:
 
     log = open_log(s.log_url)
     T.ensure_all(log, s.partitions, s.retention_ms, s.replication_factor)
+    names = comp.profile.split(",") if comp.profile else None  # e.g. "lake,landing"
     threads = [
         threading.Thread(target=run_worker, args=(log, w, stop), kwargs={"max_records": 20_000, "max_wait_s": 0.2},
                          name=w.group)
-        for w in build_sinks(log, s)
+        for w in build_sinks(log, s, names)
     ]
     from .model import schedule
 
@@ -155,10 +156,27 @@ def _serve(comp: Component, s: Settings, stop: threading.Event) -> None:
     HttpSource(s).run(stop)
 
 
+def _dashboard(comp: Component, s: Settings, stop: threading.Event) -> None:
+    from .dashboard.server import run
+
+    run(s, stop)
+
+
+def dashboard_components(settings: Settings) -> list[Component]:
+    """The dashboard, when its extra is installed (on DuckDB it runs the warehouse sink)."""
+    try:
+        import vitalstream.dashboard.server  # noqa: F401
+    except ImportError as exc:
+        logger.warning("dashboard not available (%s): install the 'dashboard' extra", exc)
+        return []
+    return [Component("dashboard", "dashboard")]
+
+
 #: What each component kind runs in its process (imports stay inside: a child loads only its own).
 RUNNERS: dict[str, Callable[[Component, Settings, threading.Event], None]] = {
     "simulate": _simulate, "processor": _processor, "sinks": _sinks, "mqtt": _mqtt, "serve": _serve,
     "model": _model,  # the warehouse model on a schedule (on DuckDB: a thread of "sinks" instead)
+    "dashboard": _dashboard,  # the web dashboard (on DuckDB it also runs the warehouse sink)
 }
 
 
@@ -195,8 +213,7 @@ def supervise(
     payload = msgspec.json.encode(settings)
     procs = {c.name: ctx.Process(target=_child, args=(c, payload, stop, settings.log_level.upper()),
                                  name=c.name, daemon=False) for c in components}
-    for p in procs.values():
-        p.start()
+    _start_with_metrics(settings, components, list(procs.values()))
     interrupted = threading.Event()  # set by the handler; the shared event is set below
 
     def on_signal(*_: object) -> None:
@@ -246,6 +263,24 @@ def supervise(
     if code == 0 and any(p.exitcode not in (0, None, -signal.SIGTERM) for p in procs.values()):
         code = 1
     return code
+
+
+def _start_with_metrics(settings: Settings, components: list[Component], procs: list[Any]) -> None:
+    """Start the children with PROMETHEUS_MULTIPROC_DIR set to a fresh <home>/metrics, so each
+    writes its samples where the dashboard's /metrics adds them up (unless already set)."""
+    import os
+
+    from . import metrics
+
+    before = os.environ.get(metrics.ENV)
+    if before is None and any(c.kind == "dashboard" for c in components):
+        os.environ[metrics.ENV] = metrics.prepare_dir(settings.home_path)
+    try:
+        for p in procs:
+            p.start()
+    finally:
+        if before is None:
+            os.environ.pop(metrics.ENV, None)
 
 
 def _enforce_retention(settings: Settings) -> None:

@@ -77,6 +77,7 @@ ALERT_STATE = "alert-state"  # changelog of per-patient alert/NEWS2 state (compa
 DLQ_REPLAYED = "dlq-replayed"  # which dead letters `dlq replay` sent back (compacted)
 AUDIT = "audit-log"  # who read or exported which patient's data (append-only, kept forever)
 FHIR_OBSERVATIONS = "fhir-observations"  # opt-in: FHIR R4 Observation JSON for integration engines
+ALERT_ACKS = "alert-acks"  # who acknowledged which alert, when (append-only, kept forever)
 
 CATALOGUE: tuple[TopicDef, ...] = (
     TopicDef(HEART_RATE, "raw", "patient_id", description="seed 0 heart rate"),
@@ -112,6 +113,8 @@ CATALOGUE: tuple[TopicDef, ...] = (
     TopicDef(AUDIT, "audit", "actor", forever=True,
              description="audit trail of reads and exports of patient data (never expires)"),
     TopicDef(FHIR_OBSERVATIONS, "export", "patient_ref", description="FHIR R4 Observations (fhir.stream)"),
+    TopicDef(ALERT_ACKS, "audit", "patient_id", forever=True,
+             description="alert acknowledgements from the dashboard (never expires)"),
 )
 
 BY_NAME: dict[str, TopicDef] = {t.name: t for t in CATALOGUE}

@@ -7,9 +7,21 @@ from pathlib import Path
 
 import typer
 
-from .common import fail, friendly_errors, open_configured_log, settings_from
+from .common import fail, friendly_errors, open_configured_log, settings_from, warn
 
 schemas_app = typer.Typer(help="Event schemas.", no_args_is_help=True)
+
+
+def _port_free(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def _duration(text: str | None) -> float | None:
@@ -69,11 +81,12 @@ def up(
     serve: bool = typer.Option(False, "--serve", help="also run the HTTP ingest server; the smartwatch simulator then posts to it (as seed 4's watches did)"),
     quiet: bool = typer.Option(False, "--quiet", help="no live progress table"),
     new_incarnation: bool = typer.Option(False, "--new-incarnation", help="lake: after a topic reset or with a new log, archive the new incarnation beside the archived one"),
+    no_dashboard: bool = typer.Option(False, "--no-dashboard", help="do not start the web dashboard (it never starts with --until-idle)"),
 ) -> None:
-    """Start every configured component (simulators, processor, sinks, edges) until Ctrl-C.
+    """Start every configured component (simulators, processor, sinks, edges, dashboard) until Ctrl-C.
 
     The MQTT bridge runs when VITALSTREAM_MQTT_URL (or [mqtt] url) is set."""
-    from ..supervise import Component, sink_components, supervise
+    from ..supervise import Component, dashboard_components, sink_components, supervise
 
     s = settings_from(ctx)
     comps: list[Component] = []
@@ -83,6 +96,14 @@ def up(
                             to=edge if p == "smartwatch" else "log") for p in s.simulate.profiles]
     comps += [Component(f"processor-{i}", "processor") for i in range(workers)]
     comps += sink_components(s)
+    board = [] if no_dashboard or until_idle else dashboard_components(s)
+    if board and not _port_free(s.dashboard.host, s.dashboard.port):
+        warn(f"dashboard not started: {s.dashboard.host}:{s.dashboard.port} is in use "
+             "(another dashboard? set VITALSTREAM_DASHBOARD_PORT)")
+        board = []
+    if board and s.warehouse_url.startswith("duckdb:"):
+        # DuckDB has one writer per file: the dashboard runs the warehouse sink (docs/dashboard.md)
+        comps = [Component(c.name, c.kind, profile="lake,landing") if c.kind == "sinks" else c for c in comps]
     if any(c.kind == "sinks" for c in comps):  # refuse here, in one line, not in a child process
         from ..sinks import check_lake
 
@@ -92,6 +113,11 @@ def up(
         comps.append(Component("http", "serve"))
     if s.mqtt.url:  # the MQTT bridge joins whenever a broker is configured
         comps.append(Component("mqtt-bridge", "mqtt"))
+    comps += board
+    if board:
+        from ..dashboard.server import url_of
+
+        typer.echo(f"dashboard: {url_of(s)} (accounts: `vitalstream dashboard user add`)", err=True)
     raise typer.Exit(supervise(s, comps, duration=_duration(duration), until_idle=until_idle, progress=not quiet))
 
 

@@ -53,6 +53,8 @@ from fastapi import FastAPI, Request  # noqa: E402
 from fastapi.openapi.utils import get_openapi  # noqa: E402
 from fastapi.responses import Response  # noqa: E402
 
+from .. import metrics  # noqa: E402
+
 if TYPE_CHECKING:
     import uvicorn
 
@@ -234,7 +236,9 @@ async def handle_ingest(
         if checked.records:
             await svc.write(checked.records)
     except HttpProblem as p:
+        metrics.http("ingest", p.status)
         return p.status, _json.encode({"detail": p.detail}), p.headers
+    metrics.http("ingest", checked.status)
     return checked.status, _json.encode(checked.result()), {}
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import msgspec
 
+from .. import metrics
 from ..deadletter import dlq_headers
 from ..errors import InvalidData
 from ..events import InvalidEvent, decode, key_of
@@ -186,6 +187,7 @@ def dead_letter_record(stage: str, rejected: Rejected, key: bytes | None = None,
     """The dead letter for a rejected input (same headers as :func:`send_dead_letter`);
     ``original`` headers say where it came from (e.g. file and line)."""
     err = _reason_class(rejected.error_class)(rejected.reason, rejected.field)
+    metrics.dead_letter(stage)
     return (DEAD_LETTERS, rejected.value, key,
             dlq_headers(stage, err, rejected.topic, original=original))
 

@@ -205,6 +205,11 @@ class DuckDbWarehouse(Warehouse):
 
         return self._run(run)
 
+    def read_cursor(self) -> Any:
+        """A new cursor of this process's open connection, for readers in the process that
+        writes (``?hold=true``): each sees the committed batches while the writer goes on."""
+        return self._connect().cursor()
+
     def close(self) -> None:
         with PROCESS_LOCK:
             self._drop()
