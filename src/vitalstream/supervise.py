@@ -130,7 +130,10 @@ def _sinks(comp: Component, s: Settings, stop: threading.Event) -> None:
 
     for t in threads:
         t.start()
-    model = schedule.start_thread(s, stop) if schedule.available() else None
+    # the model shares the DuckDB file with the warehouse sink, so it runs where that sink runs
+    # (here, or in the dashboard process when the dashboard holds the file)
+    writes_warehouse = names is None or "warehouse" in names
+    model = schedule.start_thread(s, stop) if writes_warehouse and schedule.available() else None
     for t in threads:
         t.join()
     if model is not None:

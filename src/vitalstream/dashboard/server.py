@@ -75,6 +75,12 @@ def run(settings: Settings, stop: threading.Event, host: str | None = None, port
     ctx.feed.start()
     for t in threads:
         t.start()
+    if access.sink is not None:  # this process holds the DuckDB file: the model runs here too
+        from ..model import schedule
+
+        model = schedule.start_thread(settings, stop) if schedule.available() else None
+        if model is not None:
+            threads.append(model)
     config = uvicorn.Config(create_app(ctx), host=bind, port=settings.dashboard.port if port is None else port,
                             log_level="warning", access_log=False, server_header=False, lifespan="off")
     server = uvicorn.Server(config)
