@@ -1,6 +1,6 @@
 """The reports users run against the warehouse (the same SQL on DuckDB and PostgreSQL).
 
-The three seed-0 queries read the ``v_*`` views, which join each vital with the patient's
+The three vitals queries read the ``v_*`` views, which join each vital with the patient's
 *current* metadata, so an event whose metadata arrived after it still shows its age, history
 and emergency contact. Newest first.
 """

@@ -1,4 +1,5 @@
-"""Run the scenarios of issue 7 in one invocation, on the same inputs, and collect one document.
+"""Run the benchmark scenarios (docs/benchmarks.md) in one invocation, on the same inputs, and
+collect one document.
 
 Sizes come from a :class:`Plan` (full or ``--quick``). The full run aims at 10 minutes on a
 2-core machine: where a scenario would not fit at the rate measured earlier in the same run,
@@ -24,7 +25,7 @@ from typing import Any
 
 from .. import topics as T
 from . import child, report
-from .inputs import load_inputs, mixed_vitals, save_inputs, seed0_vitals
+from .inputs import load_inputs, mixed_vitals, save_inputs, smartwatch_vitals
 from .services import KafkaService
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ _LAT = "vitalstream.bench.latency"
 @dataclass(frozen=True)
 class Plan:
     events: int = 1_000_000  # limit, processor alone, end-to-end
-    peer_events: int = 200_000  # the peer comparison (seed-0 shape)
+    peer_events: int = 200_000  # the peer comparison (smartwatch-vitals shape)
     latency_rate: float = 5_000.0
     latency_s: float = 30.0
     memory_events: int = 5_000_000  # the long run, compared with the rate at 1/5 of it
@@ -219,15 +220,15 @@ class Run:
         from .peers import transform
 
         n = self.plan.peer_events
-        peer_inputs = seed0_vitals(n)
-        path = str(self.work / "seed0.msgpack")
+        peer_inputs = smartwatch_vitals(n)
+        path = str(self.work / "smartwatch-vitals.msgpack")
         save_inputs(peer_inputs, path)
         expected = len(peer_inputs.reference) + n
         del peer_inputs
         prefix = f"bench-{self.run_id}-peers-"
         outs = [prefix + o for _, o in transform.RAW_TOPICS.values()] + [prefix + transform.ALERTS_TOPIC,
                                                                           prefix + transform.DLQ_TOPIC]
-        self.say(f"peers on Kafka: {n:,} seed-0 vitals for vitalstream, Quix Streams and per-message")
+        self.say(f"peers on Kafka: {n:,} smartwatch vitals for vitalstream, Quix Streams and per-message")
         try:
             child.run(f"{_KRAW}:produce", broker=broker, inputs_path=path, prefix=prefix)
             child.run(f"{_KRAW}:create_topics_result", broker=broker, names=outs)

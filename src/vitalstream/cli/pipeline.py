@@ -66,7 +66,7 @@ def up(
     no_simulate: bool = typer.Option(False, "--no-simulate", help="do not start the simulators"),
     count: int = typer.Option(None, help="events per simulator, then the simulators stop"),
     workers: int = typer.Option(1, help="processor worker processes"),
-    serve: bool = typer.Option(False, "--serve", help="also run the HTTP ingest server; the smartwatch simulator then posts to it (as seed 4's watches did)"),
+    serve: bool = typer.Option(False, "--serve", help="also run the HTTP ingest server; the smartwatch simulator then posts to it, as real watches do"),
     quiet: bool = typer.Option(False, "--quiet", help="no live progress table"),
     new_incarnation: bool = typer.Option(False, "--new-incarnation", help="lake: after a topic reset or with a new log, archive the new incarnation beside the archived one"),
 ) -> None:

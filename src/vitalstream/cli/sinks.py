@@ -113,7 +113,7 @@ def report(
     since: str = typer.Option(None, help="only events since: 2h, 7d or 2024-04-01T08:00Z"),
     fmt: Format = typer.Option(Format.table, "--format", help="table, json (lines) or csv"),
 ) -> None:
-    """The seed-0 reports (with current patient metadata), current NEWS2, alerts."""
+    """Vitals reports (with current patient metadata), current NEWS2 scores, alerts."""
     from ..reports import REPORTS, run_report
     from ..sinks.warehouse import open_warehouse
 

@@ -1,4 +1,4 @@
-"""The HTTP ingest server: ``POST /stream`` (seed 4's endpoint, port 62333) and friends.
+"""The HTTP ingest server: ``POST /stream`` (the smartwatch events' endpoint, port 62333) and friends.
 
 Endpoints
 ---------

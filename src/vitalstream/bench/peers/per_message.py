@@ -1,4 +1,4 @@
-"""Peer 2: a plain per-message consumer loop in the seeds' style (kafka-python, json.loads).
+"""Peer 2: a plain per-message consumer loop in the original systems' style (kafka-python, json.loads).
 
     python -m vitalstream.bench.peers.per_message --broker 127.0.0.1:9092 --prefix bench-x- --expected 100000
 

@@ -1,6 +1,6 @@
 """The transform both peers run, written once so they do identical work per message.
 
-It is the seed-0 job (BRIEF §1) in plain Python, the way a careful engineer would write it
+It is the smartwatch-vitals job in plain Python, the way a careful engineer would write it
 without a framework: parse the JSON, validate the fields and physiological ranges vitalstream
 checks (the same limits as ``vitalstream.events.physiology``), enrich with the patient's
 metadata row, stamp the processing time, and raise simple threshold alerts. Invalid messages
