@@ -15,7 +15,7 @@ import json
 import logging
 import sqlite3
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import click
@@ -25,6 +25,7 @@ from typer.core import TyperGroup
 from ..config import Settings
 from ..errors import VitalstreamError
 from ..redact import protect_logs, redact_text
+from .tables import print_table as print_table  # every command prints its tables through here
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -122,19 +123,6 @@ class OneLineErrors(TyperGroup):
                 hint = "" if debug else " (run with --debug for the traceback)"
                 raise fail(f"internal error: {type(exc).__name__}: {exc}{hint}", 1) from None
             raise fail(message) from None
-
-
-def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None, title: str | None = None) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    columns = list(columns or (rows[0].keys() if rows else []))
-    table = Table(title=title)
-    for c in columns:
-        table.add_column(c)
-    for r in rows:
-        table.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in columns))
-    Console().print(table)
 
 
 def print_json_lines(rows: Iterable[Any]) -> None:

@@ -53,7 +53,8 @@ def topics_describe(ctx: typer.Context, topic: str, json_out: bool = typer.Optio
                "compacted": info.spec.compacted, "detail": rows}
         sys.stdout.write(msgspec.json.encode(doc).decode() + "\n")
     else:
-        print_table(rows, title=f"{topic} (retention {info.spec.retention_ms} ms, compacted {info.spec.compacted})")
+        kept = "forever" if info.spec.retention_ms is None else f"{info.spec.retention_ms / 3_600_000:g} h"
+        print_table(rows, title=f"{topic}: retention {kept}{', compacted' if info.spec.compacted else ''}")
 
 
 @topics_app.command("create")
