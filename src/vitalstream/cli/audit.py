@@ -25,7 +25,7 @@ def audit_list(
     json_out: bool = typer.Option(False, "--json", help="JSON lines"),
     wide: bool = typer.Option(False, "--wide", help="also the role and the entry id; nothing cut"),
 ) -> None:
-    """Audit entries, oldest first (the newest ``--limit``)."""
+    """Audit entries, oldest first: the newest --limit of them."""
     from ..audit import entries
     from .sinks import parse_time
 

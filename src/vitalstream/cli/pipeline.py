@@ -72,7 +72,7 @@ def up(
 ) -> None:
     """Start every configured component (simulators, processor, sinks, edges) until Ctrl-C.
 
-    The MQTT bridge runs when VITALSTREAM_MQTT_URL (or [mqtt] url) is set."""
+    The MQTT bridge runs when VITALSTREAM_MQTT_URL (the mqtt.url setting) is set."""
     from ..supervise import Component, supervise, sink_components
 
     s = settings_from(ctx)

@@ -216,7 +216,7 @@ def warehouse_migrate(ctx: typer.Context) -> None:
 
 @warehouse_app.command("status")
 @friendly_errors
-def warehouse_status(ctx: typer.Context, fmt: Format = typer.Option(Format.table, "--format")) -> None:
+def warehouse_status(ctx: typer.Context, fmt: Format = typer.Option(Format.table, "--format", help="table, json (lines) or csv")) -> None:
     """Schema version and row count of every table."""
     from ..sinks.warehouse import open_warehouse
     from ..sinks.warehouse.schema import TABLES
