@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -26,6 +25,7 @@ from typing import Any
 from .. import topics as T
 from . import child, report
 from .inputs import load_inputs, mixed_vitals, save_inputs, smartwatch_vitals
+from .machine import describe_machine, package_version
 from .services import KafkaService
 
 logger = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ class Run:
         doc: dict[str, Any] = {
             "date": started.strftime("%Y-%m-%d"), "started": started.isoformat(),
             "duration_s": round(time.monotonic() - self.t0, 1), "quick": self.plan.quick,
-            "plan": self.plan.__dict__, "machine": _machine(load0),
+            "plan": self.plan.__dict__, "machine": describe_machine(load0),
             "kafka": getattr(self, "kafka_note", "not used"), "scenarios": self.results,
         }
         doc["ratios"] = report.ratios(self.results)
@@ -249,7 +249,7 @@ class Run:
                         res["note"] = f"kafka-python, CRC-32C in {res.get('crc32c', '?')}" + (
                             " (install crc32c: this peer is handicapped)" if res.get("crc32c") != "c" else "")
                     else:
-                        res["note"] = "Quix Streams " + _version("quixstreams")
+                        res["note"] = "Quix Streams " + package_version("quixstreams")
                     self.record(name, res)
                 except Exception as exc:
                     self.failed(name, exc)
@@ -349,15 +349,6 @@ class Run:
                 self.failed("edge_mqtt_qos1", exc)
 
 
-def _version(dist: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return "?"
-
-
 def _ensure_topics(url: str) -> None:
     from ..log import open_log
 
@@ -366,25 +357,6 @@ def _ensure_topics(url: str) -> None:
         T.ensure_all(log)
     finally:
         log.close()
-
-
-def _machine(load0: tuple[float, float, float]) -> dict[str, Any]:
-    import psutil
-
-    return {"cpus": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-            "python": sys.version.split()[0], "platform": platform.platform(),
-            "cpu_model": _cpu_model(), "loadavg_at_start": [round(x, 2) for x in load0],
-            "loadavg_at_end": [round(x, 2) for x in os.getloadavg()]}
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 __all__ = ["FULL", "QUICK", "SCENARIOS", "Plan", "Run", "T"]
