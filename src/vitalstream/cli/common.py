@@ -11,6 +11,7 @@ traceback (redacted too).
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import sqlite3
@@ -101,14 +102,27 @@ def describe_error(exc: BaseException) -> str | None:
     return None
 
 
+def _click_flow() -> tuple[type[BaseException], ...]:
+    kinds: list[type[BaseException]] = [click.exceptions.ClickException, click.exceptions.Exit,
+                                        click.exceptions.Abort, typer.Exit, typer.Abort]
+    # Newer typer raises usage errors from its own copy of click (typer._click), all under
+    # TyperException; without this, a mistyped option would be reported as an internal error.
+    vendored = getattr(importlib.import_module("typer.exceptions"), "TyperException", None)
+    if isinstance(vendored, type) and issubclass(vendored, BaseException):
+        kinds.append(vendored)
+    return tuple(kinds)
+
+
+_CLICK_FLOW = _click_flow()
+
+
 class OneLineErrors(TyperGroup):
     """The root command: every error becomes one line, no traceback unless ``--debug``."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort,
-                typer.Exit, typer.Abort):
+        except _CLICK_FLOW:  # usage errors, --help, exits: click prints them as usual
             raise
         except KeyboardInterrupt:  # Ctrl-C in a command that runs until interrupted
             raise click.exceptions.Exit(130) from None
