@@ -142,7 +142,7 @@ def replay_client(
     api_key: str = typer.Option(None, "--api-key", help="API key (env VITALSTREAM_API_KEY; default: the most capable configured key)"),
     batch: int = typer.Option(500, "--batch", help="Events per request at most"),
 ) -> None:
-    """Replay recorded watch events per device in timestamp order, like the original smartwatch client."""
+    """Replay recorded smartwatch events to an ingest server, each device's in timestamp order."""
     from ..sources.replay_client import replay
     from ..sources.targets import default_api_key
 

@@ -105,7 +105,7 @@ def schemas_export(directory: Path = typer.Argument(..., help="directory for <na
 
 
 def register(app: typer.Typer) -> None:
+    app.command("up")(up)
     app.command("simulate")(simulate)
     app.command("process")(process)
-    app.command("up")(up)
     app.add_typer(schemas_app, name="schemas")

@@ -151,10 +151,10 @@ def report(
     fmt: Format = typer.Option(Format.table, "--format", help="table, json (lines) or csv"),
     wide: bool = typer.Option(False, "--wide", help="table: every column, exact values (lines may be long)"),
 ) -> None:
-    """Vitals reports (with current patient metadata), current NEWS2 scores, alerts.
+    """Warehouse reports: low SpO2, irregular heart rate, falls in the elderly, NEWS2, alerts.
 
-    The table shows the columns that fit 80 characters, times in UTC; --wide, --format json
-    and csv give every column."""
+    The vitals reports show the patient's current metadata.
+    The table fits 80 columns (times in UTC); --wide, --format json and csv give every column."""
     from ..reports import REPORTS, run_report
     from ..sinks.warehouse import open_warehouse
 
