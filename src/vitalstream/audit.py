@@ -1,4 +1,4 @@
-"""The audit trail: who read or exported which patient's data, and when (BRIEF §5).
+"""The audit trail: who read or exported which patient's data, and when.
 
 Append-only by construction: each entry is one record on the log topic ``audit-log``, which is
 never compacted and never expires, so an entry cannot be edited or deleted through vitalstream,

@@ -1,10 +1,10 @@
 """The reports users run against the warehouse (the same SQL on DuckDB and PostgreSQL).
 
-The research reports (seed 3's questions) read the warehouse model that ``vitalstream model
+The research reports (the heart-rate stream's questions) read the warehouse model that ``vitalstream model
 build`` (or ``up`` on its schedule) keeps current: each event with the user and activity
 *versions valid at its time*, so a user who moved counts under the country they lived in then.
 
-The three seed-0 queries read the ``v_*`` views, which join each vital with the patient's
+The three vitals queries read the ``v_*`` views, which join each vital with the patient's
 *current* metadata, so an event whose metadata arrived after it still shows its age, history
 and emergency contact. Newest first.
 """

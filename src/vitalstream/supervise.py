@@ -331,34 +331,47 @@ class _Progress:
         self.last: dict[str, tuple[float, int]] = {}
 
     def update(self, procs: dict[str, Any]) -> None:
+        from rich import box
+        from rich.columns import Columns
+        from rich.console import Group
         from rich.table import Table
 
+        # One row per kind of topic (alerts and NEWS2 each their own), so the view fits an
+        # 80x24 terminal; `vitalstream status` lists every topic.
         now = time.monotonic()
-        t = Table(title="vitalstream — live (Ctrl-C to stop)", expand=False)
-        for col in ("topic", "records", "per s"):
-            t.add_column(col, justify="right" if col != "topic" else "left")
+        totals: dict[str, list[int]] = {}
         for name in self.log.list_topics():
             n = self.log.describe_topic(name).records
-            if not n:
-                continue
             prev_t, prev_n = self.last.get(name, (now, n))
-            rate = (n - prev_n) / (now - prev_t) if now > prev_t else 0.0
             self.last[name] = (now, n)
-            t.add_row(name, f"{n:,}", f"{rate:,.0f}")
-        g = Table(title="consumer groups")
-        g.add_column("group")
+            info = T.BY_NAME.get(name)
+            role = "other" if info is None else name if info.role in ("alerts", "deadletter") else info.role
+            row = totals.setdefault(role, [0, 0, 0])
+            row[0] += 1
+            row[1] += n
+            row[2] += round((n - prev_n) / (now - prev_t)) if now > prev_t else 0
+        style = dict(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        t = Table(title="vitalstream — live (Ctrl-C to stop)", title_justify="left", **style)
+        for col in ("topics", "records", "per s"):
+            t.add_column(col, justify="right" if col != "topics" else "left")
+        order = ["raw", "reference", "processed", "notes", T.ALERTS, T.NEWS2, T.DEAD_LETTERS]
+        for role, (topics, n, rate) in sorted(totals.items(), key=lambda kv: (
+                order.index(kv[0]) if kv[0] in order else len(order), kv[0])):
+            if n:
+                label = role if topics == 1 else f"{role}, {topics} topics"
+                t.add_row(label, f"{n:,}", f"{rate:,}")
+        g = Table(**style)
+        g.add_column("consumer group")
         g.add_column("lag", justify="right")
         for name in self.log.list_groups():
             if not is_private_group(name):
                 g.add_row(name, f"{sum(x.lag for x in self.log.group_lag(name)):,}")
-        c = Table(title="components")
+        c = Table(**style)
         c.add_column("component")
         c.add_column("state")
         for name, p in procs.items():
             c.add_row(name, "running" if p.is_alive() else f"exited {p.exitcode}")
-        from rich.columns import Columns
-
-        self.live.update(Columns([t, g, c]))
+        self.live.update(Group(t, "", Columns([g, c], padding=(0, 4))))
 
     def close(self, procs: dict[str, Any]) -> None:
         try:

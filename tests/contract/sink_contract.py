@@ -239,7 +239,7 @@ class WarehouseContract:
         assert rows[0] == {"event_id": eid(1), "event_time": T0}
         assert (rows[1:] == [] and sink.skipped == 1) or rows[1:] == [{"event_id": eid(2), "event_time": None}]
 
-    def test_seed0_reports_boundaries_and_late_metadata(self, sink, warehouse) -> None:
+    def test_vitals_reports_boundaries_and_late_metadata(self, sink, warehouse) -> None:
         o = Offsets()
         t = [T0 + timedelta(minutes=i) for i in range(20)]
         records = [

@@ -41,7 +41,7 @@ def test_list_shows_key_event_id_preview_and_original_value(tmp_path) -> None:
     binary = next(d for d in rows if d["value_encoding"] == "base64")
     import base64
     assert base64.b64decode(binary["value"]) == b"\xff\xfe\x00binary"
-    table = vs(home, "dlq", "list", env={"COLUMNS": "250"}).stdout.decode()
+    table = vs(home, "dlq", "list", "--wide").stdout.decode()
     assert "p-replay-7" in table and "garbage{" in table  # key and payload preview
 
 

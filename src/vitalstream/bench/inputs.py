@@ -1,7 +1,7 @@
 """The benchmark's input: pre-generated mixed vitals from many patients, made once per run.
 
-Four vitals profiles (seed 0 smartwatch vitals on four topics, seed 1 device messages, seed 3
-heart-rate stream, seed 4 smartwatch events) are generated in equal shares and merged by
+Four vitals profiles (smartwatch vitals on four topics, device-gateway messages, the heart-rate
+stream, smartwatch events) are generated in equal shares and merged by
 event time, so every partition and every decoder sees a realistic mix. Reference records
 (patient metadata, users, activities, profiles) come first so enrichment always finds them.
 Generation is deterministic (fixed seeds) but for the start instant: events begin ten minutes
@@ -60,8 +60,8 @@ def mixed_vitals(events: int, patients: int = 2000, seed: int = 7,
     return Inputs(reference, merged)
 
 
-def seed0_vitals(events: int, patients: int = 2000, seed: int = 7, start: datetime | None = None) -> Inputs:
-    """Only seed 0's shape (the four smartwatch-vital topics + patient metadata): what the
+def smartwatch_vitals(events: int, patients: int = 2000, seed: int = 7, start: datetime | None = None) -> Inputs:
+    """Only the smartwatch vitals' shape (four vital topics + patient metadata): what the
     peers implement, so the peer comparison runs every implementation on identical bytes."""
     return mixed_vitals(events, patients=patients, seed=seed, profiles=("vitals",), start=start)
 

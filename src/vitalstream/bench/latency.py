@@ -1,6 +1,6 @@
 """Event-time-to-alert latency at a fixed offered load, and the long run for memory.
 
-:func:`measure` (one child process) paces seed-0 smartwatch vitals at ``rate`` events/s with
+:func:`measure` (one child process) paces smartwatch vitals at ``rate`` events/s with
 event time = wall clock, runs the processor in its own process, and reads ``alerts`` and
 ``news2-scores`` from a third thread as a dashboard would. Latency of a record = the wall
 time it was read minus the event time of the reading that triggered it, so it covers the
@@ -24,7 +24,7 @@ from ..log import open_log
 from ..simulate import Outgoing, make
 from . import child
 
-_NATURAL_PER_PATIENT = 4.0  # seed-0 readings per patient per second of event time
+_NATURAL_PER_PATIENT = 4.0  # smartwatch-vitals readings per patient per second of event time
 
 
 class _EventTime(msgspec.Struct):
@@ -80,7 +80,7 @@ def _iso_ms(ms: int) -> str:
 
 
 def smooth_vitals(patients: int, seed: int, start_ms: int) -> tuple[list[Outgoing], Any]:
-    """Seed-0 vitals at an even rate. The simulator stamps every patient's readings on the same
+    """Smartwatch vitals at an even rate. The simulator stamps every patient's readings on the same
     whole second, which would offer the load as one burst per second; real devices are not
     synchronised, so each patient keeps a fixed offset inside the second instead."""
     from datetime import UTC, datetime

@@ -1,4 +1,5 @@
-"""Run the scenarios of issue 7 in one invocation, on the same inputs, and collect one document.
+"""Run the benchmark scenarios (docs/benchmarks.md) in one invocation, on the same inputs, and
+collect one document.
 
 Sizes come from a :class:`Plan` (full or ``--quick``). The full run aims at 10 minutes on a
 2-core machine: where a scenario would not fit at the rate measured earlier in the same run,
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -24,7 +24,8 @@ from typing import Any
 
 from .. import topics as T
 from . import child, report
-from .inputs import load_inputs, mixed_vitals, save_inputs, seed0_vitals
+from .inputs import load_inputs, mixed_vitals, save_inputs, smartwatch_vitals
+from .machine import describe_machine, package_version
 from .services import KafkaService
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ _LAT = "vitalstream.bench.latency"
 @dataclass(frozen=True)
 class Plan:
     events: int = 1_000_000  # limit, processor alone, end-to-end
-    peer_events: int = 200_000  # the peer comparison (seed-0 shape)
+    peer_events: int = 200_000  # the peer comparison (smartwatch-vitals shape)
     latency_rate: float = 5_000.0
     latency_s: float = 30.0
     memory_events: int = 5_000_000  # the long run, compared with the rate at 1/5 of it
@@ -124,7 +125,7 @@ class Run:
         doc: dict[str, Any] = {
             "date": started.strftime("%Y-%m-%d"), "started": started.isoformat(),
             "duration_s": round(time.monotonic() - self.t0, 1), "quick": self.plan.quick,
-            "plan": self.plan.__dict__, "machine": _machine(load0),
+            "plan": self.plan.__dict__, "machine": describe_machine(load0),
             "kafka": getattr(self, "kafka_note", "not used"), "scenarios": self.results,
         }
         doc["ratios"] = report.ratios(self.results)
@@ -220,15 +221,15 @@ class Run:
         from .peers import transform
 
         n = self.plan.peer_events
-        peer_inputs = seed0_vitals(n)
-        path = str(self.work / "seed0.msgpack")
+        peer_inputs = smartwatch_vitals(n)
+        path = str(self.work / "smartwatch-vitals.msgpack")
         save_inputs(peer_inputs, path)
         expected = len(peer_inputs.reference) + n
         del peer_inputs
         prefix = f"bench-{self.run_id}-peers-"
         outs = [prefix + o for _, o in transform.RAW_TOPICS.values()] + [prefix + transform.ALERTS_TOPIC,
                                                                           prefix + transform.DLQ_TOPIC]
-        self.say(f"peers on Kafka: {n:,} seed-0 vitals for vitalstream, Quix Streams and per-message")
+        self.say(f"peers on Kafka: {n:,} smartwatch vitals for vitalstream, Quix Streams and per-message")
         try:
             child.run(f"{_KRAW}:produce", broker=broker, inputs_path=path, prefix=prefix)
             child.run(f"{_KRAW}:create_topics_result", broker=broker, names=outs)
@@ -249,7 +250,7 @@ class Run:
                         res["note"] = f"kafka-python, CRC-32C in {res.get('crc32c', '?')}" + (
                             " (install crc32c: this peer is handicapped)" if res.get("crc32c") != "c" else "")
                     else:
-                        res["note"] = "Quix Streams " + _version("quixstreams")
+                        res["note"] = "Quix Streams " + package_version("quixstreams")
                     self.record(name, res)
                 except Exception as exc:
                     self.failed(name, exc)
@@ -349,15 +350,6 @@ class Run:
                 self.failed("edge_mqtt_qos1", exc)
 
 
-def _version(dist: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return "?"
-
-
 def _ensure_topics(url: str) -> None:
     from ..log import open_log
 
@@ -366,25 +358,6 @@ def _ensure_topics(url: str) -> None:
         T.ensure_all(log)
     finally:
         log.close()
-
-
-def _machine(load0: tuple[float, float, float]) -> dict[str, Any]:
-    import psutil
-
-    return {"cpus": os.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-            "python": sys.version.split()[0], "platform": platform.platform(),
-            "cpu_model": _cpu_model(), "loadavg_at_start": [round(x, 2) for x in load0],
-            "loadavg_at_end": [round(x, 2) for x in os.getloadavg()]}
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 __all__ = ["FULL", "QUICK", "SCENARIOS", "Plan", "Run", "T"]

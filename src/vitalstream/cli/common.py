@@ -16,7 +16,7 @@ import json
 import logging
 import sqlite3
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
@@ -25,6 +25,7 @@ from typer.core import TyperGroup
 from ..config import Settings
 from ..errors import VitalstreamError
 from ..redact import protect_logs, redact_text
+from .tables import print_table as print_table  # every command prints its tables through here
 
 if TYPE_CHECKING:
     # typer vendors click (since 0.26): the Context type of TyperGroup.invoke has no public name
@@ -112,7 +113,7 @@ class OneLineErrors(TyperGroup):
     def invoke(self, ctx: ClickContext) -> Any:
         try:
             return super().invoke(ctx)
-        except (typer.TyperException, typer.Exit, typer.Abort):  # usage errors, exits: typer shows them
+        except (typer.TyperException, typer.Exit, typer.Abort):  # usage errors, --help, exits: typer shows them
             raise
         except KeyboardInterrupt:  # Ctrl-C in a command that runs until interrupted
             raise typer.Exit(130) from None
@@ -127,19 +128,6 @@ class OneLineErrors(TyperGroup):
                 hint = "" if debug else " (run with --debug for the traceback)"
                 raise fail(f"internal error: {type(exc).__name__}: {exc}{hint}", 1) from None
             raise fail(message) from None
-
-
-def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None, title: str | None = None) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    columns = list(columns or (rows[0].keys() if rows else []))
-    table = Table(title=title)
-    for c in columns:
-        table.add_column(c)
-    for r in rows:
-        table.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in columns))
-    Console().print(table)
 
 
 def print_json_lines(rows: Iterable[Any]) -> None:

@@ -13,11 +13,17 @@ import typer
 
 from .. import topics as T
 from .common import fail, open_configured_log, print_table
+from .tables import Column
 
 if TYPE_CHECKING:
     from ..log.base import Log, Record
 
 dlq_app = typer.Typer(help="Inspect and replay dead letters.", no_args_is_help=True)
+
+# The default view: which entry (for `dlq show` / `replay`), from which topic, why.
+_NARROW = (Column("offset"), Column("source", format=lambda s: str(s).split(":")[0]), Column("key"),
+           Column("reason"), Column("replayed"))
+_WIDE = ("offset", "stage", "error", "source", "field", "key", "event_id", "reason", "payload", "replayed")
 
 
 def _entries(log: Log) -> Iterator[Record]:
@@ -41,8 +47,11 @@ def dlq_list(
     limit: int = typer.Option(50, help="the newest N"),
     source: str = typer.Option(None, "--source", help="only those from this topic"),
     json_out: bool = typer.Option(False, "--json", help="JSON lines with the original key and value"),
+    wide: bool = typer.Option(False, "--wide", help="also stage, error class, field, source offset, event id and a payload preview"),
 ) -> None:
-    """Dead letters, newest last: where from, why, key, event id and a payload preview."""
+    """Dead letters, newest last: which entry, where from, why.
+
+    OFFSET (PARTITION:OFFSET) is what `dlq show` and `dlq replay` take."""
     from ..deadletter import DeadLetter, as_text, event_id_of, marker, preview, replayed_markers
 
     rows = []
@@ -72,8 +81,8 @@ def dlq_list(
     else:
         for row in rows:
             row["replayed"] = "yes" if row["replayed"] else ""
-        print_table(rows, ["offset", "source", "key", "event_id", "reason", "payload", "replayed"],
-                    title=f"dead letters ({len(rows)} shown)")
+        print_table(rows, _WIDE if wide else _NARROW, title=f"dead letters ({len(rows)} shown)",
+                    wide=wide, empty="none")
 
 
 @dlq_app.command("show")

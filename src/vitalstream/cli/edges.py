@@ -115,7 +115,7 @@ def ingest_csv(
     restart: bool = typer.Option(False, "--restart", help="Ignore the checkpoint and load from the start"),
     batch: int = typer.Option(5000, "--batch", help="Rows per flush and checkpoint"),
 ) -> None:
-    """Load a CSV file (seed 2 notes, seed 3 users/activities) into a topic."""
+    """Load a CSV file (clinical notes, heart-rate users/activities) into a topic."""
     _load(ctx, file, "csv", topic, _parse_map(map_), restart, batch)
 
 
@@ -142,7 +142,7 @@ def replay_client(
     api_key: str = typer.Option(None, "--api-key", help="API key (env VITALSTREAM_API_KEY; default: the most capable configured key)"),
     batch: int = typer.Option(500, "--batch", help="Events per request at most"),
 ) -> None:
-    """Replay recorded watch events per device in timestamp order (seed 4's client)."""
+    """Replay recorded smartwatch events to an ingest server, each device's in timestamp order."""
     from ..sources.replay_client import replay
     from ..sources.targets import default_api_key
 

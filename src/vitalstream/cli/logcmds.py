@@ -27,7 +27,7 @@ def _own_spec(ctx: typer.Context, name: str) -> TopicSpec:
 
 @topics_app.command("list")
 @friendly_errors
-def topics_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
+def topics_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help="one JSON document instead of tables")) -> None:
     """Every topic with partitions and record counts."""
     with open_configured_log(ctx) as log:
         rows = []
@@ -44,7 +44,7 @@ def topics_list(ctx: typer.Context, json_out: bool = typer.Option(False, "--json
 
 @topics_app.command("describe")
 @friendly_errors
-def topics_describe(ctx: typer.Context, topic: str, json_out: bool = typer.Option(False, "--json")) -> None:
+def topics_describe(ctx: typer.Context, topic: str, json_out: bool = typer.Option(False, "--json", help="one JSON document instead of tables")) -> None:
     """Partitions with low/high watermarks."""
     with open_configured_log(ctx) as log:
         info = log.describe_topic(topic)
@@ -55,7 +55,8 @@ def topics_describe(ctx: typer.Context, topic: str, json_out: bool = typer.Optio
                "compacted": info.spec.compacted, "detail": rows}
         sys.stdout.write(msgspec.json.encode(doc).decode() + "\n")
     else:
-        print_table(rows, title=f"{topic} (retention {info.spec.retention_ms} ms, compacted {info.spec.compacted})")
+        kept = "forever" if info.spec.retention_ms is None else f"{info.spec.retention_ms / 3_600_000:g} h"
+        print_table(rows, title=f"{topic}: retention {kept}{', compacted' if info.spec.compacted else ''}")
 
 
 @topics_app.command("create")
@@ -65,7 +66,7 @@ def topics_create(
     topic: str,
     partitions: int = typer.Option(None, help="default: the configured partitions"),
     retention_hours: float = typer.Option(None, help="default: the configured retention"),
-    compacted: bool = typer.Option(False, "--compacted"),
+    compacted: bool = typer.Option(False, "--compacted", help="keep only the latest record per key, forever"),
 ) -> None:
     """Create a topic (vitalstream's own get their catalogue settings by default)."""
     s = settings_from(ctx)
@@ -85,6 +86,7 @@ def topics_create(
 @topics_app.command("delete")
 @friendly_errors
 def topics_delete(ctx: typer.Context, topic: str) -> None:
+    """Delete one topic and its records."""
     with open_configured_log(ctx) as log:
         log.delete_topic(topic)
     typer.echo(f"deleted {topic}")
@@ -179,7 +181,7 @@ def consume(
     ctx: typer.Context,
     topic: str,
     group: str = typer.Option(None, "--group", "-g", help="consumer group (default: a private one; commits only with a group)"),
-    from_beginning: bool = typer.Option(False, "--from-beginning"),
+    from_beginning: bool = typer.Option(False, "--from-beginning", help="start at the oldest record, even when --group has a position (without --group every record is read)"),
     max_records: int = typer.Option(0, "--max", help="stop after N records (0 = no limit)"),
     timeout: float = typer.Option(5.0, "--timeout", help="stop after S seconds without records"),
     envelope: bool = typer.Option(False, "--envelope", help="print topic/partition/offset/key/headers around each value"),
@@ -231,7 +233,7 @@ def _as_json_text(value: bytes) -> str:
 
 
 @friendly_errors
-def status(ctx: typer.Context, json_out: bool = typer.Option(False, "--json")) -> None:
+def status(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help="one JSON document instead of tables")) -> None:
     """Topics with record counts, and every consumer group's lag."""
     from ..redact import redact_url
 

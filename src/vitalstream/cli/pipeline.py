@@ -78,14 +78,14 @@ def up(
     no_simulate: bool = typer.Option(False, "--no-simulate", help="do not start the simulators"),
     count: int = typer.Option(None, help="events per simulator, then the simulators stop"),
     workers: int = typer.Option(1, help="processor worker processes"),
-    serve: bool = typer.Option(False, "--serve", help="also run the HTTP ingest server; the smartwatch simulator then posts to it (as seed 4's watches did)"),
+    serve: bool = typer.Option(False, "--serve", help="also run the HTTP ingest server; the smartwatch simulator then posts to it, as real watches do"),
     quiet: bool = typer.Option(False, "--quiet", help="no live progress table"),
     new_incarnation: bool = typer.Option(False, "--new-incarnation", help="lake: after a topic reset or with a new log, archive the new incarnation beside the archived one"),
     no_dashboard: bool = typer.Option(False, "--no-dashboard", help="do not start the web dashboard (it never starts with --until-idle)"),
 ) -> None:
     """Start every configured component (simulators, processor, sinks, edges, dashboard) until Ctrl-C.
 
-    The MQTT bridge runs when VITALSTREAM_MQTT_URL (or [mqtt] url) is set."""
+    The MQTT bridge runs when VITALSTREAM_MQTT_URL (the mqtt.url setting) is set."""
     from ..supervise import Component, dashboard_components, sink_components, supervise
 
     s = settings_from(ctx)
@@ -143,7 +143,7 @@ def schemas_size(
 
 
 def register(app: typer.Typer) -> None:
+    app.command("up")(up)
     app.command("simulate")(simulate)
     app.command("process")(process)
-    app.command("up")(up)
     app.add_typer(schemas_app, name="schemas")

@@ -1,8 +1,8 @@
 """Sink, report, query, replay and warehouse commands.
 
     vitalstream sink lake|landing|warehouse [--until-idle] [--new-incarnation]
-    vitalstream report low-oxygen|irregular-heart-rate|falls-elderly|news2|alerts|hr-by-activity|hr-by-demographics|seasonal|activity-by-daypart|sleep [--limit N] [--since 2h|2024-04-01T08:00Z] [--format table|json|csv]
-    vitalstream query "SELECT ..." [--format ...]
+    vitalstream report low-oxygen|irregular-heart-rate|falls-elderly|news2|alerts|hr-by-activity|hr-by-demographics|seasonal|activity-by-daypart|sleep [--limit N] [--since 2h|2024-04-01T08:00Z] [--format table|json|csv] [--wide]
+    vitalstream query "SELECT ..." [--format ...] [--wide]
     vitalstream replay --from-lake --topic heart-rate-data [--since ..] [--until ..] [--to-topic T]
     vitalstream warehouse migrate | status
 """
@@ -22,6 +22,7 @@ import typer
 
 from ..sinks import SINKS
 from .common import fail, friendly_errors, open_configured_log, print_json_lines, print_table, settings_from
+from .tables import Column
 
 warehouse_app = typer.Typer(help="The warehouse schema: migrate, status.", no_args_is_help=True)
 
@@ -48,6 +49,42 @@ class Format(StrEnum):
 
 _HAS_MODEL = ("SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() "
               "AND table_name = 'fct_heart_rates'")
+
+# NEWS2 parameters as charts abbreviate them, for the narrow ``missing`` column.
+_NEWS2_SHORT = {"respiratory_rate": "RR", "spo2": "SpO2", "on_oxygen": "O2", "systolic": "SBP",
+                "heart_rate": "HR", "consciousness": "ACVPU", "temperature_c": "temp"}
+
+
+def _short_missing(value: Any) -> str:
+    import json
+
+    names = json.loads(value) if isinstance(value, str) else value
+    return " ".join(_NEWS2_SHORT.get(n, n) for n in names or ())
+
+
+def _alert_values(message: Any) -> str:
+    """``heart_rate=48`` from ``bradycardia escalated (heart_rate=48)``: rule and state have columns."""
+    found = re.search(r"\((.*)\)$", str(message))
+    return found.group(1) if found else str(message)
+
+
+_PATIENT = (Column("age", right=True), Column("medical_history", "history"),
+            Column("emergency_contact", "emergency contact"))
+
+#: What each report shows without ``--wide``: enough to act on, in 80 columns.
+REPORT_COLUMNS: dict[str, tuple[Column, ...]] = {
+    "low-oxygen": (Column("event_time", "time"), Column("patient_id", "patient"),
+                   Column("spo2", "SpO2", right=True), *_PATIENT),
+    "irregular-heart-rate": (Column("event_time", "time"), Column("patient_id", "patient"),
+                             Column("heart_rate", "HR", right=True), *_PATIENT),
+    "falls-elderly": (Column("event_time", "time"), Column("patient_id", "patient"), *_PATIENT),
+    "news2": (Column("patient_id", "patient"), Column("total", "NEWS2", right=True), Column("band"),
+              Column("missing", format=_short_missing), Column("scale", right=True),
+              Column("event_time", "time")),
+    "alerts": (Column("event_time", "time"), Column("patient_id", "patient"), Column("rule"),
+               Column("severity"), Column("state"), Column("message", "values", format=_alert_values)),
+}
+
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 
 
@@ -66,7 +103,8 @@ def parse_time(text: str | None, now: datetime | None = None) -> datetime | None
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
-def _emit(rows: list[dict[str, Any]], fmt: Format, title: str | None = None) -> None:
+def _emit(rows: list[dict[str, Any]], fmt: Format, title: str | None = None, *,
+          columns: tuple[Column, ...] | None = None, wide: bool = False) -> None:
     if fmt is Format.json:
         print_json_lines(rows)
     elif fmt is Format.csv:
@@ -75,7 +113,7 @@ def _emit(rows: list[dict[str, Any]], fmt: Format, title: str | None = None) -> 
             w.writeheader()
             w.writerows(rows)
     else:
-        print_table(rows, title=title)
+        print_table(rows, None if wide else columns, title=title, wide=wide, empty="no rows")
 
 
 def _stop_on_signals() -> threading.Event:
@@ -117,10 +155,14 @@ def report(
     limit: int = typer.Option(100, help="at most N rows"),
     since: str = typer.Option(None, help="only events since: 2h, 7d or 2024-04-01T08:00Z"),
     fmt: Format = typer.Option(Format.table, "--format", help="table, json (lines) or csv"),
+    wide: bool = typer.Option(False, "--wide", help="table: every column, exact values (lines may be long)"),
 ) -> None:
-    """The seed-0 reports (with current patient metadata), current NEWS2, alerts, and the
-    research questions over the warehouse model (hr-by-activity, hr-by-demographics, seasonal,
-    activity-by-daypart, sleep)."""
+    """Warehouse reports: low SpO2, irregular heart rate, falls in the elderly, NEWS2, alerts,
+    and the research questions over the warehouse model (hr-by-activity, hr-by-demographics,
+    seasonal, activity-by-daypart, sleep).
+
+    The vitals reports show the patient's current metadata.
+    The table fits 80 columns (times in UTC); --wide, --format json and csv give every column."""
     from ..reports import REPORTS, run_report
     from ..sinks.warehouse import open_warehouse
 
@@ -132,21 +174,22 @@ def report(
             raise fail("the warehouse model is not built yet: run `vitalstream model build` "
                        "(`vitalstream up` builds it on a schedule)")
         rows = run_report(wh, name.value, limit=limit, since=parse_time(since))
-    _emit(rows, fmt, title=REPORTS[name.value].description)
+    _emit(rows, fmt, title=REPORTS[name.value].description, columns=REPORT_COLUMNS[name.value], wide=wide)
 
 
 @friendly_errors
 def query(
     ctx: typer.Context,
     sql: str = typer.Argument(..., help="SQL for the warehouse (tables and v_* views: see docs/warehouse.md)"),
-    fmt: Format = typer.Option(Format.table, "--format"),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, json (lines) or csv"),
+    wide: bool = typer.Option(False, "--wide", help="table: exact values, nothing cut to fit the terminal"),
 ) -> None:
     """Run SQL against the warehouse."""
     from ..sinks.warehouse import open_warehouse
 
     with open_warehouse(settings_from(ctx).warehouse_url) as wh:
         cols, rows = wh.query(sql)
-    _emit([dict(zip(cols, r, strict=True)) for r in rows], fmt)
+    _emit([dict(zip(cols, r, strict=True)) for r in rows], fmt, wide=wide)
 
 
 @friendly_errors
@@ -184,7 +227,7 @@ def warehouse_migrate(ctx: typer.Context) -> None:
 
 @warehouse_app.command("status")
 @friendly_errors
-def warehouse_status(ctx: typer.Context, fmt: Format = typer.Option(Format.table, "--format")) -> None:
+def warehouse_status(ctx: typer.Context, fmt: Format = typer.Option(Format.table, "--format", help="table, json (lines) or csv")) -> None:
     """Schema version and row count of every table."""
     from ..sinks.warehouse import open_warehouse
     from ..sinks.warehouse.schema import TABLES

@@ -87,9 +87,9 @@ def decode_batch(
 def normalise(topic: str, event: msgspec.Struct) -> list[Vital]:
     """Canonical :class:`Vital` records for an event of a raw vital topic.
 
-    Seed 0 gives one Vital per event (with its ``event_id``); seed 1 one combined Vital with
-    the device id; seed 3 the flattened meta; seed 4 either variant, ``patient_id`` = device id
-    (the processor maps device -> user). Other topics raise ``ValueError``.
+    Smartwatch vitals give one Vital per event (with its ``event_id``); the device gateway one
+    combined Vital with the device id; the heart-rate stream the flattened meta; smartwatch
+    events either variant, ``patient_id`` = device id (the processor maps device -> user). Other topics raise ``ValueError``.
     """
     codec = CODECS.get(topic)
     if codec is None or codec.normalise is None:

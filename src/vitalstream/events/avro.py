@@ -1,7 +1,7 @@
-"""Avro form of the seed-1 device message (``com.example.HealthData``), via fastavro.
+"""Avro form of the device gateway message (``com.example.HealthData``), via fastavro.
 
-:data:`SEED_HEALTH_DATA_SCHEMA` is the seed's schema verbatim: every field required, so a
-message without a location cannot be written with it. :data:`HEALTH_DATA_SCHEMA` is ours, the
+:data:`STRICT_HEALTH_DATA_SCHEMA` is the device gateway's published schema verbatim: every
+field required, so a message without a location cannot be written with it. :data:`HEALTH_DATA_SCHEMA` is ours, the
 same record with ``latitude``/``longitude`` as ``["null", "double"]`` defaulting to null — a
 backward-compatible evolution that round-trips every message the JSON decoder accepts.
 Encoding is schemaless (no container header), as a Kafka value behind a schema registry id.
@@ -20,7 +20,7 @@ from ..errors import require
 from .device import DeviceReading
 from .invalid import InvalidEvent
 
-SEED_HEALTH_DATA_SCHEMA: dict[str, Any] = {
+STRICT_HEALTH_DATA_SCHEMA: dict[str, Any] = {
     "type": "record",
     "name": "HealthData",
     "namespace": "com.example",
@@ -38,9 +38,9 @@ SEED_HEALTH_DATA_SCHEMA: dict[str, Any] = {
 }
 
 HEALTH_DATA_SCHEMA: dict[str, Any] = {
-    **SEED_HEALTH_DATA_SCHEMA,
+    **STRICT_HEALTH_DATA_SCHEMA,
     "fields": [
-        *SEED_HEALTH_DATA_SCHEMA["fields"][:7],
+        *STRICT_HEALTH_DATA_SCHEMA["fields"][:7],
         {"name": "latitude", "type": ["null", "double"], "default": None},
         {"name": "longitude", "type": ["null", "double"], "default": None},
     ],
@@ -48,31 +48,31 @@ HEALTH_DATA_SCHEMA: dict[str, Any] = {
 
 
 @cache
-def _parsed(seed: bool) -> Any:
+def _parsed(strict: bool) -> Any:
     fastavro = require("fastavro", "avro")
-    schema = SEED_HEALTH_DATA_SCHEMA if seed else HEALTH_DATA_SCHEMA
+    schema = STRICT_HEALTH_DATA_SCHEMA if strict else HEALTH_DATA_SCHEMA
     return fastavro.parse_schema(schema)
 
 
-def encode_avro(reading: DeviceReading, *, seed_schema: bool = False) -> bytes:
-    """Schemaless Avro bytes for a decoded reading (``seed_schema`` needs a location)."""
+def encode_avro(reading: DeviceReading, *, strict_schema: bool = False) -> bytes:
+    """Schemaless Avro bytes for a decoded reading (``strict_schema`` needs a location)."""
     fastavro = require("fastavro", "avro")
     record = msgspec.to_builtins(reading)
     record.setdefault("latitude", None)
     record.setdefault("longitude", None)
     out = BytesIO()
     try:
-        fastavro.schemaless_writer(out, _parsed(seed_schema), record)
+        fastavro.schemaless_writer(out, _parsed(strict_schema), record)
     except (ValueError, TypeError) as exc:
         raise InvalidEvent(f"avro: cannot encode with HealthData schema: {exc}") from exc
     return out.getvalue()
 
 
-def decode_avro(data: bytes, *, seed_schema: bool = False) -> DeviceReading:
+def decode_avro(data: bytes, *, strict_schema: bool = False) -> DeviceReading:
     """Decode schemaless Avro bytes and validate them exactly like the JSON form."""
     fastavro = require("fastavro", "avro")
     try:
-        record = fastavro.schemaless_reader(BytesIO(data), _parsed(seed_schema), None)
+        record = fastavro.schemaless_reader(BytesIO(data), _parsed(strict_schema), None)
         return msgspec.convert(record, DeviceReading)
     except msgspec.ValidationError as exc:
         raise InvalidEvent.from_validation("avro", str(exc)) from exc

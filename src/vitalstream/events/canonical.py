@@ -18,8 +18,9 @@ Source = Literal["vitals", "device", "heart-rate", "smartwatch"]
 class Vital(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True):
     """One normalised measurement (or a combined device reading) of one patient.
 
-    ``patient_id`` is the seed-0 patient id, the seed-1 device id, the seed-3 user id (as a
-    string) or the seed-4 user id (device id when no profile maps it). Fields a source does not
+    ``patient_id`` is the smartwatch-vitals patient id, the gateway's device id, the heart-rate
+    stream's user id (as a string) or the smartwatch events' user id (device id when no
+    profile maps it). Fields a source does not
     measure stay ``None``: NEWS2 reports them as missing rather than scoring them 0.
 
     ``event_id`` is the event's identity and always includes its source: for a client that
@@ -61,7 +62,7 @@ class ProcessedVital(Vital, frozen=True, omit_defaults=True, kw_only=True):
     data_type: str  # heart_rate | blood_oxygen | blood_pressure | fall_detection | temperature | smartwatch | device
     original_timestamp: str  # the timestamp exactly as the source sent it
     processed_timestamp: datetime
-    user_id: str | None = None  # seed 4: profile's user for the device
+    user_id: str | None = None  # smartwatch events: the profile's user for the device
     age: int | None = None
     gender: str | None = None
     medical_history: str | None = None

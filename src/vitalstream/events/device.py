@@ -1,7 +1,7 @@
-"""Seed 1: the combined device message on ``device_data`` (bridged from MQTT, key ``deviceId``).
+"""Device gateway: the combined device message on ``device_data`` (bridged from MQTT, key ``deviceId``).
 
 ``{"deviceId", "timestamp" (epoch s), "heartRate", "systolic", "diastolic",
-"oxygenSaturation", "bodyTemperature" (°F), "latitude"?, "longitude"?}``. The seed's Avro
+"oxygenSaturation", "bodyTemperature" (°F), "latitude"?, "longitude"?}``. The gateway's Avro
 schema requires the location, but its own test message omitted it; we accept absence (both
 or neither: a lone coordinate is rejected).
 """

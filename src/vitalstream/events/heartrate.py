@@ -1,7 +1,7 @@
-"""Seed 3: heart-rate stream on ``hr-data-topic`` plus OLTP reference data (users, activities).
+"""Heart-rate stream on ``hr-data-topic`` plus OLTP reference data (users, activities).
 
 ``{"user_id": 10001, "heart_rate": 128, "timestamp": 1711943972, "meta": {"activity_id":
-20890, "location": {"latitude": 37.41, "longitude": -121.97}}}``. The seed's producer sent
+20890, "location": {"latitude": 37.41, "longitude": -121.97}}}``. The original producer sent
 every number as a JSON string, so these schemas are decoded with ``strict=False``: ``"72"``
 becomes 72, while ``"fast"`` is rejected. Users and activities change over time
 (``last_update``) and are keyed by their id on ``hr-users`` / ``hr-activities``.

@@ -1,12 +1,13 @@
 """Deterministic event ids.
 
-Sources that send no id (seeds 1, 3 and 4) get a UUIDv5 over ``topic \\x1f key \\x1f time_ms
-\\x1f values...``, so a replayed message gets the same id (the warehouse upsert keeps one row)
-while two different readings in the same millisecond do not collide. Computed by hand: the
-result equals ``str(uuid.uuid5(NAMESPACE, name))`` at a fraction of its cost.
+Sources that send no id (device gateway, heart-rate stream, smartwatch events) get a UUIDv5
+over ``topic \\x1f key \\x1f time_ms \\x1f values...``, so a replayed message gets the same id
+(the warehouse upsert keeps one row) while two different readings in the same millisecond do
+not collide. Computed by hand: the result equals ``str(uuid.uuid5(NAMESPACE, name))`` at a
+fraction of its cost.
 
-A client-supplied ``event_id`` (seed 0) is *not* an identity on its own: any client could
-reuse another patient's id. :func:`scoped_event_id` scopes it to the patient the event is
+A client-supplied ``event_id`` (smartwatch vitals) is *not* an identity on its own: any client
+could reuse another patient's id. :func:`scoped_event_id` scopes it to the patient the event is
 about, so the stored key of one patient can never be reached by an event of another.
 """
 

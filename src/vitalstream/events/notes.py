@@ -1,8 +1,8 @@
-"""Seed 2: free-text medical entries on ``medical-entries`` (key ``patient_id``).
+"""Clinical notes: free-text medical entries on ``medical-entries`` (key ``patient_id``).
 
-The seed's rows are CSV ``patient_id,medical_entry,timestamp`` with timestamps such as
+The original rows are CSV ``patient_id,medical_entry,timestamp`` with timestamps such as
 ``2024-01-01 12:00`` (no zone: UTC by convention). Values arrive as a JSON object; a bare CSV
-row (what the seed's producer actually sent) is accepted too.
+row (what the original producer actually sent) is accepted too.
 """
 
 from __future__ import annotations

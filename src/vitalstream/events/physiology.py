@@ -1,4 +1,4 @@
-"""Physiological limits every decoded event must respect (BRIEF §3).
+"""Physiological limits every decoded event must respect, on every edge and in the processor.
 
 Values outside these ranges are *impossible* (sensor fault, unit mix-up, corrupt message) and
 are rejected with a reason; values inside them pass even when they are clinically alarming, so

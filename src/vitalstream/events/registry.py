@@ -1,6 +1,6 @@
 """Which schema, decoder, normaliser and partition key belong to each topic.
 
-Decoders are built once (``msgspec.json.Decoder``); seed-3 topics decode with
+Decoders are built once (``msgspec.json.Decoder``); heart-rate stream topics decode with
 ``strict=False`` because that producer sent numbers as JSON strings.
 """
 
@@ -13,7 +13,7 @@ from typing import Protocol, TypeVar, cast
 import msgspec
 
 from .. import topics as t
-from . import device, heartrate, notes, seed0, smartwatch
+from . import device, heartrate, notes, smartwatch, vitals
 from .canonical import Vital
 
 Normaliser = Callable[[str, msgspec.Struct], list[Vital]]
@@ -67,8 +67,8 @@ def _decode_notes(value: bytes) -> notes.MedicalEntry:
     return notes.from_csv_row(value)
 
 
-def _seed0(topic: str, event: seed0.SeedZeroVital) -> list[Vital]:
-    return seed0.to_vitals(event)
+def _vital_event(topic: str, event: vitals.VitalEvent) -> list[Vital]:
+    return vitals.to_vitals(event)
 
 
 class _PatientKeyed(Protocol):
@@ -116,11 +116,11 @@ def _activity(event: _ActivityKeyed) -> str:
     return str(event.activity_id)
 
 CODECS: dict[str, TopicCodec] = {
-    t.HEART_RATE: _codec(seed0.HeartRateEvent, _patient, _seed0),
-    t.BLOOD_OXYGEN: _codec(seed0.BloodOxygenEvent, _patient, _seed0),
-    t.BLOOD_PRESSURE: _codec(seed0.BloodPressureEvent, _patient, _seed0),
-    t.FALL_DETECTION: _codec(seed0.FallDetectionEvent, _patient, _seed0),
-    t.PATIENT_METADATA: _codec(seed0.PatientMetadata, _patient),
+    t.HEART_RATE: _codec(vitals.HeartRateEvent, _patient, _vital_event),
+    t.BLOOD_OXYGEN: _codec(vitals.BloodOxygenEvent, _patient, _vital_event),
+    t.BLOOD_PRESSURE: _codec(vitals.BloodPressureEvent, _patient, _vital_event),
+    t.FALL_DETECTION: _codec(vitals.FallDetectionEvent, _patient, _vital_event),
+    t.PATIENT_METADATA: _codec(vitals.PatientMetadata, _patient),
     t.DEVICE_DATA: _codec(device.DeviceReading, _device, device.to_vitals),
     t.MEDICAL_ENTRIES: _checked(notes.MedicalEntry, _decode_notes, _patient),
     t.HR_DATA: _codec(heartrate.HeartRateReading, _user, heartrate.to_vitals, strict=False),

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import msgspec
 
-from . import canonical, device, heartrate, notes, seed0, smartwatch
+from . import canonical, device, heartrate, notes, smartwatch, vitals
 
 SCHEMAS: dict[str, type] = {
-    "HeartRateEvent": seed0.HeartRateEvent,
-    "BloodOxygenEvent": seed0.BloodOxygenEvent,
-    "BloodPressureEvent": seed0.BloodPressureEvent,
-    "FallDetectionEvent": seed0.FallDetectionEvent,
-    "PatientMetadata": seed0.PatientMetadata,
+    "HeartRateEvent": vitals.HeartRateEvent,
+    "BloodOxygenEvent": vitals.BloodOxygenEvent,
+    "BloodPressureEvent": vitals.BloodPressureEvent,
+    "FallDetectionEvent": vitals.FallDetectionEvent,
+    "PatientMetadata": vitals.PatientMetadata,
     "HealthData": device.DeviceReading,
     "MedicalEntry": notes.MedicalEntry,
     "HeartRateReading": heartrate.HeartRateReading,

@@ -1,4 +1,4 @@
-"""Seed 4: smartwatch events posted over HTTP to ``smartwatch-events`` (key: device id).
+"""Smartwatch events posted over HTTP to ``smartwatch-events`` (key: device id).
 
 Two field-name variants arrive and both normalise to the same :class:`Vital`:
 
@@ -8,7 +8,7 @@ Two field-name variants arrive and both normalise to the same :class:`Vital`:
   "Sleeping State", "date"}`` with ``date`` as ``"yyyy-MM-dd HH:mm:ss.SSS"`` in UTC (an
   explicit offset is honoured).
 
-Sleep state: the seed does not document it, so both common encodings are accepted in either
+Sleep state: the original system does not document it, so both common encodings are accepted in either
 variant: booleans / ``1`` / ``0`` (1 = sleeping) and the words ``"sleeping"``, ``"asleep"``,
 ``"sleep"`` vs ``"awake"``, ``"active"`` (case-insensitive; ``"1"``/``"0"``/``"true"``/
 ``"false"`` too). The simulator sends ``"sleeping"``/``"awake"`` in the first variant and

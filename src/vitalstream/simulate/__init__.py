@@ -1,11 +1,11 @@
-"""Deterministic, physiologically plausible simulators for the five seed sources.
+"""Deterministic, physiologically plausible simulators for the five sources.
 
     sim = make("vitals", patients=50, seed=7)
     for msg in sim.reference(): producer.send(msg.topic, msg.value, key=msg.key)
     for msg in itertools.islice(sim.events(), 10_000): ...
 
-Profiles: ``vitals`` (seed 0), ``device`` (seed 1), ``notes`` (seed 2), ``heart-rate``
-(seed 3), ``smartwatch`` (seed 4). Every message decodes with :func:`vitalstream.events.decode`.
+Profiles: ``vitals`` (smartwatch vitals), ``device`` (device gateway), ``notes`` (clinical
+notes), ``heart-rate`` (heart-rate stream), ``smartwatch`` (smartwatch events). Every message decodes with :func:`vitalstream.events.decode`.
 """
 
 from __future__ import annotations

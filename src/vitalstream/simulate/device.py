@@ -1,8 +1,8 @@
-"""Seed 1: one combined message per device per tick on ``device_data`` (key ``deviceId``).
+"""Device gateway: one combined message per device per tick on ``device_data`` (key ``deviceId``).
 
 Temperature is sent in °F with one decimal, the timestamp in whole epoch seconds. About one
-device in ten has no GPS fix and omits ``latitude``/``longitude`` (as the seed's own test
-message did); the others report a location jittering around home.
+device in ten has no GPS fix and omits ``latitude``/``longitude`` (as the original gateway's
+own test message did); the others report a location jittering around home.
 """
 
 from __future__ import annotations

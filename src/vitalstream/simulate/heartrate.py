@@ -1,10 +1,10 @@
-"""Seed 3: users and activities (OLTP reference data in the CSV shape), then one heart-rate
+"""Heart-rate stream: users and activities (OLTP reference data in the CSV shape), then one heart-rate
 event per user per tick on ``hr-data-topic``.
 
 Each user follows a day: asleep at local night (23:00-07:00, local = UTC shifted by the home
 country's longitude), otherwise a sequence of activities lasting minutes. Heart rate stays
-inside its activity's band: rest 40-80, intense 130-205, other 70-150 (the seed's rule). A
-quarter of the users send every number as a JSON string, as the seed's producer did.
+inside its activity's band: rest 40-80, intense 130-205, other 70-150 (the original stream's rule). A
+quarter of the users send every number as a JSON string, as the original producer did.
 """
 
 from __future__ import annotations

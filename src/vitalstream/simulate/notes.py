@@ -1,7 +1,7 @@
-"""Seed 2: free-text medical entries ``{patient_id, medical_entry, timestamp}`` for
+"""Clinical notes: free-text medical entries ``{patient_id, medical_entry, timestamp}`` for
 ``medical-entries``, one per tick for a random patient.
 
-The wording varies on purpose (the seed's regexes crashed on anything but "signs of X.
+The wording varies on purpose (the original extractor's regexes crashed on anything but "signs of X.
 Prescribed Y."): affirmed findings, negations ("no signs of", "denies", "ruled out"),
 family history, uncertainty ("possible", "suspected"), dosage and frequency, and words such
 as "another" that contain "not".

@@ -1,4 +1,4 @@
-"""Seed 4: user profiles (device -> user) first, then one watch event per device per tick on
+"""Smartwatch events: user profiles (device -> user) first, then one watch event per device per tick on
 ``smartwatch-events``, in both field-name variants.
 
 About half of the devices run "firmware" that sends ``{device_id, hr, steps, state,

@@ -1,4 +1,4 @@
-"""Seed 0: patient metadata first, then heart rate, SpO2, blood pressure and fall detection
+"""Smartwatch vitals: patient metadata first, then heart rate, SpO2, blood pressure and fall detection
 for every patient at every tick (in that order), each with a uuid4 ``event_id``.
 """
 

@@ -1,7 +1,7 @@
 """Sinks: consumer groups that land records durably, then let the loop commit.
 
 * :class:`~vitalstream.sinks.lake.LakeSink` — the raw archive (every raw topic, Parquet or JSON
-  lines, ``file://`` or ``s3://``) and seed 4's landing of normalised smartwatch events.
+  lines, ``file://`` or ``s3://``) and the landing of normalised smartwatch events.
 * :class:`~vitalstream.sinks.warehouse.WarehouseSink` — every catalogued topic with a table
   into DuckDB or PostgreSQL, upserted on its key.
 

@@ -4,10 +4,10 @@ Every edge is a :class:`.base.Source` (``run(stop)``; an input counts as acknowl
 after the log flush): :class:`.http.HttpSource`, :class:`.mqtt.MqttBridge`,
 :class:`.files.FileSource` and :class:`vitalstream.simulate.run.SimulatorSource`.
 
-* :mod:`.http` — ``POST /stream`` ingest server (FastAPI/uvicorn), seed 4's endpoint;
-* :mod:`.mqtt` — MQTT bridge (paho-mqtt), seed 1's ``health/device_data``;
-* :mod:`.files` — CSV and JSON-lines files with a resumable checkpoint (seeds 2 and 3);
-* :mod:`.replay_client` — replays recorded watch events to an HTTP server (seed 4's client);
+* :mod:`.http` — ``POST /stream`` ingest server (FastAPI/uvicorn), the smartwatch events' endpoint;
+* :mod:`.mqtt` — MQTT bridge (paho-mqtt), the device gateway's ``health/device_data``;
+* :mod:`.files` — CSV and JSON-lines files with a resumable checkpoint (clinical notes, heart-rate reference data);
+* :mod:`.replay_client` — replays recorded watch events to an HTTP server (the smartwatch replay client);
 * :mod:`.targets` — where ``vitalstream simulate --to URL`` sends (HTTP or MQTT), chosen by
   URL scheme through :func:`vitalstream.registry.open_url`.
 

@@ -4,9 +4,9 @@
     ingest_file(log, "users.csv", fmt="csv", topic="hr-users", settings=s)
     ingest_file(log, "watch.jsonl", fmt="jsonl", topic=None, settings=s)   # route by shape
 
-CSV rows become JSON objects named by the header (``mapping`` renames columns: seed 2's
-``patient_id,medical_entry,timestamp`` and seed 3's ``users.csv`` / ``activities.csv`` need
-none); every value stays a string and the topic's decoder converts where its schema allows.
+CSV rows become JSON objects named by the header (``mapping`` renames columns: the clinical
+notes' ``patient_id,medical_entry,timestamp`` and the heart-rate stream's ``users.csv`` /
+``activities.csv`` need none); every value stays a string and the topic's decoder converts where its schema allows.
 Each row or line is validated like any edge input; rejects go to the dead letters with
 ``file.name`` / ``file.record`` (1-based) headers.
 

@@ -1,4 +1,4 @@
-"""The HTTP ingest server: ``POST /stream`` (seed 4's endpoint, port 62333) and friends.
+"""The HTTP ingest server: ``POST /stream`` (the smartwatch events' endpoint, port 62333) and friends.
 
 Endpoints
 ---------
@@ -24,8 +24,8 @@ on page loads. Fetch ``/openapi.json`` with a key and browse it with any offline
 
 A 2xx/422 is sent only after the records were flushed to the log (group commit across
 concurrent requests, :mod:`.writer`). Bodies are parsed with msgspec, not per-event pydantic
-models: the OpenAPI document still describes them exactly (event schemas are exported from
-the msgspec structs).
+models: the OpenAPI document (:mod:`.openapi`) still describes them exactly, from the msgspec
+structs.
 """
 
 from __future__ import annotations
@@ -42,15 +42,13 @@ import msgspec
 
 from ..config import Settings
 from ..errors import require
-from ..events import schemas as event_schemas
 from .base import Source
-from .routing import WRITABLE_TOPICS
+from .openapi import ALL_EVENTS, PROBLEM, STREAM_EVENTS, openapi_document, request_body, responses
 from .service import Checked, HttpProblem, IngestService
 
 require("fastapi", "http")
 
 from fastapi import FastAPI, Request  # noqa: E402
-from fastapi.openapi.utils import get_openapi  # noqa: E402
 from fastapi.responses import Response  # noqa: E402
 
 from .. import metrics  # noqa: E402
@@ -61,89 +59,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _json = msgspec.json.Encoder()
-
-# Events routable by shape on POST /stream (for the OpenAPI request body).
-_STREAM_EVENTS = ("HeartRateEvent", "BloodOxygenEvent", "BloodPressureEvent", "FallDetectionEvent",
-                  "HealthData", "MedicalEntry", "HeartRateReading", "SmartwatchEvent",
-                  "SmartwatchEventLabelled")
-_ALL_EVENTS = (*_STREAM_EVENTS, "PatientMetadata", "User", "Activity", "UserProfile")
-
-
-def _request_body(names: tuple[str, ...]) -> dict[str, Any]:
-    one = {"oneOf": [{"$ref": f"#/components/schemas/{n}"} for n in names]}
-    return {
-        "required": True,
-        "content": {
-            "application/json": {"schema": {"oneOf": [one, {"type": "array", "items": one}]}},
-            "application/x-ndjson": {
-                "schema": {"type": "string", "description": "one JSON event per line"}},
-        },
-    }
-
-
-_RESULT = {
-    "type": "object",
-    "required": ["accepted", "rejected"],
-    "properties": {
-        "accepted": {"type": "integer", "description": "events durably stored"},
-        "rejected": {"type": "array", "items": {
-            "type": "object", "required": ["index", "reason"],
-            "properties": {
-                "index": {"type": "integer", "description": "position in the body, from 0"},
-                "reason": {"type": "string"},
-                "field": {"type": "string"},
-                "topic": {"type": "string"},
-            }}},
-    },
-}
-_PROBLEM = {"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}}
-
-
-def _responses() -> dict[int | str, dict[str, Any]]:
-    def problem(text: str, headers: tuple[str, ...] = ()) -> dict[str, Any]:
-        out: dict[str, Any] = {"description": text,
-                               "content": {"application/json": {"schema": _PROBLEM}}}
-        if headers:
-            out["headers"] = {h: {"schema": {"type": "integer" if h == "Retry-After" else "string"}}
-                              for h in headers}
-        return out
-
-    return {
-        200: {"description": "every event stored",
-              "content": {"application/json": {"schema": _RESULT}}},
-        422: {"description": "some events rejected (and dead-lettered); the others were stored",
-              "content": {"application/json": {"schema": _RESULT}}},
-        400: problem("unreadable request"),
-        401: problem("missing credentials", ("WWW-Authenticate",)),
-        403: problem("unknown API key, a device key naming another device, or a reference "
-                     "topic without the admin scope"),
-        408: problem("body not received within http.body_timeout_s"),
-        413: problem("body larger than http.max_body_bytes, or more events than the key's burst"),
-        429: problem("the API key exceeded its rate (http.rate_per_device / rate_per_gateway)",
-                     ("Retry-After",)),
-        503: problem("the log is unavailable", ("Retry-After",)),
-    }
-
-
-class _IngestApp(FastAPI):
-    def openapi(self) -> dict[str, Any]:
-        """FastAPI's document plus the event schemas (exported from the msgspec structs)."""
-        if self.openapi_schema is None:
-            doc = get_openapi(title=self.title, version=self.version, description=self.description,
-                              routes=self.routes)
-            _, components = msgspec.json.schema_components(
-                [event_schemas.SCHEMAS[n] for n in _ALL_EVENTS],
-                ref_template="#/components/schemas/{name}")
-            renamed = {type_.__name__: name for name, type_ in event_schemas.SCHEMAS.items()}
-            doc.setdefault("components", {}).setdefault("schemas", {}).update(
-                {renamed.get(k, k): v for k, v in components.items()})
-            for path in doc["paths"].values():
-                for op in path.values():
-                    for p in op.get("parameters", []):
-                        if p.get("name") == "topic":
-                            p["schema"] = {"type": "string", "enum": list(WRITABLE_TOPICS)}
-            self.openapi_schema = doc
-        return self.openapi_schema
 
 
 def create_app(settings: Settings, service: IngestService | None = None) -> FastAPI:
@@ -160,7 +75,7 @@ def create_app(settings: Settings, service: IngestService | None = None) -> Fast
         yield
         svc.close()
 
-    app = _IngestApp(
+    app = FastAPI(
         lifespan=lifespan,
         # No Swagger UI/ReDoc (CDN assets, no way to send a key); /openapi.json is below.
         docs_url=None,
@@ -185,14 +100,14 @@ def create_app(settings: Settings, service: IngestService | None = None) -> Fast
         status, body, headers = await handle_ingest(svc, request.headers.get, read, topic)
         return Response(body, status_code=status, media_type="application/json", headers=headers)
 
-    @app.post("/stream", openapi_extra={"requestBody": _request_body(_STREAM_EVENTS)},
-              responses=_responses(), summary="Ingest events, routed to raw topics by shape")
+    @app.post("/stream", openapi_extra={"requestBody": request_body(STREAM_EVENTS)},
+              responses=responses(), summary="Ingest events, routed to raw topics by shape")
     async def stream(request: Request) -> Response:
         return await ingest(request, None)
 
-    @app.post("/topics/{topic}", openapi_extra={"requestBody": _request_body(_ALL_EVENTS)},
-              responses={**_responses(), 404: {"description": "unknown topic", "content": {
-                  "application/json": {"schema": _PROBLEM}}}},
+    @app.post("/topics/{topic}", openapi_extra={"requestBody": request_body(ALL_EVENTS)},
+              responses={**responses(), 404: {"description": "unknown topic", "content": {
+                  "application/json": {"schema": PROBLEM}}}},
               summary="Ingest events into one named raw or reference topic")
     async def to_topic(topic: str, request: Request) -> Response:
         return await ingest(request, topic)
@@ -216,6 +131,13 @@ def create_app(settings: Settings, service: IngestService | None = None) -> Fast
         ok, detail = await asyncio.get_running_loop().run_in_executor(None, svc.ready)
         return Response(_json.encode({"status": "ok" if ok else "unavailable", "detail": detail}),
                         status_code=200 if ok else 503, media_type="application/json")
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = openapi_document(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     return app
 

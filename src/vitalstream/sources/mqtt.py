@@ -1,4 +1,4 @@
-"""The MQTT bridge: seed 1's devices publish to ``health/device_data``; we store them.
+"""The MQTT bridge: the device gateway's devices publish to ``health/device_data``; we store them.
 
 * paho-mqtt 2.x, MQTT 3.1.1, QoS 1 subscriptions to ``mqtt.topics``;
 * a persistent session (``clean_session=False``, stable ``mqtt.client_id``): messages

@@ -1,9 +1,9 @@
-"""Replay recorded smartwatch events to an ingest server, like seed 4's client.
+"""Replay recorded smartwatch events to an ingest server, like the original smartwatch client.
 
     replay("watch.jsonl", "http://127.0.0.1:62333/stream", speed=10)   # 10x real time
     replay("watch.jsonl", url, fast=True)                               # as fast as accepted
 
-The file holds one event per line in either seed-4 variant. Events are sent in timestamp
+The file holds one event per line in either smartwatch-event variant. Events are sent in timestamp
 order — so each device's events stay in its own order — in batches of whatever is due, at
 ``speed`` times the recorded pace (``fast``: no waiting). 429/503 are retried with the
 server's ``Retry-After`` (:class:`.targets.HttpTarget`). Lines that are not JSON or have no

@@ -1,14 +1,14 @@
-"""Which raw topic an event belongs to, told from its shape (BRIEF §1).
+"""Which raw topic an event belongs to, told from its shape.
 
-=====================================================  ==========================
+=====================================================  ======================================
 shape                                                  topic
-=====================================================  ==========================
-``data_type`` = heart_rate / blood_oxygen / ...         seed 0 topic of that vital
-``deviceId``                                           ``device_data`` (seed 1)
-``patient_id`` + ``medical_entry``                      ``medical-entries`` (seed 2)
-``user_id`` + ``meta``                                  ``hr-data-topic`` (seed 3)
-``device_id`` + ``hr``, or ``"Device ID"``              ``smartwatch-events`` (seed 4)
-=====================================================  ==========================
+=====================================================  ======================================
+``data_type`` = heart_rate / blood_oxygen / ...         that vital's smartwatch-vitals topic
+``deviceId``                                           ``device_data`` (device gateway)
+``patient_id`` + ``medical_entry``                      ``medical-entries`` (clinical notes)
+``user_id`` + ``meta``                                  ``hr-data-topic`` (heart-rate stream)
+``device_id`` + ``hr``, or ``"Device ID"``              ``smartwatch-events``
+=====================================================  ======================================
 
 Reference topics (patient metadata, users, activities, profiles) are never guessed: they
 are posted to ``/topics/{topic}`` or loaded from files with an explicit ``--topic``.
@@ -21,7 +21,7 @@ from typing import Any
 from .. import topics as t
 from ..errors import InvalidData
 
-SEED0_TOPICS: dict[str, str] = {
+DATA_TYPE_TOPICS: dict[str, str] = {
     "heart_rate": t.HEART_RATE,
     "blood_oxygen": t.BLOOD_OXYGEN,
     "blood_pressure": t.BLOOD_PRESSURE,
@@ -47,9 +47,9 @@ def route(event: Any) -> str:
         raise Unroutable(f"an event must be a JSON object, not {_json_type(event)}")
     data_type = event.get("data_type")
     if data_type is not None:
-        topic = SEED0_TOPICS.get(data_type) if type(data_type) is str else None
+        topic = DATA_TYPE_TOPICS.get(data_type) if type(data_type) is str else None
         if topic is None:
-            raise Unroutable("data_type: must be one of " + ", ".join(SEED0_TOPICS))
+            raise Unroutable("data_type: must be one of " + ", ".join(DATA_TYPE_TOPICS))
         return topic
     if "deviceId" in event:
         return t.DEVICE_DATA
@@ -60,7 +60,7 @@ def route(event: Any) -> str:
     if "Device ID" in event or ("device_id" in event and "hr" in event):
         return t.SMARTWATCH
     raise Unroutable(
-        "unknown event shape: expected a seed-0 vital (data_type), a device message "
+        "unknown event shape: expected a smartwatch vital (data_type), a device message "
         "(deviceId), a medical entry (patient_id, medical_entry), a heart-rate reading "
         "(user_id, meta) or a smartwatch event (device_id, hr / \"Device ID\"); "
         "reference data goes to POST /topics/{topic}"

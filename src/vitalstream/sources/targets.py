@@ -173,7 +173,7 @@ class MqttTarget:
         infos = []
         for msg in batch:
             if msg.topic != t.DEVICE_DATA:
-                continue  # only device messages travel over MQTT (seed 1)
+                continue  # only device-gateway messages travel over MQTT
             infos.append(self.client.publish(self.topic, msg.value, qos=1))
         for info in infos:
             info.wait_for_publish(60)

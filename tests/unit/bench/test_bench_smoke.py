@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from vitalstream.bench import report
-from vitalstream.bench.inputs import mixed_vitals, seed0_vitals
+from vitalstream.bench.inputs import mixed_vitals, smartwatch_vitals
 from vitalstream.bench.latency import percentiles
 from vitalstream.bench.peers import transform
 from vitalstream.bench.runner import Plan, Run
@@ -21,12 +21,12 @@ def test_inputs_are_mixed_decodable_and_time_ordered() -> None:
     assert all(a.timestamp_ms <= b.timestamp_ms for a, b in zip(inp.events, inp.events[1:], strict=False))
     for m in inp.events[:50]:
         decode(m.topic, m.value)
-    assert {m.topic for m in seed0_vitals(100, patients=20).events} <= {
+    assert {m.topic for m in smartwatch_vitals(100, patients=20).events} <= {
         "heart-rate-data", "blood-oxygen-data", "blood-pressure-data", "fall-detection-data"}
 
 
 def test_peer_transform_agrees_with_vitalstream_validation() -> None:
-    for m in seed0_vitals(200, patients=20).events:
+    for m in smartwatch_vitals(200, patients=20).events:
         data_type = transform.RAW_TOPICS[m.topic][0]
         assert transform.validate(data_type, json.loads(m.value)) is None
     bad = {"event_id": "e", "patient_id": "p", "timestamp": "2024-04-01T00:00:00Z",

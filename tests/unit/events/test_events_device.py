@@ -11,7 +11,7 @@ from vitalstream import topics
 from vitalstream.events import InvalidEvent, decode, key_of, normalise
 from vitalstream.events.avro import (
     HEALTH_DATA_SCHEMA,
-    SEED_HEALTH_DATA_SCHEMA,
+    STRICT_HEALTH_DATA_SCHEMA,
     decode_avro,
     encode_avro,
 )
@@ -94,9 +94,9 @@ def test_lone_coordinate_rejected() -> None:
 def test_avro_round_trip_matches_json_form() -> None:
     pytest.importorskip("fastavro")
     event = decode(topics.DEVICE_DATA, msg())
-    for seed_schema in (False, True):
-        data = encode_avro(event, seed_schema=seed_schema)  # type: ignore[arg-type]
-        back = decode_avro(data, seed_schema=seed_schema)
+    for strict_schema in (False, True):
+        data = encode_avro(event, strict_schema=strict_schema)  # type: ignore[arg-type]
+        back = decode_avro(data, strict_schema=strict_schema)
         assert back == event
         assert msgspec.json.encode(back) == msgspec.json.encode(event)
     assert len(encode_avro(event)) < len(msg())  # type: ignore[arg-type]
@@ -107,7 +107,7 @@ def test_avro_without_location_needs_the_evolved_schema() -> None:
     event = decode(topics.DEVICE_DATA, SEED_MESSAGE)
     assert decode_avro(encode_avro(event)) == event  # type: ignore[arg-type]
     with pytest.raises(InvalidEvent):
-        encode_avro(event, seed_schema=True)  # type: ignore[arg-type]
+        encode_avro(event, strict_schema=True)  # type: ignore[arg-type]
 
 
 def test_avro_decode_validates_physiology_and_garbage() -> None:
@@ -116,16 +116,16 @@ def test_avro_decode_validates_physiology_and_garbage() -> None:
 
     bad = dict(FULL, diastolic=130)
     out = io.BytesIO()
-    fastavro.schemaless_writer(out, fastavro.parse_schema(SEED_HEALTH_DATA_SCHEMA), bad)
+    fastavro.schemaless_writer(out, fastavro.parse_schema(STRICT_HEALTH_DATA_SCHEMA), bad)
     with pytest.raises(InvalidEvent, match="diastolic"):
-        decode_avro(out.getvalue(), seed_schema=True)
+        decode_avro(out.getvalue(), strict_schema=True)
     with pytest.raises(InvalidEvent):
         decode_avro(b"\x01")
 
 
 def test_avro_schema_is_the_seed_record() -> None:
-    assert SEED_HEALTH_DATA_SCHEMA["namespace"] == "com.example"
-    assert SEED_HEALTH_DATA_SCHEMA["name"] == "HealthData"
+    assert STRICT_HEALTH_DATA_SCHEMA["namespace"] == "com.example"
+    assert STRICT_HEALTH_DATA_SCHEMA["name"] == "HealthData"
     names = [f["name"] for f in HEALTH_DATA_SCHEMA["fields"]]
-    assert names == [f["name"] for f in SEED_HEALTH_DATA_SCHEMA["fields"]]
+    assert names == [f["name"] for f in STRICT_HEALTH_DATA_SCHEMA["fields"]]
     assert set(DeviceReading.__struct_encode_fields__) == set(names)

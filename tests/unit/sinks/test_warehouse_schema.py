@@ -23,8 +23,8 @@ from vitalstream.events.canonical import (
     Vital,
     enrichment_fragment,
 )
-from vitalstream.events.seed0 import PatientMetadata
 from vitalstream.events.smartwatch import UserProfile
+from vitalstream.events.vitals import PatientMetadata
 from vitalstream.log import open_log
 from vitalstream.processing import VitalsProcessor
 from vitalstream.runtime import run_worker

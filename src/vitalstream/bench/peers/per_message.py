@@ -1,4 +1,4 @@
-"""Peer 2: a plain per-message consumer loop in the seeds' style (kafka-python, json.loads).
+"""Peer 2: a plain per-message consumer loop in the original systems' style (kafka-python, json.loads).
 
     python -m vitalstream.bench.peers.per_message --broker 127.0.0.1:9092 --prefix bench-x- --expected 100000
 
@@ -11,20 +11,20 @@ auto-commit (its default), and nothing is done twice. Prints one ``BENCH-RESULT 
 
 from __future__ import annotations
 
-import argparse
 import json
-import resource
 import time
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from vitalstream.bench.child import usage
 from vitalstream.bench.peers.transform import (
     ALERTS_TOPIC,
     DLQ_TOPIC,
     METADATA_TOPIC,
     RAW_TOPICS,
     alerts,
+    arguments,
     dead_letter,
     enrich,
     validate,
@@ -48,22 +48,8 @@ def load_metadata(broker: str, topic: str) -> dict[str, dict[str, Any]]:
     return table
 
 
-def _peak_rss_mb() -> float:
-    """VmHWM: ru_maxrss would include the parent's peak (Linux keeps it across fork/exec)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--broker", required=True)
-    ap.add_argument("--prefix", default="")
-    ap.add_argument("--group", default="peer-per-message")
-    ap.add_argument("--expected", type=int, required=True)
-    args = ap.parse_args()
+    args = arguments("peer-per-message")
     pre = args.prefix
     metadata = load_metadata(args.broker, pre + METADATA_TOPIC)
     routes = {pre + raw: (data_type, pre + out) for raw, (data_type, out) in RAW_TOPICS.items()}
@@ -101,7 +87,6 @@ def main() -> int:
     t1 = time.time()
     consumer.close()
     producer.close()
-    ru = resource.getrusage(resource.RUSAGE_SELF)
     try:
         import crc32c  # noqa: F401  (kafka-python uses it for record-batch checksums if present)
         crc = "c"
@@ -109,7 +94,7 @@ def main() -> int:
         crc = "pure-python"
     result = {"crc32c": crc, "events": n, "t_first": t0, "t_last": t1, "wall_s": t1 - t0,
               "events_per_s": n / (t1 - t0), "alerts": raised, "dead_letters": invalid,
-              "cpu_s": ru.ru_utime + ru.ru_stime, "peak_rss_mb": _peak_rss_mb()}
+              **usage()}
     print("BENCH-RESULT " + json.dumps(result), flush=True)
     return 0
 

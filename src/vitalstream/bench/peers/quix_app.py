@@ -13,10 +13,8 @@ otherwise (at-least-once, commit every 5 s, idempotent producer). Prints one
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
-import resource
 import tempfile
 import time
 from typing import Any
@@ -24,12 +22,14 @@ from typing import Any
 from confluent_kafka import Consumer, TopicPartition
 from quixstreams import Application
 
+from vitalstream.bench.child import usage
 from vitalstream.bench.peers.transform import (
     ALERTS_TOPIC,
     DLQ_TOPIC,
     METADATA_TOPIC,
     RAW_TOPICS,
     alerts,
+    arguments,
     enrich,
     validate,
 )
@@ -59,22 +59,8 @@ def load_metadata(broker: str, topic: str) -> dict[str, dict[str, Any]]:
     return table
 
 
-def _peak_rss_mb() -> float:
-    """VmHWM: ru_maxrss would include the parent's peak (Linux keeps it across fork/exec)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--broker", required=True)
-    ap.add_argument("--prefix", default="")
-    ap.add_argument("--group", default="peer-quix")
-    ap.add_argument("--expected", type=int, required=True)
-    args = ap.parse_args()
+    args = arguments("peer-quix")
     pre = args.prefix
     metadata = load_metadata(args.broker, pre + METADATA_TOPIC)
     count = {"n": 0, "t0": 0.0}
@@ -106,10 +92,9 @@ def main() -> int:
     app.run()
     t1 = time.time()
     n = count["n"]
-    ru = resource.getrusage(resource.RUSAGE_SELF)
     result = {"events": n, "t_first": count["t0"], "t_last": t1, "wall_s": t1 - count["t0"],
               "events_per_s": n / (t1 - count["t0"]) if n else 0.0,
-              "cpu_s": ru.ru_utime + ru.ru_stime, "peak_rss_mb": _peak_rss_mb()}
+              **usage()}
     print("BENCH-RESULT " + json.dumps(result), flush=True)
     return 0
 

@@ -1,6 +1,6 @@
 """The transform both peers run, written once so they do identical work per message.
 
-It is the seed-0 job (BRIEF §1) in plain Python, the way a careful engineer would write it
+It is the smartwatch-vitals job in plain Python, the way a careful engineer would write it
 without a framework: parse the JSON, validate the fields and physiological ranges vitalstream
 checks (the same limits as ``vitalstream.events.physiology``), enrich with the patient's
 metadata row, stamp the processing time, and raise simple threshold alerts. Invalid messages
@@ -9,6 +9,7 @@ go to a dead-letter topic with the reason; nothing raises.
 
 from __future__ import annotations
 
+import argparse
 from datetime import UTC, datetime
 from typing import Any
 
@@ -103,3 +104,13 @@ def alerts(d: dict[str, Any], data_type: str) -> list[dict[str, Any]]:
 
 def dead_letter(topic: str, raw: bytes, reason: str) -> dict[str, Any]:
     return {"source_topic": topic, "reason": reason, "value": raw.decode("utf-8", "replace")}
+
+
+def arguments(group: str) -> argparse.Namespace:
+    """The command line both peers take: ``--broker``, ``--prefix``, ``--group``, ``--expected``."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--broker", required=True)
+    ap.add_argument("--prefix", default="")
+    ap.add_argument("--group", default=group)
+    ap.add_argument("--expected", type=int, required=True)
+    return ap.parse_args()

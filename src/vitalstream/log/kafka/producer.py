@@ -103,9 +103,8 @@ class KafkaProducer(Producer):
         headers: Headers = (),
         timestamp_ms: int | None = None,
     ) -> None:
-        for key, value in items:
-            self.send(topic, value, key=key, headers=headers, timestamp_ms=timestamp_ms)
-        self._producer.poll(0)
+        super().send_many(topic, items, headers, timestamp_ms)
+        self._producer.poll(0)  # serve delivery callbacks once per batch, not per record
 
     def flush(self, timeout: float | None = None) -> None:
         deadline = None if timeout is None else time.monotonic() + timeout

@@ -10,7 +10,7 @@ a topic reset or a new log restarts offsets at 0 but never reuses a name
 (:mod:`.incarnations`; the sink refuses to start over an incarnation the log does not know
 unless told ``new_incarnation``). Parquet by default (columns
 ``topic, partition, offset, timestamp, key, value, headers``; the value is the raw bytes as
-received); ``?format=jsonl`` writes JSON lines instead (seed 0's raw JSON archive).
+received); ``?format=jsonl`` writes JSON lines instead (the smartwatch-vitals raw JSON archive).
 
 Deterministic rotation
     A *segment* is a maximal run of consecutive records of one partition that share the

@@ -20,7 +20,7 @@ _LANDING_FIELDS = (
 
 
 def smartwatch_columns(rows: list[Record]) -> dict[str, Any]:
-    """Decoded columns of ``processed-smartwatch-data`` (seed 4's landing job), next to the
+    """Decoded columns of ``processed-smartwatch-data`` (the smartwatch landing), next to the
     raw value: what the daily/weekly aggregates read."""
     import msgspec
     import pyarrow as pa

@@ -157,7 +157,7 @@ def columns_of(struct: type[msgspec.Struct], key: Iterable[str] = (),
     return (*first, *cols.values())
 
 
-# Counters and seed-3 ids were BIGINT from the first schema: keep them that wide.
+# Counters and heart-rate stream ids were BIGINT from the first schema: keep them that wide.
 VITAL = columns_of(ProcessedVital, ("event_id",), wider={"steps": "bigint", "activity_id": "bigint"})
 
 

@@ -1,4 +1,4 @@
-"""Seed 0 vitals and patient metadata: accept/reject boundaries."""
+"""Smartwatch vitals and patient metadata: accept/reject boundaries."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from vitalstream import topics
 from vitalstream.events import InvalidEvent, decode, key_of, normalise
 from vitalstream.events.ids import scoped_event_id
-from vitalstream.events.seed0 import BloodPressureEvent, HeartRateEvent, PatientMetadata
+from vitalstream.events.vitals import BloodPressureEvent, HeartRateEvent, PatientMetadata
 
 BASE = {"event_id": "0f8fad5b-d9cb-469f-a165-70867728950e", "patient_id": "patient-0001",
         "timestamp": "2024-04-01T08:00:00Z"}

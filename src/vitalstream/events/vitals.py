@@ -1,4 +1,4 @@
-"""Seed 0: smartwatch vitals on four topics plus patient metadata (keyed by ``patient_id``).
+"""Smartwatch vitals: one topic per vital plus patient metadata (keyed by ``patient_id``).
 
 Wire shape of a vital: ``{"event_id": uuid4, "patient_id": str, "timestamp":
 "2024-04-01T08:00:00.000Z", "data_type": "heart_rate", "heart_rate": 72}``. ``data_type`` is
@@ -35,7 +35,7 @@ from .physiology import (
 Id = NonEmpty
 
 
-class _VitalEvent(msgspec.Struct, frozen=True, kw_only=True):
+class _VitalFields(msgspec.Struct, frozen=True, kw_only=True):
     event_id: Id
     patient_id: Id
     timestamp: UtcDatetime
@@ -44,17 +44,17 @@ class _VitalEvent(msgspec.Struct, frozen=True, kw_only=True):
         check_time(self.timestamp)
 
 
-class HeartRateEvent(_VitalEvent, frozen=True, kw_only=True):
+class HeartRateEvent(_VitalFields, frozen=True, kw_only=True):
     data_type: Literal["heart_rate"]
     heart_rate: HeartRate
 
 
-class BloodOxygenEvent(_VitalEvent, frozen=True, kw_only=True):
+class BloodOxygenEvent(_VitalFields, frozen=True, kw_only=True):
     data_type: Literal["blood_oxygen"]
     spo2: SpO2
 
 
-class BloodPressureEvent(_VitalEvent, frozen=True, kw_only=True):
+class BloodPressureEvent(_VitalFields, frozen=True, kw_only=True):
     data_type: Literal["blood_pressure"]
     systolic: Systolic
     diastolic: Diastolic
@@ -64,7 +64,7 @@ class BloodPressureEvent(_VitalEvent, frozen=True, kw_only=True):
         check_pressure(self.systolic, self.diastolic)
 
 
-class FallDetectionEvent(_VitalEvent, frozen=True, kw_only=True):
+class FallDetectionEvent(_VitalFields, frozen=True, kw_only=True):
     data_type: Literal["fall_detection"]
     fall_detected: bool
 
@@ -87,7 +87,7 @@ class PatientMetadata(msgspec.Struct, frozen=True, kw_only=True):
     device_id: str
 
 
-SeedZeroVital = HeartRateEvent | BloodOxygenEvent | BloodPressureEvent | FallDetectionEvent
+VitalEvent = HeartRateEvent | BloodOxygenEvent | BloodPressureEvent | FallDetectionEvent
 
 
 class _Common(TypedDict):
@@ -100,7 +100,7 @@ class _Common(TypedDict):
     event_time: datetime
 
 
-def to_vitals(event: SeedZeroVital) -> list[Vital]:
+def to_vitals(event: VitalEvent) -> list[Vital]:
     common: _Common = {
         "event_id": scoped_event_id(event.patient_id, event.event_id),
         "source_event_id": event.event_id,
@@ -116,4 +116,4 @@ def to_vitals(event: SeedZeroVital) -> list[Vital]:
         return [Vital(**common, systolic=event.systolic, diastolic=event.diastolic)]
     if type(event) is FallDetectionEvent:
         return [Vital(**common, fall_detected=event.fall_detected)]
-    raise TypeError(f"not a seed-0 vital: {type(event).__name__}")
+    raise TypeError(f"not a smartwatch vital event: {type(event).__name__}")
