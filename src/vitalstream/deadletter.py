@@ -66,7 +66,7 @@ class DeadLetter:
 
         def num(name: str) -> int | None:
             t = text(name)
-            return int(t) if t not in (None, "") else None
+            return int(t) if t else None
 
         return cls(
             stage=text("stage") or "",

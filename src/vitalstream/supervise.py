@@ -350,8 +350,10 @@ class _Progress:
             row[0] += 1
             row[1] += n
             row[2] += round((n - prev_n) / (now - prev_t)) if now > prev_t else 0
-        style = dict(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-        t = Table(title="vitalstream — live (Ctrl-C to stop)", title_justify="left", **style)
+        def table(title: str | None = None) -> Table:
+            return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+
+        t = table("vitalstream — live (Ctrl-C to stop)")
         for col in ("topics", "records", "per s"):
             t.add_column(col, justify="right" if col != "topics" else "left")
         order = ["raw", "reference", "processed", "notes", T.ALERTS, T.NEWS2, T.DEAD_LETTERS]
@@ -360,13 +362,13 @@ class _Progress:
             if n:
                 label = role if topics == 1 else f"{role}, {topics} topics"
                 t.add_row(label, f"{n:,}", f"{rate:,}")
-        g = Table(**style)
+        g = table()
         g.add_column("consumer group")
         g.add_column("lag", justify="right")
         for name in self.log.list_groups():
             if not is_private_group(name):
                 g.add_row(name, f"{sum(x.lag for x in self.log.group_lag(name)):,}")
-        c = Table(**style)
+        c = table()
         c.add_column("component")
         c.add_column("state")
         for name, p in procs.items():

@@ -151,7 +151,7 @@ def sink(
 @friendly_errors
 def report(
     ctx: typer.Context,
-    name: ReportName = typer.Argument(..., help="which report"),  # type: ignore[valid-type]
+    name: ReportName = typer.Argument(..., help="which report"),
     limit: int = typer.Option(100, help="at most N rows"),
     since: str = typer.Option(None, help="only events since: 2h, 7d or 2024-04-01T08:00Z"),
     fmt: Format = typer.Option(Format.table, "--format", help="table, json (lines) or csv"),
