@@ -89,6 +89,10 @@ def up(
     from ..supervise import Component, dashboard_components, sink_components, supervise
 
     s = settings_from(ctx)
+    if until_idle:  # a run that ends once caught up schedules no model build (run `model build` after it)
+        import msgspec
+
+        s = msgspec.structs.replace(s, model=msgspec.structs.replace(s.model, interval_s=0.0))
     comps: list[Component] = []
     if not no_simulate and not (until_idle and count is None):
         edge = f"http://{s.http.host}:{s.http.port}" if serve else "log"
