@@ -17,7 +17,7 @@ DEFAULT_PARTITIONS = 6
 @dataclass(frozen=True, slots=True)
 class TopicDef:
     name: str
-    role: str  # raw | reference | processed | alerts | deadletter | notes
+    role: str  # raw | reference | processed | alerts | deadletter | notes | state | repartition
     key: str  # field that keys the topic
     table: str | None = None  # warehouse table fed from this topic, if any
     compacted: bool = False
@@ -73,6 +73,9 @@ ALERTS = "alerts"
 NEWS2 = "news2-scores"
 DEAD_LETTERS = "dlq-topic"  # seed 2's name for its dead-letter queue
 ALERT_STATE = "alert-state"  # changelog of per-patient alert/NEWS2 state (compacted)
+# Internal: the processor's stateless stage writes every vital here keyed by patient id, and
+# its stateful stage (alerts, NEWS2) reads it, as a Kafka Streams repartition topic.
+REPARTITION_VITALS = "vitalstream-repartition-vitals"
 
 CATALOGUE: tuple[TopicDef, ...] = (
     TopicDef(HEART_RATE, "raw", "patient_id", description="seed 0 heart rate"),
@@ -103,6 +106,8 @@ CATALOGUE: tuple[TopicDef, ...] = (
     TopicDef(DEAD_LETTERS, "deadletter", "source_key", "dead_letters"),
     TopicDef(ALERT_STATE, "state", "patient_id", compacted=True,
              description="processor state changelog, rebuilt on restart/rebalance"),
+    TopicDef(REPARTITION_VITALS, "repartition", "patient_id",
+             description="vitals keyed by patient, between the processor's two stages"),
 )
 
 BY_NAME: dict[str, TopicDef] = {t.name: t for t in CATALOGUE}

@@ -96,15 +96,14 @@ def _run_simulator(s: Settings, profile: str, stop: threading.Event, *, patients
 @friendly_errors
 def process(
     ctx: typer.Context,
-    workers: int = typer.Option(1, help="worker processes in the processor's consumer group"),
+    workers: int = typer.Option(1, help="worker processes per processor stage (see docs/kafka.md)"),
     until_idle: bool = typer.Option(False, "--until-idle", help="stop once every input is processed"),
 ) -> None:
     """Run the stream processor (validate, normalise, enrich, alerts, NEWS2)."""
-    from ..supervise import Component, supervise
+    from ..supervise import processor_components, supervise
 
     s = settings_from(ctx)
-    comps = [Component(f"processor-{i}", "processor") for i in range(workers)]
-    raise typer.Exit(supervise(s, comps, until_idle=until_idle, progress=False))
+    raise typer.Exit(supervise(s, processor_components(s, workers), until_idle=until_idle, progress=False))
 
 
 @friendly_errors
@@ -114,14 +113,14 @@ def up(
     until_idle: bool = typer.Option(False, "--until-idle", help="stop when every consumer group has caught up (implies --no-simulate unless --count)"),
     no_simulate: bool = typer.Option(False, "--no-simulate", help="do not start the simulators"),
     count: int = typer.Option(None, help="events per simulator, then the simulators stop"),
-    workers: int = typer.Option(1, help="processor worker processes"),
+    workers: int = typer.Option(1, help="worker processes per processor stage"),
     serve: bool = typer.Option(False, "--serve", help="also run the HTTP ingest server; the smartwatch simulator then posts to it (as seed 4's watches did)"),
     quiet: bool = typer.Option(False, "--quiet", help="no live progress table"),
 ) -> None:
     """Start every configured component (simulators, processor, sinks, edges) until Ctrl-C.
 
     The MQTT bridge runs when VITALSTREAM_MQTT_URL (or [mqtt] url) is set."""
-    from ..supervise import Component, supervise, sink_components
+    from ..supervise import Component, processor_components, supervise, sink_components
 
     s = settings_from(ctx)
     comps: list[Component] = []
@@ -129,7 +128,7 @@ def up(
         edge = f"http://{s.http.host}:{s.http.port}" if serve else "log"
         comps += [Component(f"simulate-{p}", "simulate", profile=p, count=count,
                             to=edge if p == "smartwatch" else "log") for p in s.simulate.profiles]
-    comps += [Component(f"processor-{i}", "processor") for i in range(workers)]
+    comps += processor_components(s, workers)
     comps += sink_components(s)
     if serve:
         comps.append(Component("http", "serve"))

@@ -148,6 +148,10 @@ def partition_for(key: bytes, partitions: int) -> int:
 class Producer(abc.ABC):
     """Buffers records and makes them durable on :meth:`flush`."""
 
+    #: True when one flush stores every buffered record or none of them (the embedded log's
+    #: flush is one SQLite transaction; Kafka's is not: partitions land independently).
+    atomic_flush: bool = False
+
     @abc.abstractmethod
     def send(
         self,

@@ -334,6 +334,8 @@ class EmbeddedLog(Log):
 
 
 class EmbeddedProducer(Producer):
+    atomic_flush = True  # one flush is one SQLite transaction
+
     def __init__(self, log: EmbeddedLog) -> None:
         self._db = _Db(log.path, log.sync)
         self._topics = _TopicCache(self._db)
