@@ -25,8 +25,6 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
-from typing import Any
 
 import msgspec
 
@@ -52,7 +50,6 @@ class ClinicalScorer:
 
     group = SCORER_GROUP
     topics: Sequence[str] = (T.REPARTITION_VITALS,)
-    NEWS2_REFRESH = timedelta(seconds=60)
 
     def __init__(
         self,
@@ -74,8 +71,8 @@ class ClinicalScorer:
         self.engine_config = engine_config or EngineConfig(news2_freshness_s=self.settings.news2_freshness_s)
         self.engine = AlertEngine(self.engine_config, self.clock)
         self.stats: Counter[str] = stats if stats is not None else Counter()
-        self._last_score: dict[str, tuple[tuple[Any, ...], datetime]] = {}
         self._owned: set[int] = set()
+        self._state_partitions = _partitions(log, T.ALERT_STATE)
 
     # -- assignment: keep, drop and restore per-patient state --------------------------------
     def assigned(self, partitions: set[TopicPartition]) -> None:
@@ -85,14 +82,12 @@ class ClinicalScorer:
     def own(self, owned: set[int], *, everything: bool = False) -> None:
         """Hold the patients of repartition partitions ``owned`` (``everything``: all patients,
         the fused processor's case) and restore newly owned ones from the changelog."""
-        n_state = _partitions(self.log, T.ALERT_STATE)
+        n_state = self._state_partitions
         if everything:
             owned = set(range(n_state))
         n_in = n_state if everything else _partitions(self.log, T.REPARTITION_VITALS)
         gone = [pid for pid in self.engine.patients() if partition_for(pid.encode(), n_in) not in owned]
         self.engine.drop(gone)
-        for pid in gone:
-            self._last_score.pop(pid, None)
         new = owned - self._owned
         self._owned = owned
         restored = self._restore(new, n_in, n_state)
@@ -107,16 +102,14 @@ class ClinicalScorer:
             logger.warning("%s has %d partitions and %s %d: restoring from the whole changelog",
                            T.REPARTITION_VITALS, n_in, T.ALERT_STATE, n_state)
             read = set(range(n_state))
-        latest: dict[bytes, bytes] = {}
+        latest: dict[str, bytes] = {}  # the newest value of each key (a compacted topic)
         for r in repartition.read_partitions(self.log, T.ALERT_STATE, read):
-            if r.key is not None and partition_for(r.key, n_in) in new:
-                latest[r.key] = r.value
-        for key, value in latest.items():
-            try:
-                self.engine.restore(key.decode(), value)
-            except ValueError as exc:  # a corrupt snapshot costs that patient's history only
-                logger.warning("alert-state record not restored: %s", type(exc).__name__)
-        return len(latest)
+            if r.key is None:
+                continue
+            key = r.key.decode("utf-8", "replace")
+            if n_in == n_state or partition_for(key.split("\x1f", 1)[0].encode(), n_in) in new:
+                latest[key] = r.value
+        return self.engine.restore_changelog(latest.items())
 
     # -- the batch ---------------------------------------------------------------------------
     def process(self, records: list[Record]) -> None:
@@ -144,16 +137,9 @@ class ClinicalScorer:
         for alert in engine.observe_batch(vitals, contexts):
             send(T.ALERTS, _enc.encode(alert), key=alert.patient_id.encode())
             self.stats["alerts"] += 1
-        last = self._last_score
-        refresh = self.NEWS2_REFRESH
+        # One score per patient and minute of event time, sent again only when it changes
+        # (same score_id; see vitalstream.clinical.tracker).
         for score in engine.take_scores():
-            # Emit a score when it changes (total, band, sub-scores, what is missing), or when
-            # the last one emitted is a minute old in event time.
-            sig = (score.total, score.band, tuple(sorted(score.subscores.items())), tuple(score.missing))
-            prev = last.get(score.patient_id)
-            if prev is not None and prev[0] == sig and score.event_time - prev[1] < refresh:
-                continue
-            last[score.patient_id] = (sig, score.event_time)
             send(T.NEWS2, _enc.encode(score), key=score.patient_id.encode())
             self.stats["news2"] += 1
 
@@ -164,8 +150,10 @@ class ClinicalScorer:
         atomic = producer.atomic_flush
         if not atomic:
             retry_transient(producer.flush, self.stop, what="scorer flush")
-        for pid in sorted(engine.dirty_patients()):
-            producer.send(T.ALERT_STATE, engine.snapshot(pid), key=pid.encode())
+        n = self._state_partitions
+        for pid, key, value in engine.changelog():
+            # a NEWS2 minute's key is not the patient id: place it by the patient explicitly
+            producer.send(T.ALERT_STATE, value, key=key.encode(), partition=partition_for(pid.encode(), n))
         retry_transient(producer.flush, self.stop, what="scorer flush" if atomic else "state changelog flush")
         engine.clear_dirty()
 
