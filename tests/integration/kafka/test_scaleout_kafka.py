@@ -1,6 +1,7 @@
-"""Scale-out on a real broker: three processor processes share six partitions; one is killed
-with ``kill -9`` mid-stream and restarted later. The warehouse must end with exactly the rows
-and alert transitions one processor gives on the embedded log for the same input.
+"""Scale-out on a real broker: three processor processes (each a stateless and a stateful
+stage worker) share six partitions; one is killed with ``kill -9`` mid-stream and restarted
+later. The warehouse must end with exactly the rows and alert transitions one processor gives
+on the embedded log for the same input.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from vitalstream import topics as T
 from vitalstream.log import open_log
 from vitalstream.log.base import Log
 from vitalstream.processing.processor import INPUT_TOPICS, PROCESSOR_GROUP
+from vitalstream.processing.stateful import SCORER_GROUP
 
 WORKERS = 3
 PARTITIONS = 6
@@ -68,7 +70,9 @@ def _processed(log: Log) -> int:
 
 
 def _lag(log: Log) -> int:
-    return sum(g.lag for g in log.group_lag(PROCESSOR_GROUP, list(INPUT_TOPICS)))
+    """What either stage still has to read."""
+    return (sum(g.lag for g in log.group_lag(PROCESSOR_GROUP, list(INPUT_TOPICS)))
+            + sum(g.lag for g in log.group_lag(SCORER_GROUP, [T.REPARTITION_VITALS])))
 
 
 def _members(bootstrap: str) -> list[set[tuple[str, int]]]:
@@ -160,13 +164,14 @@ def test_three_workers_one_killed_and_restarted_warehouse_exact(
         n: (home / f"{n}.stderr").read_text()[-2000:] for n, c in codes.items() if c
     }
 
-    # At least once on the topics (the killed worker's last batch may repeat), but never an
-    # alert transition twice: the alert state survives the kill in its changelog.
+    # At least once on the topics: the killed worker's last batch may repeat, and so may its
+    # alerts if it died between making them durable and writing the state that explains them
+    # (never the other way round: no transition is lost). The warehouse keeps each once.
     got = read_outputs(kafka_log, f"check-{unique_name}")
     for topic, ids in expected.processed.items():
         assert set(got.processed[topic]) == set(ids), topic
     assert set(got.transitions()) == set(expected.transitions())
-    assert max(got.transitions().values()) == 1
+    assert len({a.alert_id for a in got.alerts}) == len(got.transitions())  # repeats are the same alert
 
     # Drain into the warehouse: exactly the expected rows and alerts.
     cli(kafka_bootstrap, home, "sink", "warehouse", "--until-idle", timeout=120)
