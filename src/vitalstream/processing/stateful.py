@@ -107,7 +107,9 @@ class ClinicalScorer:
             if r.key is None:
                 continue
             key = r.key.decode("utf-8", "replace")
-            if n_in == n_state or partition_for(key.split("\x1f", 1)[0].encode(), n_in) in new:
+            # by the patient's partition, not the record's: records an older version placed
+            # by CRC32 may sit in a partition that is not the patient's
+            if partition_for(key.split("\x1f", 1)[0].encode(), n_in) in new:
                 latest[key] = r.value
         return self.engine.restore_changelog(latest.items())
 
