@@ -83,7 +83,11 @@ _UNAVAILABLE_CODES = {
     KafkaError.COORDINATOR_LOAD_IN_PROGRESS, KafkaError.NOT_ENOUGH_REPLICAS,
     KafkaError.NOT_ENOUGH_REPLICAS_AFTER_APPEND, KafkaError.LEADER_NOT_AVAILABLE,
     KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.REBALANCE_IN_PROGRESS,
+    KafkaError.UNKNOWN_LEADER_EPOCH,  # a broker just restarted: its metadata catches up
 }
+
+# A commit refused because this member left the group (its session expired).
+_FENCED_CODES = {KafkaError.UNKNOWN_MEMBER_ID, KafkaError.ILLEGAL_GENERATION}
 
 
 def is_secret(name: str) -> bool:
@@ -614,6 +618,14 @@ class KafkaConsumer(Consumer):
             except KafkaException as e:
                 exc = e
             err = exc.args[0] if exc.args else None
+            if isinstance(err, KafkaError) and err.code() in _FENCED_CODES:
+                # The session expired (e.g. the broker restarted): the partitions are no longer
+                # ours and their next owner reads from the last commit -- at-least-once. Not
+                # an error: raising would kill a worker that only has to poll to rejoin.
+                logger.warning("kafka consumer %s: commit skipped, partitions lost (%s)", self.group, err.name())
+                for tp in tps:
+                    self._returned.pop((tp.topic, tp.partition), None)
+                return
             retriable = isinstance(err, KafkaError) and (
                 err.retriable() or err.code() in _UNAVAILABLE_CODES
             )

@@ -72,7 +72,10 @@ class ClinicalScorer:
         self.engine = AlertEngine(self.engine_config, self.clock)
         self.stats: Counter[str] = stats if stats is not None else Counter()
         self._owned: set[int] = set()
+        # Partition counts never change (docs/kafka.md): read once, not at every rebalance,
+        # which may come while the cluster is restarting.
         self._state_partitions = _partitions(log, T.ALERT_STATE)
+        self._input_partitions: int | None = None
 
     # -- assignment: keep, drop and restore per-patient state --------------------------------
     def assigned(self, partitions: set[TopicPartition]) -> None:
@@ -85,7 +88,16 @@ class ClinicalScorer:
         n_state = self._state_partitions
         if everything:
             owned = set(range(n_state))
-        n_in = n_state if everything else _partitions(self.log, T.REPARTITION_VITALS)
+            n_in = n_state
+        elif not owned:  # everything revoked or lost
+            self.engine.drop(self.engine.patients())
+            self._owned = set()
+            logger.info("scorer owns no partition")
+            return
+        else:
+            if self._input_partitions is None:
+                self._input_partitions = _partitions(self.log, T.REPARTITION_VITALS)
+            n_in = self._input_partitions
         gone = [pid for pid in self.engine.patients() if partition_for(pid.encode(), n_in) not in owned]
         self.engine.drop(gone)
         new = owned - self._owned
