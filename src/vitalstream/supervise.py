@@ -256,9 +256,9 @@ def _all_caught_up(settings: Settings) -> bool:
         if sum(g.lag for g in log.group_lag(SCORER_GROUP, [T.REPARTITION_VITALS])) > 0:
             return False
         for g in log.list_groups():
-            if g.startswith(OWN_GROUP_PREFIX) and g not in (PROCESSOR_GROUP, SCORER_GROUP) and not is_private_group(g):
-                if any(x.lag > 0 for x in log.group_lag(g)):
-                    return False
+            mine = g.startswith(OWN_GROUP_PREFIX) and g not in (PROCESSOR_GROUP, SCORER_GROUP)
+            if mine and not is_private_group(g) and any(x.lag > 0 for x in log.group_lag(g)):
+                return False
     return True
 
 

@@ -25,11 +25,10 @@ Not thread-safe: one engine per partition (or per worker) and one caller at a ti
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
-
-import logging
 
 import msgspec
 

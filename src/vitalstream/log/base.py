@@ -32,9 +32,9 @@ Contract
 from __future__ import annotations
 
 import abc
-from functools import lru_cache
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 Headers = tuple[tuple[str, bytes], ...]

@@ -32,8 +32,6 @@ from pathlib import Path
 import msgspec
 import pytest
 from test_pipeline_kafka import (
-    kill_9,
-    wait_for,
     Feeder,
     admin,
     assert_warehouse_matches,
@@ -41,10 +39,12 @@ from test_pipeline_kafka import (
     cli_args,
     cli_env,
     fresh_broker,
+    kill_9,
     produce,
     read_outputs,
     reference_outputs,
     simulated,
+    wait_for,
 )
 
 from vitalstream import topics as T

@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 from test_pipeline_kafka import (
-    kill_9,
-    wait_for,
     PROCESSED,
     Feeder,
     admin,
@@ -24,10 +22,12 @@ from test_pipeline_kafka import (
     cli_args,
     cli_env,
     fresh_broker,
+    kill_9,
     produce,
     read_outputs,
     reference_outputs,
     simulated,
+    wait_for,
 )
 
 from vitalstream import topics as T

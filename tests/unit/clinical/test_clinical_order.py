@@ -9,6 +9,7 @@ the reference order.
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -36,7 +37,7 @@ def engine(**config: float) -> AlertEngine:
 def run(e: AlertEngine, vitals: list[Vital], cuts: list[int]) -> tuple[dict, dict]:
     alerts, scores = [], []
     bounds = sorted({0, len(vitals), *(c % (len(vitals) + 1) for c in cuts)})
-    for lo, hi in zip(bounds, bounds[1:], strict=False):
+    for lo, hi in itertools.pairwise(bounds):
         alerts += e.observe_batch(vitals[lo:hi])
         scores += e.take_scores()
     newest = {s.score_id: msgspec.structs.replace(s, computed_time=T0) for s in scores}
