@@ -161,7 +161,7 @@ def test_processor_rides_out_a_broker_outage_and_loses_nothing(
                                 stdout=subprocess.DEVNULL, stderr=err)
     try:
         with open_log(f"kafka://{bootstrap}") as log:
-            _wait("the processor's topics", lambda: set(PROCESSED) <= set(log.list_topics()), 60)
+            _wait("the processor's topics", lambda: {*PROCESSED, T.REPARTITION_VITALS} <= set(log.list_topics()), 60)
             produce(log, [*reference, *events[:half]])
             _wait("the first half to be processed", lambda: _lag(log) == 0, 60)
         before = stderr_path.read_text()
