@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Single-node Apache Kafka (KRaft) on loopback for tests and CI, from Maven Central jars.
 #
-#   scripts/services/kafka.sh install   fetch the broker jars (cached; needs java + mvn)
+#   scripts/services/kafka.sh install   fetch the broker and tools jars (cached; needs java + mvn)
 #   scripts/services/kafka.sh start     install, format storage once, start, wait until ready
 #   scripts/services/kafka.sh start --fresh   the same on empty storage (what up.sh does)
 #   scripts/services/kafka.sh stop      SIGTERM, wait, then SIGKILL
@@ -30,7 +30,10 @@ JAVA_OPTS=(-Xms128m -Xmx"$HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.
 ENV_LINE="VITALSTREAM_TEST_KAFKA=127.0.0.1:$PORT"
 
 install() {
-    if [[ -f "$JARS/.complete" ]]; then return 0; fi
+    # The marker holds the pom's checksum: a dependency added to the pom (kafka-tools for the
+    # Java console producer) fetches again; an unchanged pom costs nothing.
+    local want; want=$(sha256sum "$POM" | cut -d' ' -f1)
+    if [[ -f "$JARS/.complete" && "$(cat "$JARS/.complete")" == "$want" ]]; then return 0; fi
     command -v "$JAVA" >/dev/null || die "java not found (Kafka $VERSION needs Java 17+)"
     command -v mvn >/dev/null || die "mvn not found (apt-get install -y maven)"
     local t0; t0=$(now)
@@ -40,7 +43,7 @@ install() {
     mvn -q -B -Dstyle.color=never -f "$POM" -Dmaven.repo.local="$SERVICES_DIR/m2" -Dkafka.version="$VERSION" \
         dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$JARS.tmp" >&2 \
         || die "kafka: mvn dependency:copy-dependencies failed"
-    touch "$JARS.tmp/.complete"
+    echo "$want" >"$JARS.tmp/.complete"
     rm -rf "$JARS" && mv "$JARS.tmp" "$JARS"
     log "kafka: installed in $(elapsed "$t0")"
 }

@@ -18,7 +18,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -71,6 +71,9 @@ class ProcessSettings(_Section, frozen=True):
     max_wait_ms: int = 100  # micro-batch time bound: latency stays low at low rates
     news2_freshness_s: int = 3600
     dedup_window: int = 100_000  # recent event ids remembered per worker
+    # fused: one process runs both stages (one worker only); split: a stateless and a stateful
+    # stage joined by the repartition topic; auto: fused for one worker on the embedded log.
+    stages: Literal["auto", "fused", "split"] = "auto"
 
 
 class SimulateSettings(_Section, frozen=True):

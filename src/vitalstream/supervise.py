@@ -33,7 +33,7 @@ OWN_GROUP_PREFIX = "vitalstream-"  # the processor's and the sinks' consumer gro
 @dataclass(frozen=True)
 class Component:
     name: str
-    kind: str  # a key of RUNNERS: simulate | processor | sinks | serve | mqtt | model
+    kind: str  # a key of RUNNERS: simulate | processor | prepare | score | sinks | serve | mqtt | model | dashboard
     profile: str | None = None
     count: int | None = None
     to: str = "log"  # a simulator's target: the log, or an edge URL (http://…, mqtt://…)
@@ -42,6 +42,21 @@ class Component:
         if self.kind not in RUNNERS:
             raise ConfigError(f"component {self.name}: unknown kind {self.kind!r}; "
                               f"choose from {', '.join(RUNNERS)}")
+
+
+def processor_components(settings: Settings, workers: int = 1) -> list[Component]:
+    """The processor as processes: one fused worker (both stages, see
+    :mod:`vitalstream.processing`), or ``workers`` of the stateless stage (``prepare``) and as
+    many of the stateful one (``score``)."""
+    stages = settings.process.stages
+    if stages == "auto":
+        stages = "fused" if workers <= 1 and not settings.log_url.startswith("kafka://") else "split"
+    if stages == "fused":
+        if workers > 1:
+            logger.warning("process.stages = fused runs one worker; ignoring --workers %d", workers)
+        return [Component("processor", "processor")]
+    return ([Component(f"prepare-{i}", "prepare") for i in range(max(1, workers))]
+            + [Component(f"score-{i}", "score") for i in range(max(1, workers))])
 
 
 def sink_components(settings: Settings) -> list[Component]:
@@ -102,15 +117,19 @@ def _simulate(comp: Component, s: Settings, stop: threading.Event) -> None:
 
 
 def _processor(comp: Component, s: Settings, stop: threading.Event) -> None:
+    """Kinds ``processor`` (both stages fused), ``prepare`` (the stateless stage) and ``score``
+    (the stateful stage: alerts, NEWS2)."""
     from .log import open_log
-    from .processing import VitalsProcessor
+    from .processing import ClinicalScorer, VitalsProcessor
     from .runtime import run_worker
 
     log = open_log(s.log_url)
     T.ensure_all(log, s.partitions, s.retention_ms, s.replication_factor)
-    proc = VitalsProcessor(log, s.process, stop=stop, partitions=s.partitions)
+    proc: ClinicalScorer | VitalsProcessor = (
+        ClinicalScorer(log, s.process, stop=stop) if comp.kind == "score" else
+        VitalsProcessor(log, s.process, stop=stop, partitions=s.partitions, fused=comp.kind == "processor"))
     run_worker(log, proc, stop, max_records=s.process.max_batch, max_wait_s=s.process.max_wait_ms / 1000)
-    logger.info("processor stopped: %s", dict(proc.stats))
+    logger.info("%s stopped: %s", comp.name, dict(proc.stats))
 
 
 def _sinks(comp: Component, s: Settings, stop: threading.Event) -> None:
@@ -177,7 +196,8 @@ def dashboard_components(settings: Settings) -> list[Component]:
 
 #: What each component kind runs in its process (imports stay inside: a child loads only its own).
 RUNNERS: dict[str, Callable[[Component, Settings, threading.Event], None]] = {
-    "simulate": _simulate, "processor": _processor, "sinks": _sinks, "mqtt": _mqtt, "serve": _serve,
+    "simulate": _simulate, "processor": _processor, "prepare": _processor, "score": _processor,
+    "sinks": _sinks, "mqtt": _mqtt, "serve": _serve,
     "model": _model,  # the warehouse model on a schedule (on DuckDB: a thread of "sinks" instead)
     "dashboard": _dashboard,  # the web dashboard (on DuckDB it also runs the warehouse sink)
 }
@@ -304,13 +324,17 @@ def _all_caught_up(settings: Settings) -> bool:
     """
     from .log import open_log
     from .processing.processor import INPUT_TOPICS, PROCESSOR_GROUP
+    from .processing.stateful import SCORER_GROUP
 
     with open_log(settings.log_url) as log:
         if sum(g.lag for g in log.group_lag(PROCESSOR_GROUP, list(INPUT_TOPICS))) > 0:
             return False
+        # the stateful stage by name: before its first commit it has no lag to list
+        if sum(g.lag for g in log.group_lag(SCORER_GROUP, [T.REPARTITION_VITALS])) > 0:
+            return False
         for g in log.list_groups():
-            if (g.startswith(OWN_GROUP_PREFIX) and g != PROCESSOR_GROUP and not is_private_group(g)
-                    and any(x.lag > 0 for x in log.group_lag(g))):
+            mine = g.startswith(OWN_GROUP_PREFIX) and g not in (PROCESSOR_GROUP, SCORER_GROUP)
+            if mine and not is_private_group(g) and any(x.lag > 0 for x in log.group_lag(g)):
                 return False
     return True
 

@@ -17,7 +17,7 @@ DEFAULT_PARTITIONS = 6
 @dataclass(frozen=True, slots=True)
 class TopicDef:
     name: str
-    role: str  # raw | reference | processed | alerts | deadletter | notes
+    role: str  # raw | reference | processed | alerts | deadletter | notes | state | repartition
     key: str  # field that keys the topic
     table: str | None = None  # warehouse table fed from this topic, if any
     compacted: bool = False
@@ -78,6 +78,9 @@ DLQ_REPLAYED = "dlq-replayed"  # which dead letters `dlq replay` sent back (comp
 AUDIT = "audit-log"  # who read or exported which patient's data (append-only, kept forever)
 FHIR_OBSERVATIONS = "fhir-observations"  # opt-in: FHIR R4 Observation JSON for integration engines
 ALERT_ACKS = "alert-acks"  # who acknowledged which alert, when (append-only, kept forever)
+# Internal: the processor's stateless stage writes every vital here keyed by patient id, and
+# its stateful stage (alerts, NEWS2) reads it, as a Kafka Streams repartition topic.
+REPARTITION_VITALS = "vitalstream-repartition-vitals"
 
 CATALOGUE: tuple[TopicDef, ...] = (
     TopicDef(HEART_RATE, "raw", "patient_id", description="seed 0 heart rate"),
@@ -115,6 +118,8 @@ CATALOGUE: tuple[TopicDef, ...] = (
     TopicDef(FHIR_OBSERVATIONS, "export", "patient_ref", description="FHIR R4 Observations (fhir.stream)"),
     TopicDef(ALERT_ACKS, "audit", "patient_id", forever=True,
              description="alert acknowledgements from the dashboard (never expires)"),
+    TopicDef(REPARTITION_VITALS, "repartition", "patient_id",
+             description="vitals keyed by patient, between the processor's two stages"),
 )
 
 BY_NAME: dict[str, TopicDef] = {t.name: t for t in CATALOGUE}

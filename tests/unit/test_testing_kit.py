@@ -12,7 +12,6 @@ from vitalstream.deadletter import DeadLetter
 from vitalstream.errors import LogUnavailable, TerminalError
 from vitalstream.log import TopicSpec
 from vitalstream.runtime import Health, run_worker
-from vitalstream.sinks.base import SinkUnavailable
 from vitalstream.testing import (
     Faults,
     FaultyLog,

@@ -59,15 +59,14 @@ def simulate(
 @friendly_errors
 def process(
     ctx: typer.Context,
-    workers: int = typer.Option(1, help="worker processes in the processor's consumer group"),
+    workers: int = typer.Option(1, help="worker processes per processor stage (see docs/kafka.md)"),
     until_idle: bool = typer.Option(False, "--until-idle", help="stop once every input is processed"),
 ) -> None:
     """Run the stream processor (validate, normalise, enrich, alerts, NEWS2)."""
-    from ..supervise import Component, supervise
+    from ..supervise import processor_components, supervise
 
     s = settings_from(ctx)
-    comps = [Component(f"processor-{i}", "processor") for i in range(workers)]
-    raise typer.Exit(supervise(s, comps, until_idle=until_idle, progress=False))
+    raise typer.Exit(supervise(s, processor_components(s, workers), until_idle=until_idle, progress=False))
 
 
 @friendly_errors
@@ -77,7 +76,7 @@ def up(
     until_idle: bool = typer.Option(False, "--until-idle", help="stop when every consumer group has caught up (implies --no-simulate unless --count)"),
     no_simulate: bool = typer.Option(False, "--no-simulate", help="do not start the simulators"),
     count: int = typer.Option(None, help="events per simulator, then the simulators stop"),
-    workers: int = typer.Option(1, help="processor worker processes"),
+    workers: int = typer.Option(1, help="worker processes per processor stage"),
     serve: bool = typer.Option(False, "--serve", help="also run the HTTP ingest server; the smartwatch simulator then posts to it, as real watches do"),
     quiet: bool = typer.Option(False, "--quiet", help="no live progress table"),
     new_incarnation: bool = typer.Option(False, "--new-incarnation", help="lake: after a topic reset or with a new log, archive the new incarnation beside the archived one"),
@@ -86,7 +85,7 @@ def up(
     """Start every configured component (simulators, processor, sinks, edges, dashboard) until Ctrl-C.
 
     The MQTT bridge runs when VITALSTREAM_MQTT_URL (the mqtt.url setting) is set."""
-    from ..supervise import Component, dashboard_components, sink_components, supervise
+    from ..supervise import Component, dashboard_components, processor_components, sink_components, supervise
 
     s = settings_from(ctx)
     if until_idle:  # a run that ends once caught up schedules no model build (run `model build` after it)
@@ -98,7 +97,7 @@ def up(
         edge = f"http://{s.http.host}:{s.http.port}" if serve else "log"
         comps += [Component(f"simulate-{p}", "simulate", profile=p, count=count,
                             to=edge if p == "smartwatch" else "log") for p in s.simulate.profiles]
-    comps += [Component(f"processor-{i}", "processor") for i in range(workers)]
+    comps += processor_components(s, workers)
     comps += sink_components(s)
     board = [] if no_dashboard or until_idle else dashboard_components(s)
     if board and not _port_free(s.dashboard.host, s.dashboard.port):

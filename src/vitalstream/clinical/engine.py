@@ -10,18 +10,22 @@ Contract
   holds for that patient and field (a naive event time is taken as UTC). Replays, duplicates (same ``event_id``) and out-of-order
   readings are therefore ignored for alerting and for NEWS2: after a restore from a snapshot,
   re-observing vitals the snapshot already reflects raises nothing new.
-* ``take_scores()`` returns one :class:`News2Score` per patient whose NEWS2 inputs changed
-  since the previous call; call it after each batch.
+* ``take_scores()`` returns the NEWS2 scores (one per patient and minute of event time) that
+  changed since the previous call; call it after each batch. See :mod:`.tracker`: the newest
+  version of each score does not depend on batch boundaries or on the arrival order of
+  different sources.
 * State is per patient (:mod:`vitalstream.clinical.state`). A processor persists
-  ``snapshot(pid)`` for each of ``dirty_patients()`` with its offset commit, then
-  ``clear_dirty()``; after a restart or rebalance it ``restore``s them, and ``drop``s the
-  patients of revoked partitions.
+  ``changelog()`` (the changed patients' snapshots and NEWS2 minutes, as key → value) with
+  its offset commit, then ``clear_dirty()``; after a restart or rebalance it
+  ``restore_changelog``s the latest record of every key, and ``drop``s the patients of
+  revoked partitions.
 
 Not thread-safe: one engine per partition (or per worker) and one caller at a time.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -44,10 +48,13 @@ from vitalstream.clinical.state import (
     PatientState,
     PatientStore,
     RuleState,
+    encode,
 )
-from vitalstream.clinical.tracker import NEWS2_FIELDS, News2Tracker
+from vitalstream.clinical.tracker import MINUTE_TAG, NEWS2_FIELDS, NEWS2_MASK, News2Tracker, minute_key, params_of
 from vitalstream.errors import ConfigError
 from vitalstream.events.canonical import Alert, News2Score, Vital
+
+logger = logging.getLogger(__name__)
 
 Contexts = Sequence[PatientContext | None] | Mapping[str, PatientContext]
 
@@ -55,15 +62,19 @@ Contexts = Sequence[PatientContext | None] | Mapping[str, PatientContext]
 @dataclass(frozen=True)
 class EngineConfig:
     """Rules by name (default: :func:`~vitalstream.clinical.rules.default_rules`; rules left
-    out are off) and NEWS2 scoring with its freshness window in seconds of event time."""
+    out are off) and NEWS2 scoring with its freshness window and its reorder window (how late
+    a reading may be and still re-score its minute), in seconds of event time."""
 
     rules: Mapping[str, RuleConfig] = field(default_factory=default_rules)
     news2: bool = True
     news2_freshness_s: float = 3600.0
+    news2_reorder_s: float = 3600.0
 
     def __post_init__(self) -> None:
         if self.news2_freshness_s <= 0:
             raise ConfigError(f"news2_freshness_s must be > 0, got {self.news2_freshness_s}")
+        if self.news2_reorder_s <= 0:
+            raise ConfigError(f"news2_reorder_s must be > 0, got {self.news2_reorder_s}")
 
 
 class AlertEngine:
@@ -75,7 +86,7 @@ class AlertEngine:
         self._store = PatientStore()
         self._rules = compile_rules(self.config.rules)
         self.news2: News2Tracker | None = (
-            News2Tracker(self.clock, self.config.news2_freshness_s, self._store)
+            News2Tracker(self.clock, self.config.news2_freshness_s, self._store, self.config.news2_reorder_s)
             if self.config.news2
             else None
         )
@@ -101,7 +112,7 @@ class AlertEngine:
         dirty = self._store.dirty
         plan = self._plan
         clock = self.clock
-        pending = self.news2.pending if self.news2 is not None else None
+        tracker = self.news2
         by_pid = contexts if isinstance(contexts, Mapping) else None
         by_pos = contexts if contexts is not None and by_pid is None else None
         for i, v in enumerate(vitals):
@@ -113,22 +124,28 @@ class AlertEngine:
                 ctx = by_pid.get(pid) if by_pid is not None else by_pos[i]  # type: ignore[index]
                 if ctx is not None and ps.apply(ctx):
                     dirty.add(pid)
-                    if pending is not None:
-                        pending[pid] = None
+                    if tracker is not None:
+                        tracker.touch(pid, ps)
             t = v.event_time
             if t.tzinfo is None:  # validated upstream; never let one reading crash a worker
                 t = t.replace(tzinfo=UTC)
                 v = msgspec.structs.replace(v, event_time=t)
+            in_order = ps.newest is None or t > ps.newest
             fresh = ps.record(v, t)
+            if tracker is not None:
+                # NEWS2 sees every reading, late ones too (they may re-score past minutes);
+                # in order, the fresh fields are exactly the vital's fields.
+                if not in_order:
+                    tracker.add(pid, ps, v, t)
+                elif fresh & NEWS2_MASK:
+                    tracker.add_in_order(pid, ps, v, t, params_of(fresh & NEWS2_MASK))
             if not fresh:
                 continue
             dirty.add(pid)
             todo = plan.get(fresh)
             if todo is None:
                 todo = plan[fresh] = self._plan_for(fresh)
-            rules, any_breach, touches_news2 = todo
-            if touches_news2 and pending is not None:
-                pending[pid] = None
+            rules, any_breach, _ = todo
             prs = ps.rules
             if not prs and not any_breach(v):
                 continue  # the common path: nothing open, nothing breaching
@@ -171,6 +188,55 @@ class AlertEngine:
     def dirty_patients(self) -> set[str]:
         """Patients whose state changed since the last :meth:`clear_dirty`."""
         return self._store.dirty_patients()
+
+    def changelog(self) -> list[tuple[str, str, bytes]]:
+        """``(patient, key, value)`` of every state record changed since :meth:`clear_dirty`:
+        the patients' snapshots (key: the patient id) and their NEWS2 minutes."""
+        store = self._store
+        out = [(pid, pid, self.snapshot(pid)) for pid in sorted(store.dirty)]
+        window = self.news2.window if self.news2 is not None else 1
+        for pid, m in sorted(store.dirty_minutes):
+            cell = store.minutes.get(pid, {}).get(m)
+            if cell is not None:
+                out.append((pid, minute_key(pid, m, window), encode(cell)))  # type: ignore[arg-type]
+        return out
+
+    def restore_changelog(self, records: Iterable[tuple[str, bytes]]) -> int:
+        """Restore from the latest value of each changelog key (any order; a corrupt record
+        costs only its own part of the state). Returns how many patients were restored."""
+        cores: dict[str, bytes] = {}
+        cells: list[tuple[str, bytes]] = []
+        for key, value in records:
+            pid, tag, _ = key.partition(MINUTE_TAG)
+            if tag:
+                cells.append((pid, value))
+            else:
+                cores[pid] = value
+        bad = 0
+        for pid, value in cores.items():
+            try:
+                self.restore(pid, value)
+            except ValueError:
+                bad += 1
+        store = self._store
+        touched: set[str] = set()
+        for pid, value in cells:
+            try:
+                store.restore_minute(pid, value)
+                touched.add(pid)
+            except ValueError:
+                bad += 1
+        window = self.news2.window if self.news2 is not None else 1
+        for pid in touched:  # keep the minutes inside the patient's window (slots are reused)
+            minutes = store.minutes[pid]
+            state = store.get(pid)
+            newest = max(max(minutes), state.n2_minute if state.n2_minute is not None else -1)
+            state.n2_minute = newest
+            for m in [m for m in minutes if m <= newest - window]:
+                del minutes[m]
+        if bad:
+            logger.warning("%d alert-state records were corrupt and not restored", bad)
+        return len(set(cores) | touched)
 
     def clear_dirty(self) -> None:
         self._store.clear_dirty()

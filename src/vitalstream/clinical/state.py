@@ -7,7 +7,10 @@ rebuild it after a restart or rebalance with :meth:`PatientStore.restore`. Every
 engine decides is derived from this state and the vitals observed after it.
 
 Times inside the state are event times (timezone-aware ``datetime``). A snapshot is the
-msgpack encoding of one :class:`PatientState` (``schema`` guards format changes).
+msgpack encoding of one :class:`PatientState` (``schema`` guards format changes; schema 1, of
+older versions, still restores). NEWS2 keeps, besides, one :class:`Minute` per minute of event
+time within its reorder window: each is its own changelog record (see :mod:`.tracker`), so a
+batch writes the minute it changed, not the whole window.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import msgspec
 from vitalstream.errors import SnapshotError
 from vitalstream.events.canonical import Vital
 
-SCHEMA = 1
+SCHEMA = 2
+_READABLE = (1, 2)  # schema 1 had no NEWS2 minutes; its fields read the same
 
 # Phases of one (patient, rule) episode; see vitalstream.clinical.episode.
 IDLE, ACTIVE, SUPPRESSED = 0, 1, 2
@@ -82,6 +86,8 @@ class PatientState(msgspec.Struct, gc=False):
     rules: dict[str, RuleState] = {}
     age: int | None = None
     spo2_scale: int = 1
+    n2_minute: int | None = None  # newest minute (epoch minutes) with a NEWS2 reading
+    n2_before: dict[str, tuple[Value, datetime]] = {}  # newest NEWS2 inputs of minutes let go
 
     def apply(self, context: PatientContext) -> bool:
         """Remember the known parts of ``context``; true if anything changed."""
@@ -143,16 +149,37 @@ class PatientState(msgspec.Struct, gc=False):
         mask = 0
         for f, bit in _FIELD_BITS:
             x = getattr(v, f)
-            if x is not None:
-                prev = latest.get(f)
-                if prev is None or t > prev[1]:
-                    latest[f] = (x, t)
-                    mask |= bit
+            if x is not None and newer(x, t, latest.get(f)):
+                latest[f] = (x, t)
+                mask |= bit
         return mask
+
+
+def newer(x: Value, t: datetime, prev: tuple[Value, datetime] | None) -> bool:
+    """True if reading ``(x, t)`` supersedes ``prev``: later, or at the same instant and the
+    larger value — a total order, so the outcome never depends on arrival order."""
+    if prev is None or t > prev[1]:
+        return True
+    if t < prev[1]:
+        return False
+    try:
+        return x > prev[0]  # type: ignore[operator]
+    except TypeError:
+        return str(x) > str(prev[0])
+
+
+class Minute(msgspec.Struct, array_like=True, gc=False):
+    """The NEWS2 inputs of one minute of event time: the last reading of each parameter in
+    it, and a checksum of the score last emitted for the minute (0: none yet)."""
+
+    minute: int  # epoch minutes
+    last: dict[str, tuple[Value, datetime]] = {}
+    sent: int = 0
 
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(PatientState)
+_minute_decoder = msgspec.msgpack.Decoder(Minute)
 
 
 def encode(state: PatientState) -> bytes:
@@ -165,9 +192,16 @@ def decode(data: bytes) -> PatientState:
         state = _decoder.decode(data)
     except msgspec.DecodeError as exc:
         raise SnapshotError(f"corrupt clinical state snapshot: {exc}") from exc
-    if state.schema != SCHEMA:
-        raise SnapshotError(f"clinical state schema {state.schema} is not {SCHEMA}")
+    if state.schema not in _READABLE:
+        raise SnapshotError(f"clinical state schema {state.schema} is not one of {_READABLE}")
     return state
+
+
+def decode_minute(data: bytes) -> Minute:
+    try:
+        return _minute_decoder.decode(data)
+    except msgspec.DecodeError as exc:
+        raise ValueError(f"corrupt NEWS2 minute snapshot: {exc}") from exc
 
 
 class PatientStore:
@@ -181,6 +215,8 @@ class PatientStore:
     def __init__(self) -> None:
         self.states: dict[str, PatientState] = {}
         self.dirty: set[str] = set()
+        self.minutes: dict[str, dict[int, Minute]] = {}  # NEWS2 window per patient
+        self.dirty_minutes: set[tuple[str, int]] = set()
 
     def get(self, patient_id: str) -> PatientState:
         state = self.states.get(patient_id)
@@ -197,18 +233,30 @@ class PatientStore:
             self.states[patient_id] = state
         else:
             self.states.pop(patient_id, None)
+            self.minutes.pop(patient_id, None)
         self.dirty.discard(patient_id)
+
+    def restore_minute(self, patient_id: str, data: bytes) -> Minute:
+        cell = decode_minute(data)
+        self.minutes.setdefault(patient_id, {})[cell.minute] = cell
+        self.dirty_minutes.discard((patient_id, cell.minute))
+        return cell
 
     def dirty_patients(self) -> set[str]:
         return set(self.dirty)
 
     def clear_dirty(self) -> None:
         self.dirty.clear()
+        self.dirty_minutes.clear()
 
     def drop(self, patient_ids: Iterable[str]) -> None:
-        for pid in patient_ids:
+        gone = set(patient_ids)
+        for pid in gone:
             self.states.pop(pid, None)
+            self.minutes.pop(pid, None)
             self.dirty.discard(pid)
+        if self.dirty_minutes:
+            self.dirty_minutes = {k for k in self.dirty_minutes if k[0] not in gone}
 
     def __len__(self) -> int:
         return len(self.states)

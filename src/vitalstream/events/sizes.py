@@ -57,7 +57,6 @@ def _as_strings(event: dict[str, Any]) -> dict[str, Any]:
 def sample_events(n: int, seed: int = 0) -> list[dict[str, Any]]:
     """``n`` simulated heart-rate events (typed)."""
     from ..simulate.heartrate import HeartRateSimulator
-
     from ..topics import HR_DATA
 
     sim = HeartRateSimulator(patients=50, seed=seed)

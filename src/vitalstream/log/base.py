@@ -7,8 +7,9 @@ One contract suite (``tests/contract/log_contract.py``) runs over both.
 Contract
 --------
 * A topic has ``partitions`` numbered ``0..n-1``. A record with a key goes to
-  ``partition_for(key, n)`` (CRC32 of the key, librdkafka's "consistent" partitioner) unless a
-  partition is given; a record without a key goes round-robin.
+  ``partition_for(key, n)`` (murmur2 of the key, the Java client's default partitioner and
+  librdkafka's ``murmur2_random``) unless a partition is given; a record without a key goes
+  round-robin.
 * Offsets are per partition, start at 0 (or the low watermark after retention), and increase
   by one per record. ``Record.offset`` is the record's own offset; a *position* or committed
   offset is always the offset of the *next* record to read (Kafka's convention).
@@ -31,9 +32,9 @@ Contract
 from __future__ import annotations
 
 import abc
-import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 Headers = tuple[tuple[str, bytes], ...]
@@ -110,13 +111,46 @@ class GroupLag:
         return self.high - (self.committed or 0)
 
 
+def murmur2(data: bytes) -> int:
+    """Kafka's ``Utils.murmur2`` (Java client), as a signed 32-bit int."""
+    m = 0x5BD1E995
+    length = len(data)
+    h = (0x9747B28C ^ length) & 0xFFFFFFFF
+    n4 = length & ~3
+    for i in range(0, n4, 4):
+        k = int.from_bytes(data[i:i + 4], "little")
+        k = (k * m) & 0xFFFFFFFF
+        k ^= k >> 24
+        k = (k * m) & 0xFFFFFFFF
+        h = ((h * m) & 0xFFFFFFFF) ^ k
+    rest = length & 3
+    if rest:
+        if rest == 3:
+            h ^= data[n4 + 2] << 16
+        if rest >= 2:
+            h ^= data[n4 + 1] << 8
+        h ^= data[n4]
+        h = (h * m) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * m) & 0xFFFFFFFF
+    h ^= h >> 15
+    return h - (1 << 32) if h & 0x80000000 else h
+
+
+@lru_cache(maxsize=1 << 16)
 def partition_for(key: bytes, partitions: int) -> int:
-    """Partition of a keyed record: CRC32 (librdkafka 'consistent'), same on every backend."""
-    return zlib.crc32(key) % partitions
+    """Partition of a keyed record, the same on every backend and in any Java producer:
+    ``toPositive(murmur2(key)) % partitions`` (Kafka's default partitioner). Cached: keys are
+    patient and device ids, a few thousand distinct ones, sent many times each."""
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 class Producer(abc.ABC):
     """Buffers records and makes them durable on :meth:`flush`."""
+
+    #: True when one flush stores every buffered record or none of them (the embedded log's
+    #: flush is one SQLite transaction; Kafka's is not: partitions land independently).
+    atomic_flush: bool = False
 
     @abc.abstractmethod
     def send(

@@ -44,7 +44,7 @@ def record(warehouse_url: str, result: ModelResult) -> None:
                      [result.started_at, result.command, result.ok, round(result.duration_s, 3),
                       result.models, result.tests, result.rows, "; ".join(result.failed)[:2000] or None,
                       result.message or None])
-    except Exception as exc:  # noqa: BLE001 - the run's result is also in the log line
+    except Exception as exc:
         logger.warning("could not record the model run: %s", type(exc).__name__)
 
 
@@ -54,7 +54,7 @@ def _model_rows(wh: Any) -> int:
     for table in ("fct_heart_rates", "daily_aggregates", "weekly_aggregates", "monthly_aggregates"):
         try:
             total += wh.count(table)
-        except Exception:  # noqa: BLE001 - not built yet
+        except Exception:
             return total
     return total
 
@@ -90,7 +90,7 @@ def run_every(settings: Settings, stop: threading.Event, first_delay_s: float = 
     while not stop.is_set():
         try:
             build_and_record(settings)
-        except Exception as exc:  # noqa: BLE001 - keep the schedule; say why
+        except Exception as exc:
             logger.error("model run failed: %s", exc)
         stop.wait(interval)
 

@@ -1,17 +1,18 @@
-"""The vitals processor: one consumer group over every raw topic.
+"""The vitals processor's stateless stage: one consumer group over every raw topic.
 
 Per micro-batch: decode strictly (failures → dead letters with the reason), normalise to
 canonical :class:`~vitalstream.events.Vital`, drop recent repeats of an event and dead-letter
 conflicting ones (:mod:`.dedup`), enrich with
 the patient's current metadata, decompose seed-1 device messages into the per-vital device
-topics, score alerts and NEWS2, then produce everything — processed records, alerts, scores,
-dead letters and the per-patient state changelog — in one flush before the offsets commit.
+topics, resolve each vital's patient (a device id → its patient through ``patient-metadata``'s
+``device_id`` or ``user-profiles``), then produce the processed records and dead letters in one
+flush before the offsets commit.
 
-Restart safety: the state changelog (``alert-state``, compacted, keyed by patient) is written
-in the same flush as the alerts it explains. On (re)assignment the processor restores the
-state of the patients in its partitions from it; vitals replayed after a crash are then older
-than the state and raise nothing again. Alert ids are deterministic, so even a duplicate that
-slips through lands on the same warehouse row.
+Per-patient state never depends on how the raw topics are partitioned: the vitals go on to the
+stateful stage (:mod:`.stateful`: alerts, NEWS2, state changelog) through the repartition
+topic, keyed by patient (:mod:`.repartition`), as Kafka Streams does. With ``fused=True`` —
+one worker only, the library default and what a single embedded-log worker runs — the same
+process scores them directly, with no round trip through the repartition topic.
 """
 
 from __future__ import annotations
@@ -20,23 +21,25 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import msgspec
 
 from .. import topics as T
-from ..clinical import AlertEngine, EngineConfig, PatientContext, SystemClock
+from ..clinical import EngineConfig, PatientContext, SystemClock
 from ..clinical.clock import Clock
 from ..config import ProcessSettings
 from ..deadletter import send_dead_letter
 from ..events import InvalidEvent, decode, normalise
 from ..events.canonical import Vital, enrichment_fragment
-from ..log import read_all
-from ..log.base import Log, Record, TopicPartition, partition_for
+from ..log.base import Log, Record, TopicPartition
 from ..runtime import retry_transient
+from . import repartition
 from .dedup import CONFLICT_STAGE, ConflictingDuplicate, RecentEvents, Seen
 from .reference import ReferenceTables
+from .repartition import ClinicalInput
+from .stateful import ClinicalScorer
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +67,10 @@ VITAL_INPUTS = (T.HEART_RATE, T.BLOOD_OXYGEN, T.BLOOD_PRESSURE, T.FALL_DETECTION
 INPUT_TOPICS = VITAL_INPUTS + (T.MEDICAL_ENTRIES, *T.REFERENCE_TOPICS)
 OUTPUT_TOPICS = (
     *(t for t, _ in ROUTES.values()), *(t for t, _, _ in DEVICE_PARTS), T.PROCESSED_ENTRIES,
-    T.ALERTS, T.NEWS2, T.DEAD_LETTERS, T.ALERT_STATE,
+    T.ALERTS, T.NEWS2, T.DEAD_LETTERS, T.ALERT_STATE, T.REPARTITION_VITALS,
 )
+# Sources whose patient_id is a device id, resolved through the reference tables.
+_DEVICE_KEYED = frozenset(("device", "smartwatch"))
 
 _enc = msgspec.json.Encoder()
 
@@ -124,11 +129,11 @@ def _scale_for(history: str | None) -> int:
 
 
 class VitalsProcessor:
-    """The :class:`~vitalstream.runtime.Worker` that turns raw topics into processed ones."""
+    """The :class:`~vitalstream.runtime.Worker` that turns raw topics into processed ones (and,
+    ``fused``, into alerts and NEWS2 too; else into the repartition topic)."""
 
     group = PROCESSOR_GROUP
     topics: Sequence[str] = INPUT_TOPICS
-    NEWS2_REFRESH = timedelta(seconds=60)
 
     def __init__(
         self,
@@ -139,6 +144,7 @@ class VitalsProcessor:
         engine_config: EngineConfig | None = None,
         stop: threading.Event | None = None,
         partitions: int = T.DEFAULT_PARTITIONS,
+        fused: bool = True,
     ) -> None:
         self.log = log
         self.settings = settings or ProcessSettings()
@@ -146,13 +152,13 @@ class VitalsProcessor:
         self.stop = stop or threading.Event()
         self.partitions = partitions
         self.producer = log.producer()
-        self.engine_config = engine_config or EngineConfig(news2_freshness_s=self.settings.news2_freshness_s)
-        self.engine = AlertEngine(self.engine_config, self.clock)
         self.recent = RecentEvents(self.settings.dedup_window)
         self.stats: Counter[str] = Counter()
+        self.scorer = ClinicalScorer(log, self.settings, clock=self.clock, engine_config=engine_config,
+                                     stop=self.stop, producer=self.producer, stats=self.stats) if fused else None
         self._fragments: dict[tuple[str, str], bytes] = {}  # (topic, key) -> b',"age":..'
-        self._contexts: dict[str, PatientContext] = {}
-        self._last_score: dict[str, tuple[tuple[Any, ...], datetime]] = {}
+        self._contexts: dict[str, PatientContext] = {}  # by (resolved) patient id
+        self._patient_of: dict[str, str] = {}  # device id -> patient (or seed-4 user) id
         self.refs = ReferenceTables(log, (T.PATIENT_METADATA, T.USER_PROFILES), self._reference_changed)
         self.refs.bootstrap()  # every record already on the topics, before the first vital
 
@@ -160,35 +166,26 @@ class VitalsProcessor:
     def _reference_changed(self, topic: str, key: str, ref: Any) -> None:
         if topic == T.PATIENT_METADATA:
             self._contexts[key] = PatientContext(age=ref.age, spo2_scale=_scale_for(ref.medical_history))
+            if ref.device_id:
+                self._patient_of[ref.device_id] = key
         else:  # user profile: device -> user
-            self._contexts[key] = PatientContext(age=ref.age)
+            self._contexts[ref.user_id] = PatientContext(age=ref.age)
+            self._patient_of[key] = ref.user_id
         self._fragments[(topic, key)] = enrichment_fragment(ref)
 
-    # -- assignment: rebuild per-patient state for owned partitions ---------------------------
+    # -- assignment: the fused processor holds every patient ----------------------------------
     def assigned(self, partitions: set[TopicPartition]) -> None:
-        owned = {p for t, p in partitions if t in VITAL_INPUTS}
-        n = self.partitions
-        gone = [pid for pid in self.engine.patients() if partition_for(pid.encode(), n) not in owned]
-        self.engine.drop(gone)
-        for pid in gone:
-            self._last_score.pop(pid, None)
-        restored = self._restore_state(owned)
-        logger.info("processor owns partitions %s; restored state of %d patients", sorted(owned), restored)
-
-    def _restore_state(self, owned: set[int]) -> int:
-        if not owned:
-            return 0
-        latest = {
-            r.key: r.value
-            for r in read_all(self.log, [T.ALERT_STATE], purpose="restore")
-            if r.key is not None and r.partition in owned
-        }
-        have = self.engine.patients()
-        for key, value in latest.items():
-            pid = key.decode()
-            if pid not in have:
-                self.engine.restore(pid, value)
-        return len(latest)
+        if self.scorer is None:
+            return  # the stateless stage keeps no per-patient state
+        owned = sum(1 for t, _ in partitions if t in VITAL_INPUTS)
+        total = sum(len(self.log.describe_topic(t).partitions) for t in VITAL_INPUTS)
+        if owned < total:
+            # Another member in the group: this worker sees only part of some patients'
+            # vitals. Transient after a kill -9 (the dead member's session has not expired);
+            # otherwise run the two stages (`vitalstream process --workers N`).
+            logger.warning("fused processor owns %d of %d input partitions: per-patient state needs "
+                           "every partition (run more workers as two stages, not fused)", owned, total)
+        self.scorer.own(set(), everything=True)
 
     # -- the batch ------------------------------------------------------------------------------
     def process(self, records: list[Record]) -> None:
@@ -198,7 +195,8 @@ class VitalsProcessor:
         fmt = _BatchFormat(now)
         check = self.recent.check
         emit = self._emit
-        vitals: list[Vital] = []
+        clinical = self._clinical
+        items: list[ClinicalInput] = []
         stats = self.stats
         for r in records:
             topic = r.topic
@@ -222,7 +220,7 @@ class VitalsProcessor:
                                 stats["duplicates"] += 1
                             continue
                         emit(topic, r.key, event, v, fmt)
-                        vitals.append(v)
+                        items.append(clinical(v))
                 elif topic == T.MEDICAL_ENTRIES:
                     send(T.PROCESSED_ENTRIES, _enc.encode(_ProcessedEntry(
                         event.patient_id, event.medical_entry, event.timestamp, now)), key=r.key)
@@ -232,10 +230,22 @@ class VitalsProcessor:
                 send_dead_letter(self.producer, "process.normalise", exc, r.value, record=r)
                 stats["dead_letters"] += 1
         stats["in"] += len(records)
-        stats["vitals"] += len(vitals)
-        self._score(vitals)
-        retry_transient(self.producer.flush, self.stop, what="processor flush")
-        self.engine.clear_dirty()
+        stats["vitals"] += len(items)
+        if self.scorer is not None:
+            self.scorer.score(items)
+            self.scorer.flush()  # outputs, then the state changelog
+        else:
+            stats["repartitioned"] += repartition.send(self.producer, items)
+            retry_transient(self.producer.flush, self.stop, what="processor flush")
+
+    def _clinical(self, v: Vital) -> ClinicalInput:
+        """``v`` keyed by its patient (a device resolved to its patient) with the context."""
+        if v.source in _DEVICE_KEYED:
+            owner = self._patient_of.get(v.patient_id)
+            if owner is not None and owner != v.patient_id:
+                v = msgspec.structs.replace(v, patient_id=owner)
+        ctx = self._contexts.get(v.patient_id)
+        return ClinicalInput(v) if ctx is None else ClinicalInput(v, ctx.age, ctx.spo2_scale)
 
     def _emit(self, topic: str, key: bytes | None, event: Any, v: Vital, fmt: _BatchFormat) -> None:
         original = fmt.original(_original_timestamp(event))
@@ -255,29 +265,6 @@ class VitalsProcessor:
         body = _enc.encode(v)
         self.producer.send(topic, body[:-1] + extra + b"}", key=key, timestamp_ms=fmt.millis(v.event_time))
         self.stats["processed"] += 1
-
-    def _score(self, vitals: list[Vital]) -> None:
-        if not vitals:
-            return
-        engine, send = self.engine, self.producer.send
-        for alert in engine.observe_batch(vitals, self._contexts):
-            send(T.ALERTS, _enc.encode(alert), key=alert.patient_id.encode())
-            self.stats["alerts"] += 1
-        last = self._last_score
-        refresh = self.NEWS2_REFRESH
-        for score in engine.take_scores():
-            # Emit a score when it changes (total, band, sub-scores, what is missing), or when
-            # the last one emitted is a minute old in event time: the topic then says what a
-            # clinician needs without a record per patient per batch.
-            sig = (score.total, score.band, tuple(sorted(score.subscores.items())), tuple(score.missing))
-            prev = last.get(score.patient_id)
-            if prev is not None and prev[0] == sig and score.event_time - prev[1] < refresh:
-                continue
-            last[score.patient_id] = (sig, score.event_time)
-            send(T.NEWS2, _enc.encode(score), key=score.patient_id.encode())
-            self.stats["news2"] += 1
-        for pid in engine.dirty_patients():
-            send(T.ALERT_STATE, engine.snapshot(pid), key=pid.encode())
 
     def close(self) -> None:
         try:

@@ -7,13 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
+from http_helpers import GATEWAY_KEY, make_settings
 
 from vitalstream.config import Settings
 from vitalstream.log import open_log
 from vitalstream.sources.service import IngestService
 from vitalstream.testing import running_server
-
-from http_helpers import GATEWAY_KEY, make_settings
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import json
 import time
 
 import pytest
+from http_helpers import ADMIN_KEY, GATEWAY_KEY
 
 from vitalstream import topics as T
 from vitalstream.errors import ConfigError
@@ -14,8 +15,6 @@ from vitalstream.simulate import make
 from vitalstream.sources.replay_client import event_time, load_events, replay
 from vitalstream.sources.targets import HttpTarget, open_target
 from vitalstream.testing import read_topic
-
-from http_helpers import ADMIN_KEY, GATEWAY_KEY
 
 
 def recording(tmp_path, n=120):

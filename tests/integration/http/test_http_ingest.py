@@ -7,6 +7,7 @@ import itertools
 import json
 
 import pytest
+from http_helpers import ADMIN_KEY, DEVICE_KEY, make_settings
 
 from vitalstream import topics as T
 from vitalstream.deadletter import DeadLetter
@@ -14,8 +15,6 @@ from vitalstream.log import open_log
 from vitalstream.simulate import make
 from vitalstream.sources.service import IngestService
 from vitalstream.testing import Faults, FaultyLog, read_topic
-
-from http_helpers import ADMIN_KEY, DEVICE_KEY, make_settings
 
 SW = {"device_id": "sw-0001", "hr": 72.5, "steps": 10, "state": "awake",
       "timestamp": 1711958400.25}

@@ -14,6 +14,7 @@ import collections
 import functools
 import itertools
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -25,8 +26,8 @@ from typing import Any
 
 import msgspec
 import pytest
-from preconditions import missing
 
+from preconditions import missing
 from vitalstream import topics as T
 from vitalstream.deadletter import DeadLetter
 from vitalstream.events import decode, normalise
@@ -151,6 +152,46 @@ def produce(log: Log, messages: Iterable[Outgoing], invalid: Iterable[tuple[str,
         for topic, key, value in invalid:
             p.send(topic, value, key=key or None)
         p.flush()
+
+
+def wait_for(what: str, cond, timeout: float) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, f"timed out after {timeout:g}s waiting for {what}"
+        time.sleep(0.5)
+
+
+def kill_9(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the worker processes (the supervisor's children), then the supervisor."""
+    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    assert children, "the worker processes had not started"
+    for pid in children:
+        os.kill(int(pid), signal.SIGKILL)
+    proc.kill()
+    proc.wait()
+
+
+class Feeder(threading.Thread):
+    """Produces ``messages`` in ``slices`` paced slices (``pause`` s apart) while workers run;
+    ``done`` is set at the end, ``errors`` holds what went wrong (for the test thread)."""
+
+    def __init__(self, bootstrap: str, messages: list[Outgoing], slices: int = 50, pause: float = 0.5) -> None:
+        super().__init__(name="feed", daemon=True)
+        self.bootstrap, self.messages, self.slices, self.pause = bootstrap, messages, slices, pause
+        self.done = threading.Event()
+        self.errors: list[BaseException] = []
+
+    def run(self) -> None:
+        try:
+            with open_log(f"kafka://{self.bootstrap}") as log:
+                step = -(-len(self.messages) // self.slices)
+                for i in range(self.slices):
+                    produce(log, self.messages[i * step:(i + 1) * step])
+                    time.sleep(self.pause)
+        except BaseException as exc:  # reported by the test thread
+            self.errors.append(exc)
+        finally:
+            self.done.set()
 
 
 def seed0_and_seed4_ids(messages: Iterable[Outgoing]) -> set[str]:

@@ -10,10 +10,10 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "unit", "model"))
-import model_scenario as M  # noqa: E402
+import model_scenario as M
 
-from vitalstream.config import load  # noqa: E402
-from vitalstream.model import schedule  # noqa: E402
+from vitalstream.config import load
+from vitalstream.model import schedule
 
 pytestmark = pytest.mark.postgres
 

@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 import pytest
-from preconditions import missing
-from contract.sink_contract import check_exactly_once, produce_events, sink_env, start_sink
 
+from contract.sink_contract import check_exactly_once, produce_events, sink_env, start_sink
+from preconditions import missing
 from vitalstream import topics as T
 from vitalstream.log import open_log
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_cli import vs  # noqa: E402
+from test_cli import vs
 
 GOOD = {"event_id": "00000000-0000-4000-8000-000000000001", "patient_id": "p1",
         "timestamp": "2024-04-01T08:00:00Z", "data_type": "blood_oxygen", "spo2": 97}

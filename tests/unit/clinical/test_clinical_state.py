@@ -1,11 +1,13 @@
 """Per-patient state: snapshot/restore equivalence, replay without duplicates, dirty
-tracking, deterministic ids, and the NEWS2 tracker inside the same state."""
+tracking, deterministic ids, and the NEWS2 tracker inside the same state (one score per
+patient and minute of event time; see vitalstream.clinical.tracker)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 from clinical_helpers import T0, vital
 
@@ -42,6 +44,19 @@ def run_all(engine: AlertEngine, vitals: list[Vital]) -> tuple[list, list]:
     return alerts, engine.take_scores()
 
 
+def save(engine: AlertEngine, into: dict[str, bytes] | None = None) -> dict[str, bytes]:
+    """What a processor writes to the compacted changelog: the newest value per key."""
+    into = {} if into is None else into
+    into.update({key: value for _, key, value in engine.changelog()})
+    engine.clear_dirty()
+    return into
+
+
+def final(scores: list) -> dict[str, object]:
+    """The newest version of every score_id, without the wall-clock field."""
+    return {s.score_id: msgspec.structs.replace(s, computed_time=T0) for s in scores}
+
+
 @pytest.mark.parametrize("cut", [1, 5, 9, 14, 21, 29])
 def test_restart_mid_episode_gives_the_same_outputs(cut: int) -> None:
     vitals = episode()
@@ -51,19 +66,16 @@ def test_restart_mid_episode_gives_the_same_outputs(cut: int) -> None:
 
     first = fresh_engine()
     before = first.observe_batch(vitals[:cut])
-    first.take_scores()
-    saved = {pid: first.snapshot(pid) for pid in first.dirty_patients()}
+    scores = first.take_scores()
+    saved = save(first)
 
     second = fresh_engine()  # a new process, same clock reading
-    for pid, data in saved.items():
-        second.restore(pid, data)
+    second.restore_changelog(saved.items())
     after = second.observe_batch(vitals[cut:])
     assert before + after == expected
     assert len(expected) > 0 and {a.state for a in expected} == {"raised", "escalated", "cleared"}
-    # the restarted engine scores the patients it saw after the cut, as the reference did
-    expected_by_patient = {s.patient_id: s for s in expected_scores}
-    for score in second.take_scores():
-        assert score == expected_by_patient[score.patient_id]
+    # the newest version of every score is the reference's
+    assert final(scores + second.take_scores()) == final(expected_scores)
 
 
 def test_replaying_after_a_crash_reproduces_the_same_alerts_and_ids() -> None:
@@ -89,8 +101,7 @@ def test_re_observing_what_the_state_reflects_raises_nothing() -> None:
     assert engine.take_scores() == []
 
     restored = fresh_engine()
-    for pid in ("p1", "p2"):
-        restored.restore(pid, engine.snapshot(pid))
+    restored.restore_changelog(save(engine).items())
     assert restored.observe_batch(vitals) == []
     assert restored.observe_batch(list(reversed(vitals))) == []
     assert restored.take_scores() == []
@@ -128,10 +139,11 @@ def test_corrupt_snapshots_are_rejected(garbage: bytes) -> None:
 def test_snapshots_are_small_and_hold_context() -> None:
     engine = fresh_engine()
     engine.observe(vital(0, "a", spo2=97, heart_rate=70), PatientContext(age=80, spo2_scale=2))
-    data = engine.snapshot("a")
-    assert len(data) < 200
+    records = engine.changelog()
+    assert [key for _, key, _ in records] == ["a", "a\x1fn2:0"]  # 8:00 is minute 0 mod 60
+    assert all(len(value) < 200 for _, _, value in records)
     other = fresh_engine()
-    other.restore("a", data)
+    other.restore_changelog((key, value) for _, key, value in records)
     (fall,) = other.observe(vital(10, "a", fall_detected=True))
     assert fall.severity == "critical"
     assert other.news2_score("a").scale == 2  # type: ignore[union-attr]
@@ -175,7 +187,7 @@ def test_ids_are_deterministic_and_distinct() -> None:
 # -- NEWS2 in the stream ---------------------------------------------------------------------
 
 
-def test_one_score_per_patient_per_take_with_the_latest_inputs() -> None:
+def test_one_score_per_patient_and_minute_with_the_latest_inputs() -> None:
     engine = fresh_engine()
     engine.observe_batch([vital(0, spo2=97), vital(10, heart_rate=120),
                           vital(20, respiratory_rate=26), vital(20, "p2", heart_rate=70)])
@@ -184,19 +196,27 @@ def test_one_score_per_patient_per_take_with_the_latest_inputs() -> None:
     assert s1.subscores == {"spo2": 0, "heart_rate": 2, "respiratory_rate": 3}
     assert (s1.total, s1.band, s1.partial) == (5, "medium", True)
     assert s1.missing == ["on_oxygen", "systolic", "consciousness", "temperature_c"]
-    assert s1.event_time == T0 + timedelta(seconds=20)
-    assert s1.score_id == score_id("p1", s1.event_time)
+    assert s1.event_time == T0  # the minute the score covers
+    assert s1.score_id == score_id("p1", T0)
     assert engine.take_scores() == []
     engine.observe(vital(30, fall_detected=False))  # not a NEWS2 input
     assert engine.take_scores() == []
+    engine.observe(vital(40, heart_rate=121))  # same minute, same score: nothing new
+    assert engine.take_scores() == []
+    engine.observe(vital(50, heart_rate=135))  # same minute, the score changed: sent again
+    (s,) = engine.take_scores()
+    assert (s.score_id, s.total, s.subscores["heart_rate"]) == (s1.score_id, 6, 3)
+    engine.observe(vital(61, heart_rate=135))  # a new minute: a new score
+    (s,) = engine.take_scores()
+    assert s.event_time == T0 + timedelta(minutes=1) and s.total == 6
 
 
 def test_stale_inputs_drop_out_of_the_score() -> None:
     engine = fresh_engine()
     engine.observe_batch([vital(0, temperature_c=39.5, consciousness="V"), vital(3000, spo2=97)])
-    (s,) = engine.take_scores()
+    _, s = engine.take_scores()  # minutes 8:00 and 8:50
     assert s.subscores == {"spo2": 0, "consciousness": 3, "temperature_c": 2}
-    engine.observe(vital(3601, heart_rate=70))  # now the temperature is 3601 s old
+    engine.observe(vital(3601, heart_rate=70))  # 9:00: the temperature is over an hour old
     (s,) = engine.take_scores()
     assert s.subscores == {"spo2": 0, "heart_rate": 0}
     assert "temperature_c" in s.missing and "consciousness" in s.missing

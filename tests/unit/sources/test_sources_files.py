@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-from preconditions import missing
 
+from preconditions import missing
 from vitalstream import topics as T
 from vitalstream.config import load
 from vitalstream.deadletter import DeadLetter

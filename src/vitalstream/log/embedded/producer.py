@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 
 class EmbeddedProducer(Producer):
+    atomic_flush = True  # one flush is one SQLite transaction
+
     def __init__(self, log: EmbeddedLog) -> None:
         self._db = Db(log.path, log.sync)
         self._topics = TopicCache(self._db)

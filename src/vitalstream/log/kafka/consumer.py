@@ -21,7 +21,7 @@ from confluent_kafka import TopicPartition as _TP
 
 from ...errors import ConfigError
 from ..base import Consumer, Record, TopicPartition
-from .errors import CONFIG_CODES, TOPIC_CODES, UNAVAILABLE_CODES, ErrorReporter, translate
+from .errors import CONFIG_CODES, FENCED_CODES, TOPIC_CODES, UNAVAILABLE_CODES, ErrorReporter, translate
 
 if TYPE_CHECKING:
     from .admin import KafkaLog
@@ -148,6 +148,14 @@ class KafkaConsumer(Consumer):
             except KafkaException as e:
                 exc = e
             err = exc.args[0] if exc.args else None
+            if isinstance(err, KafkaError) and err.code() in FENCED_CODES:
+                # The session expired (e.g. the broker restarted): the partitions are no longer
+                # ours and their next owner reads from the last commit -- at-least-once. Not
+                # an error: raising would kill a worker that only has to poll to rejoin.
+                logger.warning("kafka consumer %s: commit skipped, partitions lost (%s)", self.group, err.name())
+                for tp in tps:
+                    self._returned.pop((tp.topic, tp.partition), None)
+                return
             retriable = isinstance(err, KafkaError) and (
                 err.retriable() or err.code() in UNAVAILABLE_CODES
             )

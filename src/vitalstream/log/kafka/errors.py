@@ -35,7 +35,11 @@ UNAVAILABLE_CODES = {
     KafkaError.COORDINATOR_LOAD_IN_PROGRESS, KafkaError.NOT_ENOUGH_REPLICAS,
     KafkaError.NOT_ENOUGH_REPLICAS_AFTER_APPEND, KafkaError.LEADER_NOT_AVAILABLE,
     KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.REBALANCE_IN_PROGRESS,
+    KafkaError.UNKNOWN_LEADER_EPOCH,  # a broker just restarted: its metadata catches up
 }
+
+# A commit refused because this member left the group (its session expired).
+FENCED_CODES = {KafkaError.UNKNOWN_MEMBER_ID, KafkaError.ILLEGAL_GENERATION}
 
 
 def translate(err: KafkaError | KafkaException | None, what: str) -> VitalstreamError:

@@ -37,6 +37,7 @@ class KafkaProducer(Producer):
             "linger.ms": 5,
             "batch.size": 1_000_000,
             "compression.type": "lz4",
+            "partitioner": "murmur2_random",  # the Java client's partitioner, as partition_for
             "message.timeout.ms": 120_000,
             "allow.auto.create.topics": False,  # an unknown topic is a TopicError, not a new topic
             "error_cb": ErrorReporter("producer"),

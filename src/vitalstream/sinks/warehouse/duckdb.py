@@ -39,7 +39,7 @@ LOCK_WAIT_S = 10.0  # how long to wait for another process to let go of the file
 PROCESS_LOCK = threading.RLock()
 
 
-def _IN_USE(duckdb: Any) -> type[Exception]:  # noqa: N802 - used as an exception class
+def _IN_USE(duckdb: Any) -> type[Exception]:
     """DuckDB's "file already attached" error (older releases have none: never matches)."""
     return getattr(duckdb, "ResourceInUseException", _NeverRaised)
 
