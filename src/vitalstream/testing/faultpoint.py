@@ -96,15 +96,17 @@ def assigned(group: str, partitions: set[TopicPartition]) -> None:
         _point.owned(group, partitions)
 
 
-def paused(where: str | os.PathLike[str]) -> list[dict]:  # type: ignore[type-arg]
-    """The batch files written under ``where`` so far (for the test that set the variable)."""
-    return [json.loads(p.read_text()) for p in sorted(Path(where).glob("batch-*.json"))]
+def paused(where: str | os.PathLike[str], group: str = "") -> list[dict]:  # type: ignore[type-arg]
+    """The batch files written under ``where`` so far (for the test that set the variable),
+    of every consumer group or only of ``group``."""
+    return [json.loads(p.read_text()) for p in sorted(Path(where).glob(f"batch-{group}*.json"))]
 
 
-def owned(where: str | os.PathLike[str]) -> dict[int, set[tuple[str, int]]]:
-    """The partitions each process (by pid) owned at its latest assignment."""
+def owned(where: str | os.PathLike[str], group: str = "") -> dict[int, set[tuple[str, int]]]:
+    """The partitions each process (by pid) owned at its latest assignment, in every consumer
+    group or only in ``group``."""
     out: dict[int, set[tuple[str, int]]] = {}
-    for p in sorted(Path(where).glob("owned-*.json")):
+    for p in sorted(Path(where).glob(f"owned-{group}*.json")):
         doc = json.loads(p.read_text())
         out[doc["pid"]] = {(t, n) for t, n in doc["partitions"]}
     return out

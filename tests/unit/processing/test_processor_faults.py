@@ -146,7 +146,8 @@ def test_two_workers_split_the_partitions(tmp_path) -> None:
     try:
         # both members split the partitions before there is anything to read, so no rebalance
         # moves a batch in flight (which would legitimately process it twice)
-        _until("both workers to own partitions", lambda: _split(faultpoint.owned(noted)), proc, 120)
+        # (the stateless stage's group; `--workers 2` also runs two scorers in a group of their own)
+        _until("both workers to own partitions", lambda: _split(faultpoint.owned(noted, PROCESSOR_GROUP)), proc, 120)
         ids = _load(tmp_path, 10_000)
         _until("the input to be processed", lambda: all(
             g.lag == 0 for g in log.group_lag(PROCESSOR_GROUP, list(INPUT_TOPICS))), proc, 300)
@@ -155,7 +156,7 @@ def test_two_workers_split_the_partitions(tmp_path) -> None:
         _, err = proc.communicate(timeout=120)
         log.close()
     assert proc.returncode == 0, err.decode()[-2000:]
-    marks = faultpoint.paused(noted)
+    marks = faultpoint.paused(noted, PROCESSOR_GROUP)
     assert len({m["pid"] for m in marks}) == 2 and all(m["records"] for m in marks)  # both worked
     processed, alerts = _outputs(tmp_path)
     counts = collections.Counter(v.event_id for v in processed)
