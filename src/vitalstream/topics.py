@@ -7,9 +7,10 @@ listed here (seed 0's reset script deleted every topic in the cluster).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .log.base import WEEK_MS, TopicSpec
+from .log.base import WEEK_MS, Log, TopicSpec
 
 DEFAULT_PARTITIONS = 6
 
@@ -137,8 +138,8 @@ def own_spec(name: str, partitions: int = DEFAULT_PARTITIONS, retention_ms: int 
     return BY_NAME[name].spec(partitions, retention_ms, replication_factor)
 
 
-def ensure(log, names, partitions: int = DEFAULT_PARTITIONS, retention_ms: int | None = WEEK_MS,
-           replication_factor: int = 1) -> None:  # type: ignore[no-untyped-def]
+def ensure(log: Log, names: Iterable[str], partitions: int = DEFAULT_PARTITIONS,
+           retention_ms: int | None = WEEK_MS, replication_factor: int = 1) -> None:
     """Create the given vitalstream topics that do not exist yet (first use creates them)."""
     existing = set(log.list_topics())
     for name in names:
@@ -146,6 +147,6 @@ def ensure(log, names, partitions: int = DEFAULT_PARTITIONS, retention_ms: int |
             log.create_topic(own_spec(name, partitions, retention_ms, replication_factor))
 
 
-def ensure_all(log, partitions: int = DEFAULT_PARTITIONS, retention_ms: int | None = WEEK_MS,
-               replication_factor: int = 1) -> None:  # type: ignore[no-untyped-def]
+def ensure_all(log: Log, partitions: int = DEFAULT_PARTITIONS, retention_ms: int | None = WEEK_MS,
+               replication_factor: int = 1) -> None:
     ensure(log, [t.name for t in CATALOGUE], partitions, retention_ms, replication_factor)

@@ -133,3 +133,10 @@ def test_pause_point_setting_is_checked() -> None:
     for bad in ("0:/tmp/x", "x:/tmp", "3", "3:"):
         with pytest.raises(ValueError, match=faultpoint.ENV):
             faultpoint._parse(bad)
+
+
+def test_the_kit_exports_exactly_its_lazy_names() -> None:
+    import vitalstream.testing as kit
+
+    assert sorted(kit.__all__) == sorted(kit._WHERE)
+    assert all(getattr(kit, name) is not None for name in kit.__all__)

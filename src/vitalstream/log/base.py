@@ -265,7 +265,7 @@ class Log(abc.ABC):
         """Apply retention/compaction now; returns records removed (Kafka does this itself)."""
         return 0
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook: a backend with nothing to release keeps it
         """Release connections."""
 
     def __enter__(self) -> Log:

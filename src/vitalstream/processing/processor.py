@@ -22,7 +22,7 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, cast
 
 import msgspec
 
@@ -33,6 +33,7 @@ from ..config import ProcessSettings
 from ..deadletter import send_dead_letter
 from ..events import InvalidEvent, decode, normalise
 from ..events.canonical import Vital, enrichment_fragment
+from ..events.notes import MedicalEntry
 from ..log.base import Log, Record, TopicPartition
 from ..runtime import retry_transient
 from . import repartition
@@ -64,7 +65,7 @@ DEVICE_PARTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 _MEASURES = ("heart_rate", "spo2", "systolic", "diastolic", "temperature_c")
 VITAL_INPUTS = (T.HEART_RATE, T.BLOOD_OXYGEN, T.BLOOD_PRESSURE, T.FALL_DETECTION, T.DEVICE_DATA,
                 T.HR_DATA, T.SMARTWATCH)
-INPUT_TOPICS = VITAL_INPUTS + (T.MEDICAL_ENTRIES, *T.REFERENCE_TOPICS)
+INPUT_TOPICS = (*VITAL_INPUTS, T.MEDICAL_ENTRIES, *T.REFERENCE_TOPICS)
 OUTPUT_TOPICS = (
     *(t for t, _ in ROUTES.values()), *(t for t, _, _ in DEVICE_PARTS), T.PROCESSED_ENTRIES,
     T.ALERTS, T.NEWS2, T.DEAD_LETTERS, T.ALERT_STATE, T.REPARTITION_VITALS,
@@ -78,7 +79,7 @@ _enc = msgspec.json.Encoder()
 class _ProcessedEntry(msgspec.Struct):
     patient_id: str
     medical_entry: str
-    timestamp: datetime
+    timestamp: str  # as the entry gave it
     processed_timestamp: datetime
 
 
@@ -122,7 +123,7 @@ class _BatchFormat:
         return ms
 
 
-def _scale_for(history: str | None) -> int:
+def _scale_for(history: str | None) -> Literal[1, 2]:
     """NEWS2 SpO2 scale 2 only with a prescribed 88–92 % target, recorded in the history."""
     h = (history or "").lower()
     return 2 if ("88-92" in h or "88–92" in h or "hypercapnic" in h or "scale 2" in h) else 1
@@ -222,8 +223,9 @@ class VitalsProcessor:
                         emit(topic, r.key, event, v, fmt)
                         items.append(clinical(v))
                 elif topic == T.MEDICAL_ENTRIES:
+                    entry = cast(MedicalEntry, event)
                     send(T.PROCESSED_ENTRIES, _enc.encode(_ProcessedEntry(
-                        event.patient_id, event.medical_entry, event.timestamp, now)), key=r.key)
+                        entry.patient_id, entry.medical_entry, entry.timestamp, now)), key=r.key)
                 # reference topics: validation only (the tables are read by ReferenceTables)
             except Exception as exc:  # a poison record must never stop the partition
                 logger.warning("dead-lettering a %s record: %s", topic, type(exc).__name__)

@@ -27,7 +27,7 @@ def recording(tmp_path, n=120):
 
 def test_replay_fast_stores_every_event_in_per_device_order(start, log, tmp_path) -> None:
     client = start()
-    path, msgs = recording(tmp_path)
+    path, _ = recording(tmp_path)
     stats = replay(path, f"{str(client.base_url).rstrip('/')}/stream", api_key=GATEWAY_KEY, fast=True, batch_size=50)
     assert (stats.sent, stats.accepted, stats.rejected) == (121, 120, 1)
     recs = read_topic(log, T.SMARTWATCH)

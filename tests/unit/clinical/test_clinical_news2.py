@@ -84,7 +84,7 @@ def test_consciousness_acvpu(level: str, expected: int) -> None:
 
 @pytest.mark.parametrize("level", ["X", "", "confused?", "alright", "Vague"])
 def test_unknown_consciousness_is_an_error_not_a_zero(level: str) -> None:
-    with pytest.raises(ValueError, match="ACVPU|one of"):
+    with pytest.raises(ValueError, match=r"ACVPU|one of"):
         news2.consciousness_score(level)
 
 

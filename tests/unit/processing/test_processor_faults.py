@@ -100,7 +100,7 @@ def test_kill_9_mid_batch_loses_nothing_and_raises_no_alert_twice(tmp_path) -> N
         proc = subprocess.Popen([EXE, "--home", str(tmp_path), "process"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            [mark] = faultpoint.wait_paused(paused, alive=lambda: proc.poll() is None)
+            [mark] = faultpoint.wait_paused(paused, alive=lambda proc=proc: proc.poll() is None)
             os.kill(mark["pid"], signal.SIGKILL)  # the worker process itself, then its supervisor
         finally:
             proc.kill()
@@ -117,7 +117,7 @@ def test_kill_9_mid_batch_loses_nothing_and_raises_no_alert_twice(tmp_path) -> N
     for a in alerts:
         per_rule[(a.patient_id, a.rule)].append(a.state)
     for states in per_rule.values():  # never raised twice without a clear in between
-        assert all(not (x == "raised" and y == "raised") for x, y in zip(states, states[1:]))
+        assert all(not (x == "raised" and y == "raised") for x, y in itertools.pairwise(states))
 
 
 def _until(what: str, cond, proc: subprocess.Popen, timeout: float) -> None:  # type: ignore[no-untyped-def, type-arg]

@@ -62,7 +62,7 @@ def kill_nine_while_flowing(tmp_path, warehouse_url: str, n: int, rounds: int = 
             procs = [start_sink("lake", round_env), start_sink("warehouse", round_env)]
             try:
                 marks = faultpoint.wait_paused(paused, len(procs),
-                                               alive=lambda: all(p.poll() is None for p in procs))
+                                               alive=lambda procs=procs: all(p.poll() is None for p in procs))
             finally:
                 for p in procs:
                     p.kill()
