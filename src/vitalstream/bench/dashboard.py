@@ -315,7 +315,7 @@ def scenarios(run: Any) -> dict[str, dict[str, Any]]:
         out["dashboard_api"] = api_latency(url, password, plan.dashboard_patients, 100 if plan.quick else 300)
         chromium = chromium_path()
         if chromium is None:
-            out["dashboard_dom"] = {"events_per_s": None, "note": "skipped: no browser (scripts/services/chromium.sh)"}
+            out["dashboard_dom"] = {"events_per_s": None, "note": "skipped: no browser (Debian's chromium package, or VITALSTREAM_TEST_CHROMIUM)"}
         elif importlib.util.find_spec("playwright") is None:
             out["dashboard_dom"] = {"events_per_s": None, "note": "skipped: playwright is not installed"}
         else:
