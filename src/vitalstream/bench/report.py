@@ -20,6 +20,8 @@ TARGETS: tuple[tuple[str, str, float, str], ...] = (
     ("scenarios.latency_kafka.p99_ms", "alert latency p99 <= 100 ms at 5,000 events/s (Kafka)", 100, "le"),
     ("scenarios.memory.peak_rss_mb", "peak RSS <= 1 GiB for any component", 1024, "le"),
     ("scenarios.memory.growth_ratio", "RSS not growing with stream length (long/short <= 1.2)", 1.2, "le"),
+    ("scenarios.dashboard_api.p95_ms", "board API p95 <= 100 ms with 1,000 patients", 100, "le"),
+    ("scenarios.dashboard_dom.p95_ms", "produce -> board DOM p95 <= 2 s at 5,000 events/s (Chromium)", 2000, "le"),
 )
 
 

@@ -30,7 +30,8 @@ from .services import KafkaService
 
 logger = logging.getLogger(__name__)
 
-SCENARIOS = ("limit", "e2e", "peers", "latency", "memory", "edges")
+SCENARIOS = ("limit", "e2e", "peers", "latency", "memory", "edges", "model", "dashboard")
+_NEEDS_MIXED = {"limit", "e2e", "memory"}  # the scenarios that read the pre-generated mixed vitals
 _STAGES = "vitalstream.bench.stages"
 _KRAW = "vitalstream.bench.kafkaraw"
 _LAT = "vitalstream.bench.latency"
@@ -47,12 +48,16 @@ class Plan:
     e2e_s: float = 60.0
     e2e_kafka_s: float = 40.0
     memory_s: float = 75.0
+    model_events: int = 1_000_000  # heart-rate events under the warehouse model (issue 14)
+    dashboard_patients: int = 1000  # patients on the board for the API latency (issue 15)
+    dashboard_rate: float = 5_000.0  # events/s while the browser's DOM latency is measured
+    dashboard_s: float = 30.0
     quick: bool = False
 
 
 FULL = Plan()
 QUICK = Plan(events=100_000, peer_events=20_000, latency_s=6.0, memory_events=500_000, e2e_s=8.0,
-             e2e_kafka_s=5.0, memory_s=8.0, quick=True)
+             e2e_kafka_s=5.0, memory_s=8.0, model_events=100_000, dashboard_s=8.0, quick=True)
 
 
 class Run:
@@ -91,14 +96,14 @@ class Run:
         started = datetime.now(UTC)
         load0 = os.getloadavg()
         try:
-            self.say(f"generating {self.plan.events:,} mixed vitals")
-            mixed = mixed_vitals(self.plan.events)
-            self.mixed_path = str(self.work / "mixed.msgpack")
-            save_inputs(mixed, self.mixed_path)
-            self.mixed_records = len(mixed.reference) + len(mixed.events)
-            self.mixed_topics = sorted(mixed.topics())
-            del mixed
-            if {"limit", "e2e", "memory"} & set(self.scenarios):
+            if _NEEDS_MIXED & set(self.scenarios):
+                self.say(f"generating {self.plan.events:,} mixed vitals")
+                mixed = mixed_vitals(self.plan.events)
+                self.mixed_path = str(self.work / "mixed.msgpack")
+                save_inputs(mixed, self.mixed_path)
+                self.mixed_records = len(mixed.reference) + len(mixed.events)
+                self.mixed_topics = sorted(mixed.topics())
+                del mixed
                 self._guard("limit_embedded", self.limit_embedded)
             if "e2e" in self.scenarios:
                 self._guard("e2e_embedded", self.e2e_embedded)
@@ -120,6 +125,10 @@ class Run:
                 self._guard("memory", self.memory)
             if "edges" in self.scenarios:
                 self._guard("edges", self.edges)
+            if "model" in self.scenarios:
+                self._guard("model", self.model)
+            if "dashboard" in self.scenarios:
+                self._guard("dashboard", self.dashboard)
         finally:
             shutil.rmtree(self.work, ignore_errors=True)
         doc: dict[str, Any] = {
@@ -172,7 +181,8 @@ class Run:
         self.record("e2e_embedded", res)
 
     def _pipeline(self, url: str, inputs_path: str, n: int, lake: str | None, warehouse: str | None,
-                  group: str | None = None, group_prefix: str = "") -> dict[str, Any]:
+                  group: str | None = None, group_prefix: str = "",
+                  sinks: tuple[str, ...] = ("lake", "landing", "warehouse")) -> dict[str, Any]:
         inputs = load_inputs(inputs_path)
         expected = len(inputs.reference) + len(inputs.events)
         del inputs
@@ -182,7 +192,7 @@ class Run:
         procs["process"] = child.start(f"{_STAGES}:process", log_url=url, events=n, expected=expected,
                                        signal_file=done, group=group)
         if lake and warehouse:
-            for name in ("lake", "landing", "warehouse"):
+            for name in sinks:
                 procs[name] = child.start(f"{_STAGES}:sink", log_url=url, name=name, lake_url=lake,
                                           warehouse_url=warehouse, done_file=done, group_prefix=group_prefix)
         res = {k: child.collect(p, timeout=1200) for k, p in procs.items()}
@@ -348,6 +358,18 @@ class Run:
                 self.record("edge_mqtt_qos1", {"events_per_s": rate, "note": "MQTT QoS 1 through the bridge"})
             except Exception as exc:
                 self.failed("edge_mqtt_qos1", exc)
+
+    # -- 7. the warehouse model; 8. the dashboard (their own modules) -------------------------------
+    def model(self) -> None:
+        from . import model
+
+        self.record("model", model.scenario(self))
+
+    def dashboard(self) -> None:
+        from . import dashboard
+
+        for name, result in dashboard.scenarios(self).items():
+            self.record(name, result)
 
 
 def _ensure_topics(url: str) -> None:

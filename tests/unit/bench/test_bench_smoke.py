@@ -71,3 +71,52 @@ def test_embedded_run_tiny(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "ratios: " in shown and "not measured" in shown
     md = report.markdown(doc)
     assert md.count("\n| ") >= len(s) + len(doc["targets"])
+
+
+def test_model_inputs_keep_the_first_version_of_each_user() -> None:
+    from vitalstream.bench.model import heart_rate_inputs
+
+    first, second = heart_rate_inputs(20_000, 500, users=100)
+    assert sum(m.topic == "hr-data-topic" for m in first.events) == 20_000
+    assert sum(m.topic == "hr-data-topic" for m in second.events) == 500 and not second.reference
+    moves = [json.loads(m.value) for m in first.events if m.topic == "hr-users"]
+    assert moves, "users move country within the run: the dimensions get type-2 versions"
+    originals = {u["userid"]: u for u in (json.loads(m.value) for m in first.reference if m.topic == "hr-users")}
+    for moved in moves:  # the reference records are the versions before the moves
+        assert originals[moved["userid"]]["last_update"] < moved["last_update"]
+
+
+def test_model_slowest_nodes(tmp_path: Path) -> None:
+    from vitalstream.bench.model import slowest_nodes
+
+    f = tmp_path / "run_results.json"
+    f.write_text(json.dumps({"results": [{"unique_id": "model.vitalstream.fct_heart_rates", "execution_time": 3.0},
+                                         {"unique_id": "model.vitalstream.dim_users", "execution_time": 0.5}]}))
+    assert slowest_nodes(f) == [("fct_heart_rates", 3.0), ("dim_users", 0.5)]
+    assert slowest_nodes(tmp_path / "missing.json") == []
+
+
+@pytest.mark.timeout(180)
+def test_model_and_dashboard_scenarios_tiny(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The harness, not the figures: tiny sizes, and no browser (the scenario says so)."""
+    pytest.importorskip("dbt.cli.main")
+    from vitalstream.bench import dashboard
+
+    monkeypatch.setattr(dashboard, "chromium_path", lambda: None)
+    plan = Plan(events=0, model_events=3000, dashboard_patients=50, quick=True)
+    doc = Run(plan, ("model", "dashboard"), kafka=False).run()
+    s = doc["scenarios"]
+    m = s["model"]
+    assert m["ok"], m
+    assert m["rows"]["fct_heart_rates"] == 3000 + m["incremental_events"]
+    assert m["full_build_s"] > 0 and m["incremental_build_s"] > 0 and m["tests"] > 0
+    assert "quick: 3,000 events" in m["note"]
+    api = s["dashboard_api"]
+    assert api["patients"] == 50 and 0 < api["p50_ms"] <= api["p95_ms"] <= api["p99_ms"], api
+    assert s["dashboard_dom"]["note"].startswith("skipped: no browser") and s["dashboard_dom"]["events_per_s"] is None
+    met = {t["target"]: t["met"] for t in doc["targets"]}
+    assert met["produce -> board DOM p95 <= 2 s at 5,000 events/s (Chromium)"] is None  # not measured
+    assert met["board API p95 <= 100 ms with 1,000 patients"] in (True, False)
+    report.print_table(doc)
+    shown = capsys.readouterr().out
+    assert "dashboard_dom" in shown and "skipped: no browser" in shown
