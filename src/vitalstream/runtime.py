@@ -126,3 +126,38 @@ def run_worker(
 
 def _caught_up(log: Log, worker: Worker) -> bool:
     return all(g.lag <= 0 for g in log.group_lag(worker.group, list(worker.topics)))
+
+
+class WorkerThreads:
+    """Several workers on threads of one process (the sinks process runs the lake, landing and
+    warehouse sinks this way). If one fails with an error the loop does not retry, the others
+    are stopped too and :meth:`join` raises that error, so the process exits non-zero and
+    ``vitalstream up`` notices, instead of living on with a dead sink whose lag only grows."""
+
+    def __init__(self, log: Log, workers: Sequence[Worker], stop: threading.Event, *,
+                 health: dict[str, Health] | None = None, **loop: float | int) -> None:
+        self.stop = stop
+        self.errors: list[BaseException] = []
+        self.threads = [
+            threading.Thread(target=self._run, args=(log, w, (health or {}).get(w.group), loop), name=w.group)
+            for w in workers
+        ]
+
+    def _run(self, log: Log, worker: Worker, health: Health | None, loop: dict[str, float | int]) -> None:
+        try:
+            run_worker(log, worker, self.stop, health=health, **loop)  # type: ignore[arg-type]
+        except BaseException as exc:
+            logger.error("%s stopped by %s: %s", worker.group, type(exc).__name__, exc)
+            self.errors.append(exc)
+            self.stop.set()
+
+    def start(self) -> WorkerThreads:
+        for t in self.threads:
+            t.start()
+        return self
+
+    def join(self, timeout: float | None = None) -> None:
+        for t in self.threads:
+            t.join(timeout)
+        if self.errors:
+            raise self.errors[0]

@@ -134,29 +134,24 @@ def _processor(comp: Component, s: Settings, stop: threading.Event) -> None:
 
 def _sinks(comp: Component, s: Settings, stop: threading.Event) -> None:
     from .log import open_log
-    from .runtime import run_worker
+    from .runtime import WorkerThreads
     from .sinks import build_sinks
 
     log = open_log(s.log_url)
     T.ensure_all(log, s.partitions, s.retention_ms, s.replication_factor)
     names = comp.profile.split(",") if comp.profile else None  # e.g. "lake,landing"
-    threads = [
-        threading.Thread(target=run_worker, args=(log, w, stop), kwargs={"max_records": 20_000, "max_wait_s": 0.2},
-                         name=w.group)
-        for w in build_sinks(log, s, names)
-    ]
+    threads = WorkerThreads(log, build_sinks(log, s, names), stop, max_records=20_000, max_wait_s=0.2).start()
     from .model import schedule
 
-    for t in threads:
-        t.start()
     # the model shares the DuckDB file with the warehouse sink, so it runs where that sink runs
     # (here, or in the dashboard process when the dashboard holds the file)
     writes_warehouse = names is None or "warehouse" in names
     model = schedule.start_thread(s, stop) if writes_warehouse and schedule.available() else None
-    for t in threads:
-        t.join()
-    if model is not None:
-        model.join()
+    try:
+        threads.join()  # raises a sink's error: this process then exits non-zero
+    finally:
+        if model is not None:
+            model.join()
 
 
 def _model(comp: Component, s: Settings, stop: threading.Event) -> None:

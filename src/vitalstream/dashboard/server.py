@@ -11,7 +11,7 @@ from .. import topics as T
 from ..config import Settings
 from ..errors import ConfigError
 from ..log import open_log
-from ..runtime import Health, run_worker
+from ..runtime import Health, WorkerThreads
 from ..sources.serving import is_loopback
 from .accounts import Accounts
 from .app import create_app
@@ -67,14 +67,13 @@ def run(settings: Settings, stop: threading.Event, host: str | None = None, port
     for line in check_exposure(settings, bind):
         warn(line)
     ctx, access = build(settings, stop, warn)
-    threads = []
-    if access.sink is not None:
-        threads.append(threading.Thread(
-            target=run_worker, args=(ctx.log, access.sink, stop),
-            kwargs={"max_records": 20_000, "max_wait_s": 0.2, "health": ctx.sink_health}, name="warehouse-sink"))
+    threads: list[threading.Thread] = []
+    # a failed warehouse sink stops the dashboard too (exit non-zero), so `up` notices it
+    sink = WorkerThreads(ctx.log, [access.sink] if access.sink is not None else [], stop,
+                         health={access.sink.group: ctx.sink_health} if access.sink is not None else None,
+                         max_records=20_000, max_wait_s=0.2)
     ctx.feed.start()
-    for t in threads:
-        t.start()
+    sink.start()
     if access.sink is not None:  # this process holds the DuckDB file: the model runs here too
         from ..model import schedule
 
@@ -98,6 +97,9 @@ def run(settings: Settings, stop: threading.Event, host: str | None = None, port
         stop.set()
         for t in threads:
             t.join(60)
-        if access.sink is None:
-            access.close()
-        ctx.log.close()
+        try:
+            sink.join(60)
+        finally:
+            if access.sink is None:
+                access.close()
+            ctx.log.close()
