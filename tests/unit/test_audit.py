@@ -47,3 +47,14 @@ def test_cli_lists_the_trail(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(r["actor"], r["action"], r["subject"]) for r in rows] == [("alice", "read", "patient:P1")]
+
+
+def test_queries_are_audited_without_their_sql(tmp_path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["--home", str(tmp_path), "query", "select 'P001' as patient_id", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    listed = runner.invoke(app, ["--home", str(tmp_path), "audit", "list", "--json"])
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [(r["role"], r["action"], r["subject"], r["detail"]) for r in rows] == [
+        ("cli", "read", "query", {"rows": "1"})]
+    assert "P001" not in listed.stdout

@@ -174,7 +174,18 @@ def report(
             raise fail("the warehouse model is not built yet: run `vitalstream model build` "
                        "(`vitalstream up` builds it on a schedule)")
         rows = run_report(wh, name.value, limit=limit, since=parse_time(since))
+    _audit_read(ctx, f"report:{name.value}", rows=len(rows), since=since or "")
     _emit(rows, fmt, title=REPORTS[name.value].description, columns=REPORT_COLUMNS[name.value], wide=wide)
+
+
+def _audit_read(ctx: typer.Context, subject: str, **detail: object) -> None:
+    """Reports and queries read patient data: record who (the OS user) and what, before showing it."""
+    import getpass
+
+    from ..audit import record
+
+    with open_configured_log(ctx) as log:
+        record(log, actor=getpass.getuser(), role="cli", action="read", subject=subject, detail=detail)
 
 
 @friendly_errors
@@ -189,6 +200,7 @@ def query(
 
     with open_warehouse(settings_from(ctx).warehouse_url) as wh:
         cols, rows = wh.query(sql)
+    _audit_read(ctx, "query", rows=len(rows))  # the SQL itself may quote PHI: not recorded
     _emit([dict(zip(cols, r, strict=True)) for r in rows], fmt, wide=wide)
 
 
