@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import os
 import signal
 import sys
 import threading
@@ -95,10 +96,31 @@ def _local_stop(shared: Any) -> threading.Event:
     return local
 
 
+def _orphan_stop(stop: threading.Event) -> None:
+    """Stop (finish the batch, commit, exit) when the supervisor dies without telling us, e.g.
+    kill -9 of ``vitalstream up``: a component must not run on unsupervised, holding the
+    DuckDB file or a port, and a new ``up`` must not find its partitions taken."""
+    # the supervisor's pid as multiprocessing recorded it at spawn, not getppid() now: the
+    # supervisor may already be gone by the time this child has imported enough to get here
+    spawner = mp.parent_process()
+    parent = spawner.pid if spawner is not None and spawner.pid is not None else os.getppid()
+
+    def watch() -> None:
+        while not stop.wait(1.0):
+            if os.getppid() != parent:
+                logger.warning("the supervisor is gone: stopping")
+                stop.set()
+
+    if os.getppid() != parent:
+        stop.set()
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
+
+
 def _child(comp: Component, settings_json: bytes, shared_stop: Any, level: str) -> None:
     # Ctrl-C reaches the whole process group: let the supervisor decide, via the event.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     stop = _local_stop(shared_stop)
+    _orphan_stop(stop)
     logging.basicConfig(level=level, format=f"%(asctime)s %(levelname)s [{comp.name}] %(name)s: %(message)s",
                         stream=sys.stderr)
     s = msgspec.json.decode(settings_json, type=Settings)

@@ -167,3 +167,30 @@ def committed_equals_done(home: Path) -> None:
         produced = {msgspec.json.decode(r.value, type=ProcessedVital).event_id
                     for r in read_all(log, outputs)}
         assert produced and produced <= done_ids, len(produced - done_ids)
+
+
+def test_components_stop_when_up_is_killed(tmp_path) -> None:
+    """kill -9 of `up` (nobody sets the stop event): its components notice and exit, rather
+    than run on unsupervised holding the warehouse file and their partitions."""
+    import signal
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VITALSTREAM_")}
+    proc = subprocess.Popen([EXE, "--home", str(tmp_path), "up", "--quiet", "--no-dashboard"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def children() -> set[int]:
+        found = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout
+        return {int(p) for p in found.split()}
+
+    deadline = time.monotonic() + 60
+    while len(kids := children()) < 3:  # simulators, processor, sinks started
+        assert proc.poll() is None and time.monotonic() < deadline, "up did not start its components"
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 30
+    while alive := {k for k in kids if os.path.exists(f"/proc/{k}") and
+                    open(f"/proc/{k}/stat").read().split()[2] != "Z"}:
+        assert time.monotonic() < deadline, f"components still running after their supervisor died: {alive}"
+        time.sleep(0.2)
