@@ -190,7 +190,10 @@ def test_components_stop_when_up_is_killed(tmp_path) -> None:
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     deadline = time.monotonic() + 30
-    while alive := {k for k in kids if os.path.exists(f"/proc/{k}") and
-                    open(f"/proc/{k}/stat").read().split()[2] != "Z"}:
+    def running(pid: int) -> bool:  # exists and is not a zombie waiting to be reaped
+        stat = Path(f"/proc/{pid}/stat")
+        return stat.exists() and stat.read_text().split()[2] != "Z"
+
+    while alive := {k for k in kids if running(k)}:
         assert time.monotonic() < deadline, f"components still running after their supervisor died: {alive}"
         time.sleep(0.2)
