@@ -191,8 +191,10 @@ def test_components_stop_when_up_is_killed(tmp_path) -> None:
     proc.wait()
     deadline = time.monotonic() + 30
     def running(pid: int) -> bool:  # exists and is not a zombie waiting to be reaped
-        stat = Path(f"/proc/{pid}/stat")
-        return stat.exists() and stat.read_text().split()[2] != "Z"
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+        except FileNotFoundError:  # gone (and reaped)
+            return False
 
     while alive := {k for k in kids if running(k)}:
         assert time.monotonic() < deadline, f"components still running after their supervisor died: {alive}"
