@@ -17,32 +17,39 @@ from __future__ import annotations
 import collections
 import os
 import shutil
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 _m: dict[str, Any] | None = None
+_lock = threading.Lock()  # the sinks process's threads create the series at their first batch
 
 
 def _metrics() -> dict[str, Any]:
     global _m
     if _m is None:
-        try:
-            import prometheus_client as p
-        except ImportError:
-            _m = {}
-            return _m
-        _m = {
-            "records": p.Counter("vitalstream_records_in", "records a consumer group processed",
-                                 ["group", "topic"]),
-            "batch": p.Histogram("vitalstream_batch_seconds", "time to process one batch durably",
-                                 ["group"], buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10)),
-            "dlq": p.Counter("vitalstream_dead_letters", "records sent to the dead letters", ["stage"]),
-            "alerts": p.Counter("vitalstream_alerts", "alert transitions seen", ["rule", "severity", "state"]),
-            "http": p.Counter("vitalstream_http_requests", "HTTP requests answered", ["server", "status"]),
-        }
+        with _lock:
+            if _m is None:
+                _m = _create()
     return _m
+
+
+def _create() -> dict[str, Any]:
+    try:
+        import prometheus_client as p
+    except ImportError:
+        return {}
+    return {
+        "records": p.Counter("vitalstream_records_in", "records a consumer group processed",
+                             ["group", "topic"]),
+        "batch": p.Histogram("vitalstream_batch_seconds", "time to process one batch durably",
+                             ["group"], buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10)),
+        "dlq": p.Counter("vitalstream_dead_letters", "records sent to the dead letters", ["stage"]),
+        "alerts": p.Counter("vitalstream_alerts", "alert transitions seen", ["rule", "severity", "state"]),
+        "http": p.Counter("vitalstream_http_requests", "HTTP requests answered", ["server", "status"]),
+    }
 
 
 def batch(group: str, topics: Sequence[str], seconds: float) -> None:

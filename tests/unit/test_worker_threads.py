@@ -40,3 +40,30 @@ def test_no_error_joins_quietly() -> None:
         stop.set()
         threads.join(30)
         assert sink.closed and not threads.errors
+
+
+def test_metrics_series_are_created_once_by_racing_threads() -> None:
+    """The sinks process's threads reach their first batch together; creating the Prometheus
+    series twice raised DuplicateTimeseries and killed a sink. Raced in a fresh process (the
+    series are process-global)."""
+    import subprocess
+    import sys
+
+    code = """
+import threading
+from vitalstream import metrics
+barrier = threading.Barrier(8)
+errors = []
+def first_batch():
+    barrier.wait()
+    try:
+        metrics.batch("g", ["t"], 0.01)
+    except BaseException as exc:
+        errors.append(exc)
+threads = [threading.Thread(target=first_batch) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join(10)
+assert not errors and metrics._m, errors
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
