@@ -52,7 +52,7 @@ REPORTS: dict[str, Report] = {r.name: r for r in (
     Report("alerts", "alert transitions, newest first",
            "SELECT raise_time, event_time, patient_id, rule, severity, state, message, alert_id "
            "FROM alerts WHERE TRUE{where}", "event_time", "event_time DESC, raise_time DESC, alert_id"),
-    # -- research questions over the warehouse model (seed 3) --------------------------------
+    # -- research questions over the warehouse model (the heart-rate stream's questions) --------------------------------
     Report("hr-by-activity", "heart rate by activity (the activity's name at the event time)",
            "SELECT coalesce(a.activity_name, '(unknown)') AS activity, count(*) AS events, "
            f"{_AVG_HR}, min(f.heart_rate) AS min_heart_rate, max(f.heart_rate) AS max_heart_rate "
@@ -75,7 +75,7 @@ REPORTS: dict[str, Report] = {r.name: r for r in (
            f"FROM fct_heart_rates f JOIN dim_times t ON t.time_key = f.time_key {_USER} {_ACTIVITY} "
            "WHERE TRUE{where} GROUP BY 1, 2, 3", "f.event_time", "day_part, country, share DESC, activity",
            needs_model=True),
-    Report("sleep", "smartwatch days (seed 4): steps and average heart rate during sleep, newest first",
+    Report("sleep", "smartwatch days: steps and average heart rate during sleep, newest first",
            "SELECT user_id, event_date, iso_year, iso_week, total_steps, avg_heart_rate, sleep_events, events "
            "FROM daily_aggregates WHERE TRUE{where}", "event_date", "event_date DESC, user_id", needs_model=True),
 )}

@@ -1,8 +1,8 @@
-"""vitalstream's own topics: names from the five source systems (BRIEF §1), how each is
+"""vitalstream's own topics: names from the five source systems (docs/sources.md), how each is
 created, and which warehouse table each processed topic lands in.
 
 This catalogue is what ``topics reset`` may touch: it never deletes a topic that is not
-listed here (seed 0's reset script deleted every topic in the cluster).
+listed here (the smartwatch-vitals system's reset script deleted every topic in the cluster).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class TopicDef:
         )
 
 
-# --- seed 0: smartwatch vitals + patient metadata ------------------------------------------
+# --- smartwatch vitals + patient metadata --------------------------------------------------
 HEART_RATE = "heart-rate-data"
 BLOOD_OXYGEN = "blood-oxygen-data"
 BLOOD_PRESSURE = "blood-pressure-data"
@@ -52,28 +52,28 @@ PROCESSED_HEART_RATE = "processed-heart-rate-data"
 PROCESSED_BLOOD_OXYGEN = "processed-blood-oxygen-data"
 PROCESSED_BLOOD_PRESSURE = "processed-blood-pressure-data"
 PROCESSED_FALL_DETECTION = "processed-fall-detection-data"
-# --- seed 1: MQTT device gateway --------------------------------------------------------------
+# --- MQTT device gateway ----------------------------------------------------------------------
 DEVICE_DATA = "device_data"
 BP_DEVICE = "blood_pressure_device_topic"
 HR_DEVICE = "heart_rate_device_topic"
 SPO2_DEVICE = "oxygen_saturation_device_topic"
 TEMP_DEVICE = "temperature_device_topic"
-# --- seed 2: medical notes ----------------------------------------------------------------------
+# --- clinical notes ------------------------------------------------------------------------------
 MEDICAL_ENTRIES = "medical-entries"
 PROCESSED_ENTRIES = "processed-entries"
-# --- seed 3: heart-rate stream + OLTP reference data -------------------------------------------
+# --- heart-rate stream + OLTP reference data ---------------------------------------------------
 HR_DATA = "hr-data-topic"
 HR_USERS = "hr-users"
 HR_ACTIVITIES = "hr-activities"
 PROCESSED_HR = "processed-hr-data"
-# --- seed 4: smartwatch HTTP events ------------------------------------------------------------
+# --- smartwatch events over HTTP --------------------------------------------------------------------
 SMARTWATCH = "smartwatch-events"
 USER_PROFILES = "user-profiles"
 PROCESSED_SMARTWATCH = "processed-smartwatch-data"
 # --- vitalstream's own ---------------------------------------------------------------------------
 ALERTS = "alerts"
 NEWS2 = "news2-scores"
-DEAD_LETTERS = "dlq-topic"  # seed 2's name for its dead-letter queue
+DEAD_LETTERS = "dlq-topic"  # the clinical-notes system's name for its dead-letter queue
 ALERT_STATE = "alert-state"  # changelog of per-patient alert/NEWS2 state (compacted)
 DLQ_REPLAYED = "dlq-replayed"  # which dead letters `dlq replay` sent back (compacted)
 AUDIT = "audit-log"  # who read or exported which patient's data (append-only, kept forever)
@@ -84,27 +84,27 @@ ALERT_ACKS = "alert-acks"  # who acknowledged which alert, when (append-only, ke
 REPARTITION_VITALS = "vitalstream-repartition-vitals"
 
 CATALOGUE: tuple[TopicDef, ...] = (
-    TopicDef(HEART_RATE, "raw", "patient_id", description="seed 0 heart rate"),
-    TopicDef(BLOOD_OXYGEN, "raw", "patient_id", description="seed 0 SpO2"),
-    TopicDef(BLOOD_PRESSURE, "raw", "patient_id", description="seed 0 blood pressure"),
-    TopicDef(FALL_DETECTION, "raw", "patient_id", description="seed 0 fall detection"),
+    TopicDef(HEART_RATE, "raw", "patient_id", description="smartwatch heart rate"),
+    TopicDef(BLOOD_OXYGEN, "raw", "patient_id", description="smartwatch SpO2"),
+    TopicDef(BLOOD_PRESSURE, "raw", "patient_id", description="smartwatch blood pressure"),
+    TopicDef(FALL_DETECTION, "raw", "patient_id", description="smartwatch fall detection"),
     TopicDef(PATIENT_METADATA, "reference", "patient_id", "patient_metadata", compacted=True),
     TopicDef(PROCESSED_HEART_RATE, "processed", "patient_id", "processed_heart_rate_data"),
     TopicDef(PROCESSED_BLOOD_OXYGEN, "processed", "patient_id", "processed_blood_oxygen_data"),
     TopicDef(PROCESSED_BLOOD_PRESSURE, "processed", "patient_id", "processed_blood_pressure_data"),
     TopicDef(PROCESSED_FALL_DETECTION, "processed", "patient_id", "processed_fall_detection_data"),
-    TopicDef(DEVICE_DATA, "raw", "deviceId", description="seed 1 combined device message"),
+    TopicDef(DEVICE_DATA, "raw", "deviceId", description="device gateway combined message"),
     TopicDef(BP_DEVICE, "processed", "deviceId", "blood_pressure_device"),
     TopicDef(HR_DEVICE, "processed", "deviceId", "heart_rate_device"),
     TopicDef(SPO2_DEVICE, "processed", "deviceId", "oxygen_saturation_device"),
     TopicDef(TEMP_DEVICE, "processed", "deviceId", "temperature_device"),
-    TopicDef(MEDICAL_ENTRIES, "raw", "patient_id", description="seed 2 free-text notes"),
+    TopicDef(MEDICAL_ENTRIES, "raw", "patient_id", description="free-text clinical notes"),
     TopicDef(PROCESSED_ENTRIES, "notes", "patient_id", "processed_entries"),
-    TopicDef(HR_DATA, "raw", "user_id", description="seed 3 heart-rate stream"),
+    TopicDef(HR_DATA, "raw", "user_id", description="heart-rate stream"),
     TopicDef(HR_USERS, "reference", "user_id", "users", compacted=True),
     TopicDef(HR_ACTIVITIES, "reference", "activity_id", "activities", compacted=True),
     TopicDef(PROCESSED_HR, "processed", "user_id", "heart_rate_events"),
-    TopicDef(SMARTWATCH, "raw", "device_id", description="seed 4 smartwatch events"),
+    TopicDef(SMARTWATCH, "raw", "device_id", description="smartwatch events (two field variants)"),
     TopicDef(USER_PROFILES, "reference", "device_id", "user_profiles", compacted=True),
     TopicDef(PROCESSED_SMARTWATCH, "processed", "device_id", "smartwatch_events"),
     TopicDef(ALERTS, "alerts", "patient_id", "alerts"),

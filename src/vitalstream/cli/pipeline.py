@@ -138,7 +138,7 @@ def schemas_size(
     events: int = typer.Option(10_000, help="how many simulated heart-rate events to encode"),
     seed: int = typer.Option(0, help="simulator seed"),
 ) -> None:
-    """JSON vs Avro size of the seed-3 heart-rate events, measured on simulated events."""
+    """JSON vs Avro size of the heart-rate stream's events, measured on simulated events."""
     from ..events.sizes import measure
     from .common import print_table
 

@@ -1,7 +1,7 @@
 """NEWS2 (Royal College of Physicians, 2017) as pure functions.
 
 Every parameter is scored by its own function, with the boundaries of the RCP chart exactly
-(see ``BRIEF.md`` §4). Parameter names are the :class:`~vitalstream.events.canonical.Vital`
+(Royal College of Physicians, 2017). Parameter names are the :class:`~vitalstream.events.canonical.Vital`
 field names, so a vital's fields feed :func:`score` directly:
 
 =================== ===================== ==========================================

@@ -1,4 +1,4 @@
-"""The fixed-threshold alert rules (BRIEF §4) and their configuration.
+"""The fixed-threshold alert rules and their configuration.
 
 Each rule watches one or two :class:`~vitalstream.events.canonical.Vital` fields. Its *kind*
 (which way is bad, and whether the threshold itself breaches) is part of the clinical

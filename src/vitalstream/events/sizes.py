@@ -1,4 +1,4 @@
-"""How big the seed-3 heart-rate events are as JSON and as Avro: measured, not estimated.
+"""How big the heart-rate stream's events are as JSON and as Avro: measured, not estimated.
 
 :func:`measure` encodes the same simulated events (``hr-data-topic``'s wire shape) each way
 and counts bytes: JSON as the seed's producer sent it (every number a string), compact JSON
@@ -19,7 +19,7 @@ import msgspec
 from ..errors import require
 
 HEART_RATE_EVENT_SCHEMA: dict[str, Any] = {
-    "type": "record", "name": "HeartRateEvent", "namespace": "vitalstream.seed3",
+    "type": "record", "name": "HeartRateEvent", "namespace": "vitalstream.heartrate",
     "fields": [
         {"name": "user_id", "type": "long"},
         {"name": "heart_rate", "type": "int"},

@@ -1,6 +1,6 @@
 """What each measurement is called in FHIR R4: LOINC code, UCUM unit, vital-signs profile.
 
-The vital signs follow the R4 vital-signs profiles (BRIEF §4): heart rate 8867-4 ``/min``,
+The vital signs follow the R4 vital-signs profiles: heart rate 8867-4 ``/min``,
 respiratory rate 9279-1 ``/min``, SpO2 2708-6 (+59408-5) ``%``, blood pressure panel 85354-9
 with systolic 8480-6 and diastolic 8462-4 ``mm[Hg]``, body temperature 8310-5 ``Cel``. Steps
 are LOINC 41950-7 "Number of steps in 24 hour Measured", an activity observation (not a vital

@@ -1,4 +1,4 @@
-"""Pseudonyms and de-identified research extracts (BRIEF §5, docs/privacy.md).
+"""Pseudonyms and de-identified research extracts (docs/privacy.md).
 
 * :mod:`.pseudonym` — stable keyed-HMAC pseudonyms with a key id (internal joins, FHIR export).
 * :mod:`.surrogates` — random surrogate ids and per-patient date shifts, kept in a key file.

@@ -21,7 +21,7 @@ from .extract import rule_for, transform
 from .scrub import Scrubber, names_in
 from .surrogates import SurrogateKey
 
-# kinds that count towards the two headline figures (BRIEF: >= 0.99)
+# kinds that count towards the two headline figures (target: >= 0.99)
 STRUCTURED = ("patient_id", "device_id", "name", "emergency_contact", "phone", "address", "birth_date",
               "coordinates", "checkup_date", "event_time")
 TEXT_IDS_AND_DATES = ("email", "phone", "ssn", "mrn", "url", "ip", "date", "zip")

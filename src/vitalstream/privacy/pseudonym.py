@@ -44,7 +44,7 @@ class Pseudonymiser:
             raise ConfigError("privacy.pseudonym_key_id must be a short printable name without '.'")
 
     def pseudonym(self, identifier: str, *, kind: str = "patient") -> str:
-        # ``kind`` separates name spaces: a device and a patient with the same id (seed 1
+        # ``kind`` separates name spaces: a device and a patient with the same id (the device gateway
         # uses the device id as the patient id) still get unrelated pseudonyms.
         mac = hmac.new(self.key, f"{kind}\x1f{identifier}".encode(), hashlib.sha256).hexdigest()
         return f"{self.key_id}.{mac[:32]}"

@@ -1,7 +1,7 @@
 """PHI removed from free text (notes, medical history), Safe Harbor categories by pattern.
 
 Names are not found by pattern (no offline model finds them reliably): the names vitalstream
-*knows* (from the patient metadata: emergency contacts, seed 3's user names) are removed
+*knows* (from the patient metadata: emergency contacts, the heart-rate stream's user names) are removed
 wherever they appear, and so are the identifiers it knows (patient and device ids). Titled
 names ("Dr. Okafor") go by pattern. Everything else — emails, URLs, IP addresses, phone and fax
 numbers, social security and record numbers, street addresses, ZIP codes, dates and times —

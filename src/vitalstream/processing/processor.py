@@ -3,7 +3,7 @@
 Per micro-batch: decode strictly (failures → dead letters with the reason), normalise to
 canonical :class:`~vitalstream.events.Vital`, drop recent repeats of an event and dead-letter
 conflicting ones (:mod:`.dedup`), enrich with
-the patient's current metadata, decompose seed-1 device messages into the per-vital device
+the patient's current metadata, decompose device-gateway messages into the per-vital device
 topics, resolve each vital's patient (a device id → its patient through ``patient-metadata``'s
 ``device_id`` or ``user-profiles``), then produce the processed records and dead letters in one
 flush before the offsets commit.
@@ -55,7 +55,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     T.HR_DATA: (T.PROCESSED_HR, "heart_rate"),
     T.SMARTWATCH: (T.PROCESSED_SMARTWATCH, "smartwatch"),
 }
-# seed 1: one combined message -> one record per measured vital, keyed by device id.
+# device gateway: one combined message -> one record per measured vital, keyed by device id.
 DEVICE_PARTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (T.BP_DEVICE, "blood_pressure", ("systolic", "diastolic")),
     (T.HR_DEVICE, "heart_rate", ("heart_rate",)),
@@ -159,7 +159,7 @@ class VitalsProcessor:
                                      stop=self.stop, producer=self.producer, stats=self.stats) if fused else None
         self._fragments: dict[tuple[str, str], bytes] = {}  # (topic, key) -> b',"age":..'
         self._contexts: dict[str, PatientContext] = {}  # by (resolved) patient id
-        self._patient_of: dict[str, str] = {}  # device id -> patient (or seed-4 user) id
+        self._patient_of: dict[str, str] = {}  # device id -> patient (or smartwatch user) id
         self.refs = ReferenceTables(log, (T.PATIENT_METADATA, T.USER_PROFILES), self._reference_changed)
         self.refs.bootstrap()  # every record already on the topics, before the first vital
 

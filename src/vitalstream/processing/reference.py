@@ -1,6 +1,6 @@
 """Reference tables materialised from their topics, from the earliest offset.
 
-Seed 0 created its metadata table at the *latest* offset, so metadata sent before the table
+The smartwatch-vitals system this replaces created its metadata table at the *latest* offset, so metadata sent before the table
 existed never joined. Here every table is read from the beginning of its (compacted) topic on
 start-up, through a private consumer that never commits, and kept current before each batch.
 The latest version per key wins. Invalid reference records are skipped here: the processor's

@@ -8,8 +8,8 @@ import pytest
 
 from vitalstream import topics as T
 from vitalstream.config import load
+from vitalstream.liveview import LiveView
 from vitalstream.log import open_log
-from vitalstream.supervise import _Progress
 
 
 @dataclass
@@ -29,7 +29,7 @@ def test_live_view_fits_80_by_24(tmp_path, monkeypatch: pytest.MonkeyPatch, caps
             for topic in (*T.RAW_TOPICS, *T.REFERENCE_TOPICS, T.ALERTS, T.NEWS2, T.DEAD_LETTERS):
                 p.send(topic, b"{}", key=b"k")
     procs = {f"simulate-{i}": _Finished() for i in range(5)} | {"processor-0": _Finished(), "sinks": _Finished()}
-    view = _Progress(settings)
+    view = LiveView(settings)
     view.close(procs)  # draws the last frame
     lines = capsys.readouterr().err.rstrip("\n").split("\n")
     assert len(lines) <= 24 and max(len(line.rstrip()) for line in lines) <= 80
