@@ -53,6 +53,17 @@ def sink_components(settings: Settings) -> list[Component]:
     return [Component("sinks", "sinks")]
 
 
+def notes_components(settings: Settings) -> list[Component]:
+    """The notes stage (its own process), when the ``notes`` extra is installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("medspacy") is None or importlib.util.find_spec("spacy") is None:
+        logger.warning("notes extraction not available (pip install 'vitalstream[notes]'): "
+                       "medical-entries wait unprocessed")
+        return []
+    return [Component("notes", "notes")]
+
+
 def _local_stop(shared: Any) -> threading.Event:
     """A thread-local stop event that follows the shared one and SIGTERM.
 
@@ -107,6 +118,18 @@ def _processor(comp: Component, s: Settings, stop: threading.Event) -> None:
     logger.info("processor stopped: %s", dict(proc.stats))
 
 
+def _notes(comp: Component, s: Settings, stop: threading.Event) -> None:
+    from .log import open_log
+    from .notes.stage import NotesStage
+    from .runtime import run_worker
+
+    log = open_log(s.log_url)
+    T.ensure_all(log, s.partitions, s.retention_ms, s.replication_factor)
+    stage = NotesStage(log, stop=stop)
+    run_worker(log, stage, stop, max_records=min(s.process.max_batch, 2000), max_wait_s=s.process.max_wait_ms / 1000)
+    logger.info("notes stopped: %s", dict(stage.stats))
+
+
 def _sinks(comp: Component, s: Settings, stop: threading.Event) -> None:
     from .log import open_log
     from .runtime import run_worker
@@ -141,6 +164,7 @@ def _serve(comp: Component, s: Settings, stop: threading.Event) -> None:
 #: What each component kind runs in its process (imports stay inside: a child loads only its own).
 RUNNERS: dict[str, Callable[[Component, Settings, threading.Event], None]] = {
     "simulate": _simulate, "processor": _processor, "sinks": _sinks, "mqtt": _mqtt, "serve": _serve,
+    "notes": _notes,
 }
 
 
@@ -247,10 +271,14 @@ def _all_caught_up(settings: Settings) -> bool:
     groups (and tests' groups) whose lag is none of this pipeline's business.
     """
     from .log import open_log
+    from .notes.stage import NOTES_GROUP
     from .processing.processor import INPUT_TOPICS, PROCESSOR_GROUP
 
     with open_log(settings.log_url) as log:
         if sum(g.lag for g in log.group_lag(PROCESSOR_GROUP, list(INPUT_TOPICS))) > 0:
+            return False
+        # the notes stage by name: before its first commit it has no lag to list
+        if sum(g.lag for g in log.group_lag(NOTES_GROUP, [T.MEDICAL_ENTRIES])) > 0:
             return False
         for g in log.list_groups():
             if g.startswith(OWN_GROUP_PREFIX) and g != PROCESSOR_GROUP and not is_private_group(g):

@@ -51,10 +51,10 @@ def process(
     until_idle: bool = typer.Option(False, "--until-idle", help="stop once every input is processed"),
 ) -> None:
     """Run the stream processor (validate, normalise, enrich, alerts, NEWS2)."""
-    from ..supervise import Component, supervise
+    from ..supervise import Component, notes_components, supervise
 
     s = settings_from(ctx)
-    comps = [Component(f"processor-{i}", "processor") for i in range(workers)]
+    comps = [Component(f"processor-{i}", "processor") for i in range(workers)] + notes_components(s)
     raise typer.Exit(supervise(s, comps, until_idle=until_idle, progress=False))
 
 
@@ -73,7 +73,7 @@ def up(
     """Start every configured component (simulators, processor, sinks, edges) until Ctrl-C.
 
     The MQTT bridge runs when VITALSTREAM_MQTT_URL (or [mqtt] url) is set."""
-    from ..supervise import Component, supervise, sink_components
+    from ..supervise import Component, notes_components, sink_components, supervise
 
     s = settings_from(ctx)
     comps: list[Component] = []
@@ -82,6 +82,7 @@ def up(
         comps += [Component(f"simulate-{p}", "simulate", profile=p, count=count,
                             to=edge if p == "smartwatch" else "log") for p in s.simulate.profiles]
     comps += [Component(f"processor-{i}", "processor") for i in range(workers)]
+    comps += notes_components(s)
     comps += sink_components(s)
     if any(c.kind == "sinks" for c in comps):  # refuse here, in one line, not in a child process
         from ..sinks import check_lake

@@ -61,20 +61,13 @@ DEVICE_PARTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 _MEASURES = ("heart_rate", "spo2", "systolic", "diastolic", "temperature_c")
 VITAL_INPUTS = (T.HEART_RATE, T.BLOOD_OXYGEN, T.BLOOD_PRESSURE, T.FALL_DETECTION, T.DEVICE_DATA,
                 T.HR_DATA, T.SMARTWATCH)
-INPUT_TOPICS = VITAL_INPUTS + (T.MEDICAL_ENTRIES, *T.REFERENCE_TOPICS)
+INPUT_TOPICS = VITAL_INPUTS + T.REFERENCE_TOPICS  # medical-entries: the notes stage (vitalstream.notes)
 OUTPUT_TOPICS = (
-    *(t for t, _ in ROUTES.values()), *(t for t, _, _ in DEVICE_PARTS), T.PROCESSED_ENTRIES,
+    *(t for t, _ in ROUTES.values()), *(t for t, _, _ in DEVICE_PARTS),
     T.ALERTS, T.NEWS2, T.DEAD_LETTERS, T.ALERT_STATE,
 )
 
 _enc = msgspec.json.Encoder()
-
-
-class _ProcessedEntry(msgspec.Struct):
-    patient_id: str
-    medical_entry: str
-    timestamp: datetime
-    processed_timestamp: datetime
 
 
 def _original_timestamp(event: Any) -> Any:
@@ -193,7 +186,6 @@ class VitalsProcessor:
     # -- the batch ------------------------------------------------------------------------------
     def process(self, records: list[Record]) -> None:
         self.refs.refresh()
-        send = self.producer.send
         now = self.clock.now()
         fmt = _BatchFormat(now)
         check = self.recent.check
@@ -223,9 +215,6 @@ class VitalsProcessor:
                             continue
                         emit(topic, r.key, event, v, fmt)
                         vitals.append(v)
-                elif topic == T.MEDICAL_ENTRIES:
-                    send(T.PROCESSED_ENTRIES, _enc.encode(_ProcessedEntry(
-                        event.patient_id, event.medical_entry, event.timestamp, now)), key=r.key)
                 # reference topics: validation only (the tables are read by ReferenceTables)
             except Exception as exc:  # a poison record must never stop the partition
                 logger.warning("dead-lettering a %s record: %s", topic, type(exc).__name__)
