@@ -1,7 +1,7 @@
 """Sink, report, query, replay and warehouse commands.
 
     vitalstream sink lake|landing|warehouse [--until-idle] [--new-incarnation]
-    vitalstream report low-oxygen|irregular-heart-rate|falls-elderly|news2|alerts [--limit N] [--since 2h|2024-04-01T08:00Z] [--format table|json|csv]
+    vitalstream report low-oxygen|irregular-heart-rate|falls-elderly|news2|alerts|notes [--patient ID] [--limit N] [--since 2h|2024-04-01T08:00Z] [--format table|json|csv]
     vitalstream query "SELECT ..." [--format ...]
     vitalstream replay --from-lake --topic heart-rate-data [--since ..] [--until ..] [--to-topic T]
     vitalstream warehouse migrate | status
@@ -35,6 +35,7 @@ class ReportName(str, Enum):
     falls_elderly = "falls-elderly"
     news2 = "news2"
     alerts = "alerts"
+    notes = "notes"
 
 
 class Format(str, Enum):
@@ -112,8 +113,9 @@ def report(
     limit: int = typer.Option(100, help="at most N rows"),
     since: str = typer.Option(None, help="only events since: 2h, 7d or 2024-04-01T08:00Z"),
     fmt: Format = typer.Option(Format.table, "--format", help="table, json (lines) or csv"),
+    patient: str = typer.Option(None, "--patient", help="only this patient's rows"),
 ) -> None:
-    """The seed-0 reports (with current patient metadata), current NEWS2, alerts."""
+    """The seed-0 reports (with current patient metadata), current NEWS2, alerts, notes."""
     from ..reports import REPORTS, run_report
     from ..sinks.warehouse import open_warehouse
 
@@ -121,7 +123,7 @@ def report(
     with open_warehouse(s.warehouse_url, read_only=True) as wh:
         if wh.version() == 0:
             raise fail("the warehouse is empty: run `vitalstream sink warehouse` (or `vitalstream up`) first")
-        rows = run_report(wh, name.value, limit=limit, since=parse_time(since))
+        rows = run_report(wh, name.value, limit=limit, since=parse_time(since), patient=patient)
     _emit(rows, fmt, title=REPORTS[name.value].description)
 
 
