@@ -50,7 +50,7 @@ def root(
 
 
 # Each module adds its commands; a module whose optional extra is missing says how to get it.
-_MODULES = ("logcmds", "dlq", "pipeline", "edges", "sinks", "audit", "bench")
+_MODULES = ("logcmds", "dlq", "pipeline", "edges", "sinks", "audit", "bench", "notes")
 for _name in _MODULES:
     try:
         _mod = importlib.import_module(f"{__name__}.{_name}")

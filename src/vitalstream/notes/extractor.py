@@ -94,6 +94,8 @@ class Extractor:
                 if phrase not in names:  # the curated list comes first and wins
                     names[phrase] = name
                     phrases.append(phrase)
+            # spaCy may split an abbreviation differently by case ("t2dm" vs "T2DM"): add both
+            phrases += [p.upper() for p in phrases if len(p) <= 6 and p.upper() != p]
             matcher.add(label, list(nlp.tokenizer.pipe(phrases)))
         component = f"vitalstream_targets_{id(self)}"
 

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 # normalised problem name -> the ways notes write it (lower case; the name itself included)
 PROBLEMS: dict[str, tuple[str, ...]] = {
     "influenza": ("flu", "influenza", "the flu"),
-    "pneumonia": ("pneumonia", "community acquired pneumonia", "cap"),
+    "pneumonia": ("pneumonia", "community acquired pneumonia"),
     "hypertension": ("hypertension", "high blood pressure", "htn", "elevated blood pressure"),
     "diabetes mellitus type 2": ("type 2 diabetes", "type ii diabetes", "t2dm", "type 2 diabetes mellitus",
                                  "diabetes type 2", "dm2", "niddm"),
@@ -43,7 +43,7 @@ PROBLEMS: dict[str, tuple[str, ...]] = {
     "stroke": ("stroke", "cva", "cerebrovascular accident", "tia", "transient ischemic attack"),
     "chronic kidney disease": ("chronic kidney disease", "ckd", "renal failure", "acute kidney injury", "aki"),
     "deep vein thrombosis": ("deep vein thrombosis", "dvt"),
-    "pulmonary embolism": ("pulmonary embolism", "pe"),
+    "pulmonary embolism": ("pulmonary embolism",),
     "sepsis": ("sepsis", "septic shock"),
     "covid-19": ("covid-19", "covid", "covid 19", "sars-cov-2 infection"),
     "cancer": ("cancer", "malignancy", "carcinoma", "tumor", "tumour"),
@@ -102,6 +102,7 @@ PROBLEMS: dict[str, tuple[str, ...]] = {
     "dysuria": ("dysuria",),
     "palpitations": ("palpitations",),
     "epigastric pain": ("epigastric pain",),
+    "pain": ("pain",),
     "abdominal pain": ("abdominal pain", "stomach pain", "stomach ache"),
     "back pain": ("back pain", "low back pain"),
     "joint pain": ("joint pain", "knee pain", "hip pain"),
@@ -124,6 +125,7 @@ PROBLEMS: dict[str, tuple[str, ...]] = {
     "hematuria": ("hematuria", "haematuria", "blood in urine"),
     "melena": ("melena", "blood in stool"),
     "numbness": ("numbness", "tingling"),
+    "neck stiffness": ("neck stiffness", "stiff neck"),
     "weakness": ("weakness", "left-sided weakness", "right-sided weakness"),
 }
 
@@ -138,11 +140,25 @@ MEDICATIONS: dict[str, tuple[str, ...]] = {
     "nitrofurantoin": ("nitrofurantoin", "macrobid"),
     "tiotropium": ("tiotropium", "spiriva"),
     "oseltamivir": ("oseltamivir", "tamiflu"),
+    "senna": ("senna", "senokot"),
+    "penicillin": ("penicillin",),
+    "penicillin v": ("penicillin v", "phenoxymethylpenicillin"),
+    "levothyroxine": ("levothyroxine", "synthroid", "levoxyl", "eltroxin"),
     "glyceryl trinitrate": ("gtn", "glyceryl trinitrate"),
 }
 
 # Everyday words of notes that are also (obscure) brand or disease variants in the dictionaries.
-NOT_A_NAME = frozenset(["#", "noqa:", "SIM905", "(a", "word", "list", "reads", "better", "as", "text)", "alli", "rela", "banan", "prent", "remid", "armin", "today", "daily", "review", "rest", "fluids", "water", "plan", "note", "care", "other", "sign", "signs", "signs", "history", "family", "mother", "father", "sister", "brother", "patient", "patients", "alert", "clear", "complete", "control", "controlled", "normal", "stable", "simple", "better", "advance", "balance", "cold", "cool", "focus", "major", "more", "most", "need", "none", "some", "well", "wellness", "ease", "relief", "rest", "comfort", "sleep", "nature", "natural", "ideal", "plus", "prime", "pure", "quick", "smart", "sure", "total", "ultra", "vital", "clinic", "health", "life", "lift", "long", "lower", "upper", "dose", "doses", "daily", "once", "twice", "tablet", "tablets", "capsule", "capsules", "pill", "pills", "unit", "units", "cure", "heal", "help", "hope", "just", "even", "feel", "free", "good", "lead", "open", "sure", "tone", "step", "rise", "move", "calm"])
+_EVERYDAY = """
+alli rela banan prent remid armin today daily review rest fluids water plan note care other
+sign signs history family mother father sister brother patient patients alert clear
+complete control controlled normal stable simple better advance balance cold cool focus major
+more most need none some well wellness ease relief comfort sleep nature natural ideal
+plus prime pure quick smart sure total ultra vital clinic health life lift long lower
+upper dose doses once twice tablet tablets capsule capsules pill pills unit units
+cure heal help hope just even feel free good lead open tone step rise move calm
+recurrence antibiotic antibiotics medication medications drug drugs
+"""
+NOT_A_NAME = frozenset(_EVERYDAY.split())
 
 
 def _load(package: str, name: str) -> dict[str, dict[str, object]]:

@@ -8,9 +8,9 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "unit", "notes"))
-from test_notes_warehouse import ACTIVE_DIABETES_ON_METFORMIN, _records  # noqa: E402
+from test_notes_warehouse import ACTIVE_DIABETES_ON_METFORMIN, _records
 
-from vitalstream.sinks.warehouse import WarehouseSink, open_warehouse  # noqa: E402
+from vitalstream.sinks.warehouse import WarehouseSink, open_warehouse
 
 
 @pytest.fixture(scope="module")
