@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start the real services the integration tests use, on loopback:
 #
-#   scripts/services/up.sh                 # kafka postgres mqtt s3
+#   scripts/services/up.sh                 # kafka postgres mqtt s3 ferretdb
 #   scripts/services/up.sh kafka postgres  # just these
 #
 # Prints one VITALSTREAM_TEST_*=... line per running service and writes them to .services/env
@@ -10,7 +10,7 @@
 # Kafka starts on empty storage (test topics pile up and slow its start); the others keep data.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL=(kafka postgres mqtt s3)
+ALL=(kafka postgres mqtt s3 ferretdb)
 wanted=("$@")
 ((${#wanted[@]})) || wanted=("${ALL[@]}")
 for svc in "${wanted[@]}"; do

@@ -8,6 +8,7 @@ when the variable is not set:
     VITALSTREAM_TEST_POSTGRES=postgresql://vitalstream:vitalstream@127.0.0.1:55432/vitalstream
     VITALSTREAM_TEST_MQTT=mqtt://vitalstream:vitalstream-test@127.0.0.1:51883
     VITALSTREAM_TEST_S3=http://127.0.0.1:55000
+    VITALSTREAM_TEST_MONGODB=mongodb://127.0.0.1:57017/
 
 A service that is not configured or not reachable skips its tests with a message saying how to
 enable them, except under ``CI=true``, where it fails them: CI must never go green by skipping.
@@ -35,6 +36,7 @@ SERVICES: dict[str, tuple[str, str]] = {
     "postgres": ("VITALSTREAM_TEST_POSTGRES", "postgresql://user:password@host:port/db"),
     "mqtt": ("VITALSTREAM_TEST_MQTT", "mqtt://user:password@host:port"),
     "s3": ("VITALSTREAM_TEST_S3", "http://host:port"),
+    "mongodb": ("VITALSTREAM_TEST_MONGODB", "mongodb://host:port/"),
 }
 
 
@@ -66,7 +68,7 @@ def _host_ports(service: str, value: str) -> list[tuple[str, int]]:
             out.append((host.strip("[]") or "127.0.0.1", int(port or 9092)))
         return out
     u = urlsplit(value)
-    default = {"postgres": 5432, "mqtt": 1883, "s3": 443 if u.scheme == "https" else 80}[service]
+    default = {"postgres": 5432, "mqtt": 1883, "s3": 443 if u.scheme == "https" else 80, "mongodb": 27017}[service]
     return [(u.hostname or "127.0.0.1", u.port or default)]
 
 
@@ -128,6 +130,12 @@ def mqtt_url() -> str:
 def s3_endpoint() -> str:
     """``http://host:port`` of an S3-compatible server (any credentials are accepted)."""
     return _require("s3")
+
+
+@pytest.fixture(scope="session")
+def mongodb_url() -> str:
+    """``mongodb://host:port/`` of a MongoDB-wire server (FerretDB in the test services)."""
+    return _require("mongodb")
 
 
 @pytest.fixture

@@ -88,7 +88,7 @@ def _stop_on_signals() -> threading.Event:
 @friendly_errors
 def sink(
     ctx: typer.Context,
-    name: SinkName = typer.Argument(..., help="lake (raw archive), landing (smartwatch Parquet) or warehouse"),  # type: ignore[valid-type]
+    name: SinkName = typer.Argument(..., help="lake (raw archive), landing (smartwatch Parquet), warehouse or docstore (MongoDB)"),  # type: ignore[valid-type]
     until_idle: bool = typer.Option(False, "--until-idle", help="stop once the sink has caught up"),
     max_records: int = typer.Option(None, help="records per batch (default: process.max_batch)"),
     new_incarnation: bool = typer.Option(False, "--new-incarnation", help="lake/landing: after a topic reset or with a new log, archive the log's new incarnation of a topic beside the archived one (which stays untouched)"),

@@ -4,6 +4,8 @@
   lines, ``file://`` or ``s3://``) and seed 4's landing of normalised smartwatch events.
 * :class:`~vitalstream.sinks.warehouse.WarehouseSink` — every catalogued topic with a table
   into DuckDB or PostgreSQL, upserted on its key.
+* :class:`~vitalstream.sinks.docstore.MongoDocStore` — processed clinical entries into MongoDB,
+  only when ``docstore_url`` is set.
 
 :data:`SINKS` names them; :func:`build_sinks` returns the chosen ones, ready for
 :func:`vitalstream.runtime.run_worker`.
@@ -48,13 +50,22 @@ def _warehouse(log: Log, settings: Settings, new_incarnation: bool) -> Worker:
                          dead_letter_payloads=settings.warehouse_dead_letter_payloads)
 
 
+def _docstore(log: Log, settings: Settings, new_incarnation: bool) -> Worker:
+    from ..registry import open_url
+
+    return open_url("docstore", settings.docstore_url)  # type: ignore[no-any-return]
+
+
 #: The sinks by name (``vitalstream sink NAME``), each built from the log, the settings and
 #: whether a lake sink may start a new incarnation of a topic (see :mod:`.lake.incarnations`).
 SINKS: dict[str, Callable[[Log, Settings, bool], Worker]] = {
     "lake": _lake,  # the raw archive: every raw topic
     "landing": _landing,  # normalised smartwatch events as Parquet
     "warehouse": _warehouse,  # every catalogued topic upserted into its table
+    "docstore": _docstore,  # processed clinical entries into MongoDB (only with docstore_url)
 }
+# Sinks that run only when configured (the default set leaves them out otherwise).
+_CONFIGURED: dict[str, Callable[[Settings], bool]] = {"docstore": lambda s: bool(s.docstore_url)}
 
 
 def build_sinks(log: Log, settings: Settings, names: Sequence[str] | None = None, *,
@@ -72,9 +83,13 @@ def build_sinks(log: Log, settings: Settings, names: Sequence[str] | None = None
     unknown = [n for n in names or () if n not in SINKS]
     if unknown:
         raise ConfigError(f"unknown sink {unknown[0]!r}; choose from {', '.join(SINKS)}")
+    if names is None:
+        names = [n for n in SINKS if _CONFIGURED.get(n, lambda s: True)(settings)]
+    if "docstore" in names and not settings.docstore_url:
+        raise ConfigError("sink docstore: set docstore_url (env VITALSTREAM_DOCSTORE_URL=mongodb://…)")
     T.ensure(log, [*T.RAW_TOPICS, *TOPICS], settings.partitions, settings.retention_ms,
              settings.replication_factor)
-    return [SINKS[n](log, settings, new_incarnation) for n in (names or SINKS)]
+    return [SINKS[n](log, settings, new_incarnation) for n in names]
 
 
 def check_lake(log: Log, settings: Settings, *, new_incarnation: bool = False) -> None:
