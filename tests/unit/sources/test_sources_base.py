@@ -58,7 +58,7 @@ def test_simulator_source_counts_what_the_log_holds(settings) -> None:
 
 
 def test_component_kinds_come_from_the_runner_registry() -> None:
-    assert set(RUNNERS) == {"simulate", "processor", "sinks", "mqtt", "serve"}
+    assert set(RUNNERS) == {"simulate", "processor", "sinks", "mqtt", "serve", "notes"}
     with pytest.raises(ConfigError, match="unknown kind 'kafka-connect'.*simulate"):
         Component("x", "kafka-connect")
 
