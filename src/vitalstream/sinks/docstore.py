@@ -4,7 +4,7 @@
 sink does not run (the warehouse already holds entries, problems and medications). Database
 ``medical``, collection ``processed_entries`` (the seed's names; ``?database=``/``?collection=``
 override them). Each processed entry is upserted on ``entry_id`` — replays and restarts rewrite the
-same document, never a second one — in one ordered bulk write per batch; the loop commits the
+same document, never a second one (``_id`` is the entry id) — in one ordered bulk write per batch; the loop commits the
 offsets only after it returned (write, then commit). A server that is down or unreachable is a
 :class:`DocStoreUnavailable`: the same batch is retried with backoff. Indexes: ``entry_id``
 (unique), ``patient_id``, ``timestamp``.
@@ -97,7 +97,9 @@ class MongoDocStore(Sink):
             if doc is None:
                 self.skipped += 1  # the notes stage dead-letters what is not an entry
                 continue
-            ops.append(UpdateOne({"entry_id": doc["entry_id"]}, {"$set": doc}, upsert=True))
+            # _id is the entry id: an upsert by _id is a key lookup on every server (FerretDB's
+            # SQLite backend scans the collection for any other field: O(n) per write)
+            ops.append(UpdateOne({"_id": doc["entry_id"]}, {"$set": doc}, upsert=True))
         if not ops:
             return
         try:
