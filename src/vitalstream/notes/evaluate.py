@@ -74,7 +74,8 @@ def _prf(tp: int, found: int, gold: int) -> tuple[float, float, float]:
 
 def _match(gold: list[dict[str, Any]], found: Sequence[Any]) -> list[tuple[dict[str, Any], Any]]:
     """Overlapping pairs, each gold and each found mention used once (exact matches first)."""
-    pairs, used = [], set()
+    pairs: list[tuple[dict[str, Any], Any]] = []
+    used: set[int] = set()
     for want_exact in (True, False):
         for g in gold:
             if any(g is pg for pg, _ in pairs):

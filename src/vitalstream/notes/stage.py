@@ -85,6 +85,7 @@ class NotesStage:
             except InvalidEvent as exc:
                 self._dead(VALIDATE_STAGE, exc, r)
                 continue
+            assert isinstance(event, MedicalEntry)  # the codec of medical-entries
             valid.append((r, event))
         found = self._extract([e.medical_entry for _, e in valid], valid)
         now = datetime.now(UTC)

@@ -84,7 +84,7 @@ def build_sinks(log: Log, settings: Settings, names: Sequence[str] | None = None
     if unknown:
         raise ConfigError(f"unknown sink {unknown[0]!r}; choose from {', '.join(SINKS)}")
     if names is None:
-        names = [n for n in SINKS if _CONFIGURED.get(n, lambda s: True)(settings)]
+        names = [n for n in SINKS if n not in _CONFIGURED or _CONFIGURED[n](settings)]
     if "docstore" in names and not settings.docstore_url:
         raise ConfigError("sink docstore: set docstore_url (env VITALSTREAM_DOCSTORE_URL=mongodb://…)")
     T.ensure(log, [*T.RAW_TOPICS, *TOPICS], settings.partitions, settings.retention_ms,
