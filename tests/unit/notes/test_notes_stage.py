@@ -119,3 +119,10 @@ def test_any_value_is_a_processed_entry_or_a_dead_letter(shared_log, extractor, 
         stage.close()
     after = counts()
     assert (after[0] - before[0]) + (after[1] - before[1]) == 1
+
+
+def test_bench_scenario_measures_the_stage(tmp_path, extractor) -> None:
+    from vitalstream.bench.stages import notes
+
+    out = notes(f"sqlite:///{tmp_path}/bench.db", 300)
+    assert out["complete"] and out["stats"]["entries"] == 300 and out["events_per_cpu_s"] > 0
