@@ -3,7 +3,7 @@
 # Data stays under .services/; `scripts/services/<name>.sh reset` deletes a service's data.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL=(s3 mqtt postgres kafka chromium prometheus)
+ALL=(ferretdb s3 mqtt postgres kafka chromium prometheus)
 wanted=("$@")
 ((${#wanted[@]})) || wanted=("${ALL[@]}")
 status=0
@@ -15,7 +15,7 @@ done
 if [[ -f "$SERVICES_DIR/env" ]]; then
     tmp="$SERVICES_DIR/env.tmp"
     : >"$tmp"
-    for svc in kafka postgres mqtt s3 fhir-validator chromium prometheus; do
+    for svc in kafka postgres mqtt s3 ferretdb fhir-validator chromium prometheus; do
         if [[ -x "$SCRIPTS_DIR/$svc.sh" ]] && "$SCRIPTS_DIR/$svc.sh" status; then
             "$SCRIPTS_DIR/$svc.sh" env >>"$tmp"
         fi

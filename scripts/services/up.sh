@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start the real services the integration tests use, on loopback:
 #
-#   scripts/services/up.sh                 # kafka postgres mqtt s3 fhir-validator chromium prometheus
+#   scripts/services/up.sh                 # kafka postgres mqtt s3 ferretdb fhir-validator chromium prometheus
 #   scripts/services/up.sh kafka postgres  # just these
 #
 # Prints one VITALSTREAM_TEST_*=... line per running service and writes them to .services/env
@@ -11,7 +11,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # fhir-validator is a build (HAPI FHIR's validator for the export tests), not a server.
-ALL=(kafka postgres mqtt s3 fhir-validator chromium prometheus)
+ALL=(kafka postgres mqtt s3 ferretdb fhir-validator chromium prometheus)
 wanted=("$@")
 ((${#wanted[@]})) || wanted=("${ALL[@]}")
 for svc in "${wanted[@]}"; do

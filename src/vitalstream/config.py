@@ -121,6 +121,7 @@ class Settings(_Section, frozen=True):
     log_url: str = ""  # default: sqlite:///<home>/log.db
     warehouse_url: str = ""  # default: duckdb:///<home>/warehouse.duckdb
     lake_url: str = ""  # default: file://<home>/lake
+    docstore_url: str = ""  # mongodb://… : processed clinical entries also go to MongoDB (off if empty)
     # Copy dead letters' keys and payloads (PHI) into the warehouse's dead_letters table too;
     # off: the table keeps where and why, the payload stays on the log's dlq-topic only.
     warehouse_dead_letter_payloads: bool = False
@@ -244,6 +245,8 @@ def _validate(s: Settings) -> Settings:
             ("lake_url", "lake", s.lake_url)]
     if s.mqtt.url:  # the MQTT bridge is optional
         urls.append(("mqtt_url", "mqtt", s.mqtt.url))
+    if s.docstore_url:  # so is the document store
+        urls.append(("docstore_url", "docstore", s.docstore_url))
     for name, kind, url in urls:
         check_url(kind, url, f"setting {name} (env {ENV_PREFIX}{name.upper()})")
     checks = [

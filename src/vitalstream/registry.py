@@ -3,7 +3,7 @@
     log = open_url("log", "kafka://127.0.0.1:9092")         # KafkaLog("kafka://…")
     wh = open_url("warehouse", url, read_only=True)         # extra arguments go to the backend
 
-Every extension point is a *kind* (``log``, ``warehouse``, ``lake``, ``target``, ``mqtt``) whose
+Every extension point is a *kind* (``log``, ``warehouse``, ``lake``, ``target``, ``mqtt``, ``docstore``) whose
 URL schemes map to the callable that opens them and the pip extra it needs. Configuration
 validation reads the same table (:func:`check_url`), so adding a backend is one line here.
 A backend's module is imported only when a URL selects it: ``import vitalstream`` never loads
@@ -48,6 +48,10 @@ BACKENDS: dict[str, dict[str, Backend]] = {
         "http": _HTTP, "https": _HTTP, "mqtt": _MQTT, "mqtts": _MQTT,
     },
     "mqtt": {"mqtt": _BROKER, "mqtts": _BROKER},  # the bridge's broker address
+    "docstore": {  # vitalstream.sinks.docstore: processed clinical entries as documents
+        "mongodb": Backend("vitalstream.sinks.docstore:MongoDocStore", "docstore"),
+        "mongodb+srv": Backend("vitalstream.sinks.docstore:MongoDocStore", "docstore"),
+    },
 }
 
 

@@ -49,6 +49,16 @@ REPORTS: dict[str, Report] = {r.name: r for r in (
     Report("news2", "current NEWS2 score per patient, highest first",
            "SELECT patient_id, total, band, partial, missing, scale, event_time, computed_time "
            "FROM v_news2_current WHERE TRUE{where}", "event_time", "total DESC, patient_id"),
+    Report("notes", "problems and medications found in clinical notes, newest first",
+           "SELECT entry_time, patient_id, kind, name, assertion, "
+           "CASE WHEN assertion = 'present' THEN 'active' WHEN assertion = 'absent' THEN 'negated' "
+           "ELSE assertion END AS status, detail, text, entry_id FROM ("
+           "SELECT entry_time, patient_id, 'problem' AS kind, name, assertion, NULL AS detail, text, entry_id, "
+           "span_start FROM note_problems UNION ALL "
+           "SELECT entry_time, patient_id, 'medication', name, assertion, "
+           "trim(concat_ws(' ', CAST(dose AS VARCHAR), unit, route, frequency)), text, entry_id, span_start "
+           "FROM note_medications) AS mentions WHERE TRUE{where}", "entry_time",
+           "entry_time DESC, patient_id, span_start"),
     Report("alerts", "alert transitions, newest first",
            "SELECT raise_time, event_time, patient_id, rule, severity, state, message, alert_id "
            "FROM alerts WHERE TRUE{where}", "event_time", "event_time DESC, raise_time DESC, alert_id"),
@@ -82,8 +92,9 @@ REPORTS: dict[str, Report] = {r.name: r for r in (
 
 
 def run_report(warehouse: Warehouse, name: str, *, limit: int | None = 100,
-               since: datetime | None = None) -> list[dict[str, Any]]:
-    """Rows of report ``name``; ``since`` keeps events at or after that (aware) time."""
+               since: datetime | None = None, patient: str | None = None) -> list[dict[str, Any]]:
+    """Rows of report ``name``; ``since`` keeps events at or after that (aware) time,
+    ``patient`` one patient's rows."""
     report = REPORTS[name]
     params: list[Any] = []
     where = ""
@@ -92,6 +103,9 @@ def run_report(warehouse: Warehouse, name: str, *, limit: int | None = 100,
             raise ValueError("since must be timezone-aware")
         where = f" AND {report.time_column} >= ?"
         params.append(since)
+    if patient is not None:
+        where += " AND patient_id = ?"
+        params.append(patient)
     sql = report.sql.format(where=where) + f" ORDER BY {report.order}"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"

@@ -75,6 +75,17 @@ def sink_components(settings: Settings) -> list[Component]:
     return comps
 
 
+def notes_components(settings: Settings) -> list[Component]:
+    """The notes stage (its own process), when the ``notes`` extra is installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("medspacy") is None or importlib.util.find_spec("spacy") is None:
+        logger.warning("notes extraction not available (pip install 'vitalstream[notes]'): "
+                       "medical-entries wait unprocessed")
+        return []
+    return [Component("notes", "notes")]
+
+
 def _local_stop(shared: Any) -> threading.Event:
     """A thread-local stop event that follows the shared one and SIGTERM.
 
@@ -154,6 +165,18 @@ def _processor(comp: Component, s: Settings, stop: threading.Event) -> None:
     logger.info("%s stopped: %s", comp.name, dict(proc.stats))
 
 
+def _notes(comp: Component, s: Settings, stop: threading.Event) -> None:
+    from .log import open_log
+    from .notes.stage import NotesStage
+    from .runtime import run_worker
+
+    log = open_log(s.log_url)
+    T.ensure_all(log, s.partitions, s.retention_ms, s.replication_factor)
+    stage = NotesStage(log, stop=stop)
+    run_worker(log, stage, stop, max_records=min(s.process.max_batch, 2000), max_wait_s=s.process.max_wait_ms / 1000)
+    logger.info("notes stopped: %s", dict(stage.stats))
+
+
 def _sinks(comp: Component, s: Settings, stop: threading.Event) -> None:
     from .log import open_log
     from .runtime import WorkerThreads
@@ -217,6 +240,7 @@ RUNNERS: dict[str, Callable[[Component, Settings, threading.Event], None]] = {
     "sinks": _sinks, "mqtt": _mqtt, "serve": _serve,
     "model": _model,  # the warehouse model on a schedule (on DuckDB: a thread of "sinks" instead)
     "dashboard": _dashboard,  # the web dashboard (on DuckDB it also runs the warehouse sink)
+    "notes": _notes,  # the clinical-notes stage (its own consumer group)
 }
 
 
@@ -342,6 +366,7 @@ def _all_caught_up(settings: Settings) -> bool:
     groups (and tests' groups) whose lag is none of this pipeline's business.
     """
     from .log import open_log
+    from .notes.stage import NOTES_GROUP
     from .processing.processor import INPUT_TOPICS, PROCESSOR_GROUP
     from .processing.stateful import SCORER_GROUP
 
@@ -351,8 +376,11 @@ def _all_caught_up(settings: Settings) -> bool:
         # the stateful stage by name: before its first commit it has no lag to list
         if sum(g.lag for g in log.group_lag(SCORER_GROUP, [T.REPARTITION_VITALS])) > 0:
             return False
+        # the notes stage by name: before its first commit it has no lag to list
+        if sum(g.lag for g in log.group_lag(NOTES_GROUP, [T.MEDICAL_ENTRIES])) > 0:
+            return False
         for g in log.list_groups():
-            mine = g.startswith(OWN_GROUP_PREFIX) and g not in (PROCESSOR_GROUP, SCORER_GROUP)
+            mine = g.startswith(OWN_GROUP_PREFIX) and g not in (PROCESSOR_GROUP, SCORER_GROUP, NOTES_GROUP)
             if mine and not is_private_group(g) and any(x.lag > 0 for x in log.group_lag(g)):
                 return False
     return True

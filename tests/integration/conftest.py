@@ -9,6 +9,7 @@ when the variable is not set:
     VITALSTREAM_TEST_MQTT=mqtt://vitalstream:vitalstream-test@127.0.0.1:51883
     VITALSTREAM_TEST_S3=http://127.0.0.1:55000
     VITALSTREAM_TEST_FHIR_VALIDATOR=<classes>:<jars>/*   (a build: the HAPI FHIR validator)
+    VITALSTREAM_TEST_MONGODB=mongodb://127.0.0.1:57017/
 
 A service that is not configured or not reachable skips its tests with a message saying how to
 enable them, except under ``CI=true``, where it fails them: CI must never go green by skipping.
@@ -38,6 +39,7 @@ SERVICES: dict[str, tuple[str, str]] = {
     "postgres": ("VITALSTREAM_TEST_POSTGRES", "postgresql://user:password@host:port/db"),
     "mqtt": ("VITALSTREAM_TEST_MQTT", "mqtt://user:password@host:port"),
     "s3": ("VITALSTREAM_TEST_S3", "http://host:port"),
+    "mongodb": ("VITALSTREAM_TEST_MONGODB", "mongodb://host:port/"),
 }
 
 
@@ -65,7 +67,7 @@ def _host_ports(service: str, value: str) -> list[tuple[str, int]]:
             out.append((host.strip("[]") or "127.0.0.1", int(port or 9092)))
         return out
     u = urlsplit(value)
-    default = {"postgres": 5432, "mqtt": 1883, "s3": 443 if u.scheme == "https" else 80}[service]
+    default = {"postgres": 5432, "mqtt": 1883, "s3": 443 if u.scheme == "https" else 80, "mongodb": 27017}[service]
     return [(u.hostname or "127.0.0.1", u.port or default)]
 
 
@@ -141,6 +143,12 @@ def fhir_validator_classpath() -> str:
     if problem:
         missing(problem)
     return value
+
+
+@pytest.fixture(scope="session")
+def mongodb_url() -> str:
+    """``mongodb://host:port/`` of a MongoDB-wire server (FerretDB in the test services)."""
+    return _require("mongodb")
 
 
 @pytest.fixture

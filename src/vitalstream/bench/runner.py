@@ -30,7 +30,7 @@ from .services import KafkaService
 
 logger = logging.getLogger(__name__)
 
-SCENARIOS = ("limit", "e2e", "peers", "latency", "memory", "edges", "model", "dashboard")
+SCENARIOS = ("limit", "e2e", "peers", "latency", "memory", "edges", "notes", "model", "dashboard")
 _NEEDS_MIXED = {"limit", "e2e", "memory"}  # the scenarios that read the pre-generated mixed vitals
 _STAGES = "vitalstream.bench.stages"
 _KRAW = "vitalstream.bench.kafkaraw"
@@ -125,6 +125,8 @@ class Run:
                 self._guard("memory", self.memory)
             if "edges" in self.scenarios:
                 self._guard("edges", self.edges)
+            if "notes" in self.scenarios:
+                self._guard("notes_embedded", self.notes)
             if "model" in self.scenarios:
                 self._guard("model", self.model)
             if "dashboard" in self.scenarios:
@@ -358,6 +360,14 @@ class Run:
                 self.record("edge_mqtt_qos1", {"events_per_s": rate, "note": "MQTT QoS 1 through the bridge"})
             except Exception as exc:
                 self.failed("edge_mqtt_qos1", exc)
+
+    # -- 6b. clinical notes ----------------------------------------------------------------------------
+    def notes(self) -> None:
+        n = 5_000 if self.plan.quick else 20_000
+        self.say(f"notes stage: {n:,} simulated clinical notes, embedded log")
+        out = child.run(f"{_STAGES}:notes", log_url=self._sqlite("notes"), events=n)
+        self.record("notes_embedded", out, note=f"{out.get('events_per_cpu_s', 0):,.0f} notes per CPU-second "
+                                               "(extraction: medspaCy ConText + vocabularies)")
 
     # -- 7. the warehouse model; 8. the dashboard (their own modules) -------------------------------
     def model(self) -> None:

@@ -163,6 +163,31 @@ def process(log_url: str, events: int, expected: int | None = None, done_file: s
     return out
 
 
+def notes(log_url: str, events: int, timeout_s: float = 600.0) -> dict[str, Any]:
+    """The notes stage alone over ``events`` simulated clinical notes (the vocabularies load
+    before the clock starts); ``cpu_s`` is the process's CPU time while it ran."""
+    import itertools
+
+    from ..notes.extractor import shared_extractor
+    from ..notes.stage import NotesStage
+    from ..simulate import make
+
+    shared_extractor()
+    log = open_log(log_url)
+    T.ensure_all(log)
+    with log.producer() as p:
+        for m in itertools.islice(make("notes", patients=500, seed=11).events(), events):
+            p.send(m.topic, m.value, key=m.key, timestamp_ms=m.timestamp_ms)
+    stage = NotesStage(log, stop=threading.Event())
+    cpu0 = time.process_time()
+    out = _run_until(log, stage, events, None, timeout_s, max_records=2000)
+    cpu = time.process_time() - cpu0
+    log.close()
+    out.update(events=events, events_per_s=events / out["wall_s"] if out["wall_s"] else 0.0,
+               events_per_cpu_s=events / cpu if cpu else 0.0, stats=dict(stage.stats))
+    return out
+
+
 def sink(log_url: str, name: str, lake_url: str, warehouse_url: str, done_file: str,
          timeout_s: float = 900.0, group_prefix: str = "") -> dict[str, Any]:
     """Run the sink ``name`` (of :data:`vitalstream.sinks.SINKS`) until the processor is done

@@ -50,7 +50,7 @@ def root(
 
 
 # Each module adds its commands; a module whose optional extra is missing says how to get it.
-_MODULES = ("pipeline", "logcmds", "sinks", "dlq", "edges", "audit", "dashboard", "model", "fhir", "extract", "bench")  # the order of `--help`
+_MODULES = ("pipeline", "logcmds", "sinks", "dlq", "edges", "audit", "dashboard", "model", "notes", "fhir", "extract", "bench")  # the order of `--help`
 for _name in _MODULES:
     try:
         _mod = importlib.import_module(f"{__name__}.{_name}")

@@ -63,10 +63,11 @@ def process(
     until_idle: bool = typer.Option(False, "--until-idle", help="stop once every input is processed"),
 ) -> None:
     """Run the stream processor (validate, normalise, enrich, alerts, NEWS2)."""
-    from ..supervise import processor_components, supervise
+    from ..supervise import notes_components, processor_components, supervise
 
     s = settings_from(ctx)
-    raise typer.Exit(supervise(s, processor_components(s, workers), until_idle=until_idle, progress=False))
+    comps = processor_components(s, workers) + notes_components(s)
+    raise typer.Exit(supervise(s, comps, until_idle=until_idle, progress=False))
 
 
 @friendly_errors
@@ -85,7 +86,14 @@ def up(
     """Start every configured component (simulators, processor, sinks, edges, dashboard) until Ctrl-C.
 
     The MQTT bridge runs when VITALSTREAM_MQTT_URL (the mqtt.url setting) is set."""
-    from ..supervise import Component, dashboard_components, processor_components, sink_components, supervise
+    from ..supervise import (
+        Component,
+        dashboard_components,
+        notes_components,
+        processor_components,
+        sink_components,
+        supervise,
+    )
 
     s = settings_from(ctx)
     if until_idle:  # a run that ends once caught up schedules no model build (run `model build` after it)
@@ -98,6 +106,7 @@ def up(
         comps += [Component(f"simulate-{p}", "simulate", profile=p, count=count,
                             to=edge if p == "smartwatch" else "log") for p in s.simulate.profiles]
     comps += processor_components(s, workers)
+    comps += notes_components(s)
     comps += sink_components(s)
     board = [] if no_dashboard or until_idle else dashboard_components(s)
     if board and not _port_free(s.dashboard.host, s.dashboard.port):

@@ -1,7 +1,7 @@
 """Sink, report, query, replay and warehouse commands.
 
     vitalstream sink lake|landing|warehouse [--until-idle] [--new-incarnation]
-    vitalstream report low-oxygen|irregular-heart-rate|falls-elderly|news2|alerts|hr-by-activity|hr-by-demographics|seasonal|activity-by-daypart|sleep [--limit N] [--since 2h|2024-04-01T08:00Z] [--format table|json|csv] [--wide]
+    vitalstream report low-oxygen|irregular-heart-rate|falls-elderly|news2|alerts|hr-by-activity|hr-by-demographics|seasonal|activity-by-daypart|sleep|notes [--patient ID] [--limit N] [--since 2h|2024-04-01T08:00Z] [--format table|json|csv] [--wide]
     vitalstream query "SELECT ..." [--format ...] [--wide]
     vitalstream replay --from-lake --topic heart-rate-data [--since ..] [--until ..] [--to-topic T]
     vitalstream warehouse migrate | status
@@ -130,7 +130,7 @@ def _stop_on_signals() -> threading.Event:
 @friendly_errors
 def sink(
     ctx: typer.Context,
-    name: SinkName = typer.Argument(..., help="lake (raw archive), landing (smartwatch Parquet) or warehouse"),
+    name: SinkName = typer.Argument(..., help="lake (raw archive), landing (smartwatch Parquet), warehouse or docstore (MongoDB)"),
     until_idle: bool = typer.Option(False, "--until-idle", help="stop once the sink has caught up"),
     max_records: int = typer.Option(None, help="records per batch (default: process.max_batch)"),
     new_incarnation: bool = typer.Option(False, "--new-incarnation", help="lake/landing: after a topic reset or with a new log, archive the log's new incarnation of a topic beside the archived one (which stays untouched)"),
@@ -156,10 +156,11 @@ def report(
     since: str = typer.Option(None, help="only events since: 2h, 7d or 2024-04-01T08:00Z"),
     fmt: Format = typer.Option(Format.table, "--format", help="table, json (lines) or csv"),
     wide: bool = typer.Option(False, "--wide", help="table: every column, exact values (lines may be long)"),
+    patient: str = typer.Option(None, "--patient", help="only this patient's rows (notes)"),
 ) -> None:
     """Warehouse reports: low SpO2, irregular heart rate, falls in the elderly, NEWS2, alerts,
     and the research questions over the warehouse model (hr-by-activity, hr-by-demographics,
-    seasonal, activity-by-daypart, sleep).
+    seasonal, activity-by-daypart, sleep) and clinical notes (problems and medications).
 
     The vitals reports show the patient's current metadata.
     The table fits 80 columns (times in UTC); --wide, --format json and csv give every column."""
@@ -173,8 +174,8 @@ def report(
         if REPORTS[name.value].needs_model and not wh.rows(_HAS_MODEL):
             raise fail("the warehouse model is not built yet: run `vitalstream model build` "
                        "(`vitalstream up` builds it on a schedule)")
-        rows = run_report(wh, name.value, limit=limit, since=parse_time(since))
-    _audit_read(ctx, f"report:{name.value}", rows=len(rows), since=since or "")
+        rows = run_report(wh, name.value, limit=limit, since=parse_time(since), patient=patient)
+    _audit_read(ctx, f"report:{name.value}", rows=len(rows), since=since or "", patient=patient or "")
     _emit(rows, fmt, title=REPORTS[name.value].description, columns=REPORT_COLUMNS[name.value], wide=wide)
 
 

@@ -22,7 +22,7 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import msgspec
 
@@ -33,7 +33,6 @@ from ..config import ProcessSettings
 from ..deadletter import send_dead_letter
 from ..events import InvalidEvent, decode, normalise
 from ..events.canonical import Vital, enrichment_fragment
-from ..events.notes import MedicalEntry
 from ..log.base import Log, Record, TopicPartition
 from ..runtime import retry_transient
 from . import repartition
@@ -65,22 +64,15 @@ DEVICE_PARTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 _MEASURES = ("heart_rate", "spo2", "systolic", "diastolic", "temperature_c")
 VITAL_INPUTS = (T.HEART_RATE, T.BLOOD_OXYGEN, T.BLOOD_PRESSURE, T.FALL_DETECTION, T.DEVICE_DATA,
                 T.HR_DATA, T.SMARTWATCH)
-INPUT_TOPICS = (*VITAL_INPUTS, T.MEDICAL_ENTRIES, *T.REFERENCE_TOPICS)
+INPUT_TOPICS = (*VITAL_INPUTS, *T.REFERENCE_TOPICS)  # medical-entries: the notes stage (vitalstream.notes)
 OUTPUT_TOPICS = (
-    *(t for t, _ in ROUTES.values()), *(t for t, _, _ in DEVICE_PARTS), T.PROCESSED_ENTRIES,
+    *(t for t, _ in ROUTES.values()), *(t for t, _, _ in DEVICE_PARTS),
     T.ALERTS, T.NEWS2, T.DEAD_LETTERS, T.ALERT_STATE, T.REPARTITION_VITALS,
 )
 # Sources whose patient_id is a device id, resolved through the reference tables.
 _DEVICE_KEYED = frozenset(("device", "smartwatch"))
 
 _enc = msgspec.json.Encoder()
-
-
-class _ProcessedEntry(msgspec.Struct):
-    patient_id: str
-    medical_entry: str
-    timestamp: str  # as the entry gave it
-    processed_timestamp: datetime
 
 
 def _original_timestamp(event: Any) -> Any:
@@ -191,7 +183,6 @@ class VitalsProcessor:
     # -- the batch ------------------------------------------------------------------------------
     def process(self, records: list[Record]) -> None:
         self.refs.refresh()
-        send = self.producer.send
         now = self.clock.now()
         fmt = _BatchFormat(now)
         check = self.recent.check
@@ -222,10 +213,6 @@ class VitalsProcessor:
                             continue
                         emit(topic, r.key, event, v, fmt)
                         items.append(clinical(v))
-                elif topic == T.MEDICAL_ENTRIES:
-                    entry = cast(MedicalEntry, event)
-                    send(T.PROCESSED_ENTRIES, _enc.encode(_ProcessedEntry(
-                        entry.patient_id, entry.medical_entry, entry.timestamp, now)), key=r.key)
                 # reference topics: validation only (the tables are read by ReferenceTables)
             except Exception as exc:  # a poison record must never stop the partition
                 logger.warning("dead-lettering a %s record: %s", topic, type(exc).__name__)

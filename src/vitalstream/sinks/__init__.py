@@ -4,6 +4,8 @@
   lines, ``file://`` or ``s3://``) and the landing of normalised smartwatch events.
 * :class:`~vitalstream.sinks.warehouse.WarehouseSink` — every catalogued topic with a table
   into DuckDB or PostgreSQL, upserted on its key.
+* :class:`~vitalstream.sinks.docstore.MongoDocStore` — processed clinical entries into MongoDB,
+  only when ``docstore_url`` is set.
 
 :data:`SINKS` names them; :func:`build_sinks` returns the chosen ones, ready for
 :func:`vitalstream.runtime.run_worker`.
@@ -55,6 +57,12 @@ def _fhir_observations(log: Log, settings: Settings, new_incarnation: bool) -> W
     return FhirObservationSink(log, subjects_from(settings))
 
 
+def _docstore(log: Log, settings: Settings, new_incarnation: bool) -> Worker:
+    from ..registry import open_url
+
+    return open_url("docstore", settings.docstore_url)  # type: ignore[no-any-return]
+
+
 #: The sinks by name (``vitalstream sink NAME``), each built from the log, the settings and
 #: whether a lake sink may start a new incarnation of a topic (see :mod:`.lake.incarnations`).
 SINKS: dict[str, Callable[[Log, Settings, bool], Worker]] = {
@@ -62,9 +70,11 @@ SINKS: dict[str, Callable[[Log, Settings, bool], Worker]] = {
     "landing": _landing,  # normalised smartwatch events as Parquet
     "warehouse": _warehouse,  # every catalogued topic upserted into its table
     "fhir-observations": _fhir_observations,  # FHIR R4 JSON to Kafka: opt-in (fhir.stream)
+    "docstore": _docstore,  # processed clinical entries into MongoDB (only with docstore_url)
 }
 #: Sinks that run only when asked for by name or enabled in the settings.
-OPT_IN: dict[str, Callable[[Settings], bool]] = {"fhir-observations": lambda s: s.fhir.stream}
+OPT_IN: dict[str, Callable[[Settings], bool]] = {"fhir-observations": lambda s: s.fhir.stream,
+                                                 "docstore": lambda s: bool(s.docstore_url)}
 
 
 def build_sinks(log: Log, settings: Settings, names: Sequence[str] | None = None, *,
@@ -84,6 +94,8 @@ def build_sinks(log: Log, settings: Settings, names: Sequence[str] | None = None
     if unknown:
         raise ConfigError(f"unknown sink {unknown[0]!r}; choose from {', '.join(SINKS)}")
     chosen = list(names or (n for n in SINKS if n not in OPT_IN or OPT_IN[n](settings)))
+    if "docstore" in chosen and not settings.docstore_url:
+        raise ConfigError("sink docstore: set docstore_url (env VITALSTREAM_DOCSTORE_URL=mongodb://…)")
     extra = [T.FHIR_OBSERVATIONS] if "fhir-observations" in chosen else []
     T.ensure(log, [*T.RAW_TOPICS, *TOPICS, *extra], settings.partitions, settings.retention_ms,
              settings.replication_factor)

@@ -58,7 +58,8 @@ def test_simulator_source_counts_what_the_log_holds(settings) -> None:
 
 
 def test_component_kinds_come_from_the_runner_registry() -> None:
-    assert set(RUNNERS) == {"simulate", "processor", "prepare", "score", "sinks", "mqtt", "serve", "model", "dashboard"}
+    assert set(RUNNERS) == {"simulate", "processor", "prepare", "score", "sinks", "mqtt", "serve", "model",
+                            "dashboard", "notes"}
     with pytest.raises(ConfigError, match=r"unknown kind 'kafka-connect'.*simulate"):
         Component("x", "kafka-connect")
 

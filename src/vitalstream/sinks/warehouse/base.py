@@ -161,10 +161,24 @@ def _entry_doc(r: Record) -> bytes | None:
         return None
     if not isinstance(doc, dict):
         return None
-    # The processor stamps processed_timestamp anew on a replay; the entry itself is the key.
-    ident = f"{doc.get('patient_id')}\x1f{doc.get('timestamp')}\x1f{doc.get('medical_entry')}"
-    doc["entry_id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, ident))
+    if not isinstance(doc.get("entry_id"), str):  # entries processed before the notes stage
+        # The processor stamped processed_timestamp anew on a replay; the entry itself is the key.
+        ident = f"{doc.get('patient_id')}\x1f{doc.get('timestamp')}\x1f{doc.get('medical_entry')}"
+        doc["entry_id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, ident))
     return _enc.encode(doc)
+
+
+def _mention_docs(r: Record, kind: str) -> list[bytes]:
+    """One document per problem or medication of a processed entry (with its entry's keys)."""
+    try:
+        doc = _dec.decode(r.value)
+    except msgspec.DecodeError:
+        return []
+    if not isinstance(doc, dict) or not isinstance(doc.get("entry_id"), str):
+        return []
+    mentions = doc.get(kind)
+    common = {"entry_id": doc["entry_id"], "patient_id": doc.get("patient_id"), "timestamp": doc.get("timestamp")}
+    return [_enc.encode({**m, **common}) for m in mentions if isinstance(m, dict)] if isinstance(mentions, list) else []
 
 
 def _deadletter_doc(r: Record, payload: bool = False) -> bytes:
@@ -234,16 +248,18 @@ class WarehouseSink(Sink):
             self.warehouse.migrate()
             self._migrated = True
         docs: dict[str, list[bytes]] = {}
-        tables = S.BY_TOPIC
+        fed_by = S.FED_BY
         for r in records:
-            targets = tables.get(r.topic)
-            if not targets:
-                continue
-            doc = document(targets[0], r, self.dead_letter_payloads)
-            if doc is None:
-                self.skipped += 1
-                continue
-            for table in targets:  # a reference record: its current row and its history
+            doc: bytes | None = None
+            for table in fed_by.get(r.topic, ()):
+                if table.prepare in ("problems", "medications"):  # one row per mention in a note
+                    docs.setdefault(table.name, []).extend(_mention_docs(r, table.prepare))
+                    continue
+                if doc is None:  # a reference record: one document for its current row and its history
+                    doc = document(table, r, self.dead_letter_payloads)
+                    if doc is None:
+                        self.skipped += 1
+                        break
                 docs.setdefault(table.name, []).append(doc)
         if not docs:
             return

@@ -167,6 +167,9 @@ def _vital_table(topic: str) -> Table:
     return Table(table, topic, ("event_id",), VITAL, keep="first")
 
 
+_MENTION = ("entry_id:text span_start:int@start span_end:int@end patient_id:text "
+            "entry_time:timestamptz@timestamp text:text assertion:text")
+
 TABLES: tuple[Table, ...] = (
     *(_vital_table(t.name) for t in T.CATALOGUE if t.role == "processed"),
     Table("patient_metadata", T.PATIENT_METADATA, ("patient_id",), _cols(
@@ -188,7 +191,12 @@ TABLES: tuple[Table, ...] = (
     Table("news2_scores", T.NEWS2, ("score_id",), columns_of(News2Score, ("score_id",))),
     Table("processed_entries", T.PROCESSED_ENTRIES, ("entry_id",), _cols(
         "entry_id:text patient_id:text medical_entry:text entry_time:timestamptz@timestamp "
-        "processed_timestamp:timestamptz"), prepare="entry"),
+        "processed_timestamp:timestamptz problems:json medications:json"), prepare="entry"),
+    # one row per mention found in a processed entry (vitalstream.notes), keyed by its place
+    Table("note_problems", T.PROCESSED_ENTRIES, ("entry_id", "span_start"), _cols(
+        f"{_MENTION} name:text"), prepare="problems"),
+    Table("note_medications", T.PROCESSED_ENTRIES, ("entry_id", "span_start"), _cols(
+        f"{_MENTION} name:text dose:double unit:text route:text frequency:text"), prepare="medications"),
     Table("dead_letters", T.DEAD_LETTERS, ("dlq_partition", "dlq_offset"), _cols(
         "dlq_partition:int dlq_offset:bigint stage:text error_class:text reason:text field:text "
         "source_topic:text source_partition:int source_offset:bigint "
@@ -214,12 +222,13 @@ HISTORY: tuple[Table, ...] = tuple(
 V1_TABLES = TABLES  # what migration 1 created
 TABLES += HISTORY
 BY_TABLE: dict[str, Table] = {t.name: t for t in TABLES}
-# A topic feeds one table, or a reference table and its history (same document for both).
-BY_TOPIC: dict[str, tuple[Table, ...]] = {}
+# A topic feeds one table; a reference topic its table and its history (the same document);
+# processed-entries its table and the two tables of mentions.
+FED_BY: dict[str, tuple[Table, ...]] = {}
 for _t in TABLES:
-    BY_TOPIC[_t.topic] = (*BY_TOPIC.get(_t.topic, ()), _t)
-assert all(len({t.prepare for t in ts}) == 1 for ts in BY_TOPIC.values())
-TOPICS: tuple[str, ...] = tuple(BY_TOPIC)
+    FED_BY[_t.topic] = (*FED_BY.get(_t.topic, ()), _t)
+BY_TOPIC: dict[str, Table] = {topic: tables[0] for topic, tables in FED_BY.items()}
+TOPICS: tuple[str, ...] = tuple(FED_BY)
 
 VITAL_TABLES: tuple[str, ...] = tuple(t.name for t in TABLES if t.columns is VITAL)
 # enrichment a vital carries from stream time that the current metadata may supersede
@@ -335,12 +344,21 @@ def _v3(dialect: Dialect) -> list[str]:
     return out
 
 
+def _v4(dialect: Dialect) -> list[str]:
+    """Problems and medications of clinical notes, one row per mention (the entries' own
+    ``problems``/``medications`` JSON columns were added by :func:`missing_columns`)."""
+    out = [create_table_sql(BY_TABLE[t], dialect) for t in ("note_problems", "note_medications")]
+    return out + [f'CREATE INDEX IF NOT EXISTS "{t}_patient" ON "{t}" (patient_id, name)'
+                  for t in ("note_problems", "note_medications")]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tables for every catalogue topic, current-metadata views", _v1),
     Migration(2, "event identity scoped to the patient: event_id derived, the client's id in "
                  "source_event_id", _v2),
     Migration(3, "history tables: every version of users, activities, user profiles and patient "
                  "metadata; model_runs", _v3),
+    Migration(4, "clinical notes: note_problems and note_medications, one row per mention", _v4),
 )
 LATEST = MIGRATIONS[-1].version
 
