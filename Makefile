@@ -32,7 +32,9 @@ $(VENV)/.stamp-dev: pyproject.toml uv.lock | $(UV)
 # owner-only in the home) and printed at every start.
 demo: $(VENV)/.stamp-dev
 	$(VENV)/bin/vitalstream --home $(HOME_DIR) dashboard demo-login
-	VITALSTREAM_HTTP_ADMIN_KEYS=$${VITALSTREAM_HTTP_ADMIN_KEYS:-demo=demo-key} $(VENV)/bin/vitalstream --home $(HOME_DIR) up --serve
+	VITALSTREAM_HTTP_ADMIN_KEYS=$${VITALSTREAM_HTTP_ADMIN_KEYS:-demo=demo-key} \
+	VITALSTREAM_SIMULATE_PROFILES=$${VITALSTREAM_SIMULATE_PROFILES:-vitals,device,heart-rate,smartwatch,notes} \
+	$(VENV)/bin/vitalstream --home $(HOME_DIR) up --serve
 
 test: $(VENV)/.stamp-dev
 	$(VENV)/bin/python -m pytest -q tests
