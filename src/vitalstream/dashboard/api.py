@@ -11,9 +11,12 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
-from ..reports import REPORTS, run_report
+from ..reports import REPORTS
 from .acks import NotFound, acknowledge
-from .context import WINDOWS, Context, jsonable, parse_since, window
+from .apimodels import HealthOut, NotesPage
+from .context import WINDOWS, Context, ReportRefused, jsonable, parse_since, report_rows, window
+from .health import pipeline_health
+from .notes import patient_notes
 from .web import csrf_ok, user_of
 
 router = APIRouter(prefix="/api/v1", tags=["read API"])
@@ -45,7 +48,7 @@ def _page(items: list[Any], limit: int, offset: int, total: int | None = None) -
 
 
 @router.get("/patients", summary="Patients on the live board, highest risk first")
-def patients(request: Request, search: str = "", source: str = "", limit: int = Limit,
+def patients(request: Request, search: str = "", source: str = "", device: str = "", limit: int = Limit,
              offset: int = Offset) -> dict[str, Any]:
     ctx = _ctx(request)
     rows = ctx.board.rows()
@@ -53,6 +56,8 @@ def patients(request: Request, search: str = "", source: str = "", limit: int = 
         rows = [r for r in rows if search.lower() in r["patient_id"].lower()]
     if source:
         rows = [r for r in rows if source in r["sources"]]
+    if device:
+        rows = [r for r in rows if any(device.lower() in d.lower() for d in r["devices"])]
     ctx.audit(user_of(request), "patients", search=search, count=min(limit, max(0, len(rows) - offset)))
     return _page(rows[offset:offset + limit], limit, offset, len(rows))
 
@@ -83,6 +88,17 @@ def news2(request: Request, patient_id: str, since: str = "24h", limit: int = Li
     return _page(rows[offset:], limit, offset)
 
 
+@router.get("/patients/{patient_id}/notes", response_model=NotesPage,
+            summary="Clinical notes of one patient, newest first, with their problems and medications")
+def notes(request: Request, patient_id: str, limit: int = Query(20, ge=1, le=1000, description="notes per page"),
+          offset: int = Offset) -> dict[str, Any]:
+    ctx = _ctx(request)
+    history = _history(ctx)
+    ctx.audit(user_of(request), f"patient:{patient_id}", what="notes", limit=limit, offset=offset)
+    rows, total = patient_notes(history.reader, patient_id, limit, offset)
+    return _page(rows, limit, offset, total)
+
+
 @router.get("/alerts", summary="Alert transitions, newest first")
 def alerts(request: Request, state: str = "", severity: str = "", patient_id: str = "", since: str = "",
            limit: int = Limit, offset: int = Offset) -> dict[str, Any]:
@@ -99,13 +115,25 @@ def reports() -> dict[str, Any]:
 
 
 @router.get("/reports/{name}", summary="One report's rows")
-def report(request: Request, name: str, since: str = "", limit: int = Limit, offset: int = Offset) -> dict[str, Any]:
+def report(request: Request, name: str, since: str = "", patient: str = Query("", description="only this patient's rows (reports with patient rows)"),
+           limit: int = Limit, offset: int = Offset) -> dict[str, Any]:
     ctx = _ctx(request)
     if name not in REPORTS:
         raise HTTPException(404, f"no report {name!r}")
-    ctx.audit(user_of(request), f"report:{name}", since=since, limit=limit, offset=offset)
-    rows = run_report(_history(ctx).reader, name, limit=limit + offset, since=_since(since))
+    ctx.audit(user_of(request), f"report:{name}", since=since, limit=limit, offset=offset, patient=patient)
+    try:
+        rows = report_rows(_history(ctx), name, limit + offset, _since(since), patient.strip())
+    except ReportRefused as exc:
+        raise HTTPException(409, str(exc)) from None
     return _page(rows[offset:], limit, offset)
+
+
+@router.get("/health", response_model=HealthOut,
+            summary="Pipeline health: topics, consumer lag, components, dead letters, the last model run (analyst, admin)")
+def health(request: Request) -> dict[str, Any]:
+    if not user_of(request).may("analyst"):
+        raise HTTPException(403, "only an analyst or an admin may see the pipeline's health")
+    return pipeline_health(_ctx(request))
 
 
 @router.post("/alerts/{alert_id}/ack", summary="Acknowledge an alert (clinician, admin)")

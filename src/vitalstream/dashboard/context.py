@@ -11,6 +11,7 @@ from typing import Any
 from .. import audit
 from ..config import Settings
 from ..log import Log
+from ..reports import REPORTS, run_report
 from .accounts import Accounts, User
 from .board import Board, iso
 from .feed import Feed
@@ -67,6 +68,24 @@ def parse_since(text: str) -> datetime | None:
         return datetime.now(UTC) - timedelta(**{unit: float(m.group(1))})
     t = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+class ReportRefused(ValueError):
+    """A report that cannot run as asked (its reason is safe to show)."""
+
+
+def report_rows(history: History, name: str, limit: int, since: datetime | None,
+                patient: str = "") -> list[dict[str, Any]]:
+    """Rows of ``vitalstream report NAME`` as the pages and the API run it: the research
+    reports need the model built, and only reports with patient rows filter by patient."""
+    report = REPORTS[name]
+    if report.needs_model and not history.reader.has_table("fct_heart_rates"):
+        raise ReportRefused("the warehouse model is not built yet: run `vitalstream model build` "
+                            "(`vitalstream up` builds it on a schedule)")
+    if patient and report.needs_model:
+        raise ReportRefused(f"{name} has no patient rows: it aggregates")
+    return run_report(history.reader, name, limit=limit, since=since,  # type: ignore[arg-type]
+                      patient=patient or None)
 
 
 def window(name: str) -> tuple[datetime, int]:

@@ -89,6 +89,14 @@ class History:
             "SELECT stage, reason, count(*) AS count, max(dead_lettered_at) AS newest FROM dead_letters "
             "GROUP BY stage, reason ORDER BY count(*) DESC LIMIT 50")
 
+    def dead_letter_details(self, stage: str, reason: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest dead letters of one stage and reason, without their payloads (``ref`` is
+        what ``vitalstream dlq show`` takes to print one in full)."""
+        return self.reader.rows(
+            "SELECT dead_lettered_at, CONCAT(dlq_partition, ':', dlq_offset) AS ref, error_class, field, "
+            "source_topic, source_partition, source_offset, key FROM dead_letters WHERE stage = ? AND reason = ? "
+            f"ORDER BY dead_lettered_at DESC, dlq_partition, dlq_offset DESC LIMIT {int(limit)}", [stage, reason])
+
     def latest_vitals(self) -> list[dict[str, Any]]:
         """Each patient's newest reading per vital table (to seed the live board at start)."""
         cols = ", ".join(VITALS)

@@ -15,15 +15,17 @@ from markupsafe import Markup
 
 from .. import audit
 from ..clinical.rules import default_rules
-from ..reports import REPORTS, run_report
+from ..reports import REPORTS
 from .acks import NotFound, acknowledge
-from .context import WINDOWS, Context, jsonable, parse_since
+from .context import WINDOWS, Context, ReportRefused, jsonable, parse_since, report_rows
 from .health import pipeline_health
+from .notes import patient_notes, segments
 from .sessions import COOKIE
 from .web import csrf_ok, form, safe_next, user_of
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 router = APIRouter(include_in_schema=False)
+NOTES_PER_PAGE = 20
 
 
 def script_json(value: Any) -> Markup:
@@ -99,11 +101,14 @@ def board(request: Request) -> HTMLResponse:
 
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
-def patient(request: Request, patient_id: str, window: str = "24h") -> HTMLResponse:
+def patient(request: Request, patient_id: str, window: str = "24h", notes_offset: int = 0) -> HTMLResponse:
     ctx = _ctx(request)
-    ctx.audit(user_of(request), f"patient:{patient_id}", window=window)
+    ctx.audit(user_of(request), f"patient:{patient_id}", window=window, notes_offset=notes_offset)
     live = ctx.board.row(patient_id)
     meta = alerts = news2 = None
+    notes: list[dict[str, Any]] = []
+    notes_total = 0
+    notes_offset = max(0, notes_offset)
     if ctx.history is not None:
         from .context import window as span
 
@@ -111,15 +116,19 @@ def patient(request: Request, patient_id: str, window: str = "24h") -> HTMLRespo
         meta = ctx.history.metadata(patient_id)
         alerts = ctx.history.alerts(patient_id=patient_id, limit=200)
         news2 = ctx.history.news2(patient_id, since)
-    if live is None and not meta and not alerts:
+        notes, notes_total = patient_notes(ctx.history.reader, patient_id, NOTES_PER_PAGE, notes_offset)
+    if live is None and not meta and not alerts and not notes_total:
         return page(request, "message.html", 404, title="No such patient", message="No data for this patient id.")
     thresholds: dict[str, list[float]] = {}
     for rule in default_rules().values():
         for f, v in rule.thresholds.items():
             thresholds.setdefault(f, []).append(v)
+    for n in notes:
+        n["segments"] = segments(n)
     return page(request, "patient.html", patient_id=patient_id, live=live, meta=jsonable(meta),
                 alerts=jsonable(alerts or []), news2=jsonable(news2 or []), window=window, windows=list(WINDOWS),
-                thresholds_json=script_json(thresholds))
+                thresholds_json=script_json(thresholds), notes=jsonable(notes), notes_total=notes_total,
+                notes_offset=notes_offset, notes_per_page=NOTES_PER_PAGE)
 
 
 @router.post("/alerts/{alert_id}/ack")
@@ -143,24 +152,30 @@ async def ack(request: Request, alert_id: str) -> Response:
 
 @router.get("/reports", response_class=HTMLResponse)
 def reports(request: Request) -> HTMLResponse:
-    return page(request, "reports.html", reports=REPORTS.values(), report=None, rows=[], since="", limit=100)
+    return page(request, "reports.html", reports=REPORTS.values(), report=None, rows=[], since="", limit=100,
+                patient="")
 
 
 @router.get("/reports/{name}")
-def report(request: Request, name: str, since: str = "", limit: int = 100, format: str = "html") -> Response:
+def report(request: Request, name: str, since: str = "", limit: int = 100, patient: str = "",
+           format: str = "html") -> Response:
     ctx = _ctx(request)
     if name not in REPORTS:
         return page(request, "message.html", 404, title="No such report", message=name)
     if ctx.history is None:
         return page(request, "message.html", 503, title="No warehouse", message="The warehouse is not available.")
     limit = max(1, min(limit, 100_000))
+    patient = patient.strip()
     try:
         start = parse_since(since)
     except ValueError:
         return page(request, "message.html", 400, title="Bad filter", message="since: use 2h, 7d or an ISO time")
     ctx.audit(user_of(request), f"report:{name}", action="export" if format == "csv" else "read",
-              since=since, limit=limit)
-    rows = jsonable(run_report(ctx.history.reader, name, limit=limit, since=start))  # type: ignore[arg-type]
+              since=since, limit=limit, patient=patient)
+    try:
+        rows = jsonable(report_rows(ctx.history, name, limit, start, patient))
+    except ReportRefused as exc:
+        return page(request, "message.html", 409, title=f"Report {name}", message=str(exc))
     if format == "csv":
         buf = io.StringIO()
         if rows:
@@ -170,7 +185,7 @@ def report(request: Request, name: str, since: str = "", limit: int = 100, forma
         return Response(buf.getvalue(), media_type="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
     return page(request, "reports.html", reports=REPORTS.values(), report=REPORTS[name], rows=rows,
-                since=since, limit=limit)
+                since=since, limit=limit, patient=patient)
 
 
 @router.get("/health", response_class=HTMLResponse)
@@ -179,6 +194,19 @@ def health(request: Request) -> HTMLResponse:
     if not user.may("analyst"):
         return _forbidden(request, "see the pipeline's health")
     return page(request, "health.html", h=pipeline_health(_ctx(request)))
+
+
+@router.get("/health/dead-letters", response_class=HTMLResponse)
+def dead_letters(request: Request, stage: str, reason: str) -> HTMLResponse:
+    user = user_of(request)
+    if not user.may("analyst"):
+        return _forbidden(request, "see the pipeline's health")
+    ctx = _ctx(request)
+    if ctx.history is None:
+        return page(request, "message.html", 503, title="No warehouse", message="The warehouse is not available.")
+    ctx.audit(user, "dead-letters", stage=stage, reason=reason)  # keys may be patient ids
+    rows = jsonable(ctx.history.dead_letter_details(stage, reason))
+    return page(request, "dead_letters.html", stage=stage, reason=reason, rows=rows)
 
 
 @router.get("/audit", response_class=HTMLResponse)

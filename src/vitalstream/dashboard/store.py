@@ -32,6 +32,12 @@ class Reader:
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         raise NotImplementedError
 
+    def has_table(self, name: str) -> bool:
+        """Does the warehouse have this table yet? (a PostgreSQL warehouse the sink has not
+        migrated to the latest schema lacks the newer ones)"""
+        return bool(self.rows("SELECT 1 AS found FROM information_schema.tables "
+                              "WHERE table_schema = current_schema() AND table_name = ?", [name]))
+
 
 class CursorReader(Reader):
     """DuckDB: a fresh cursor of the writer's connection per query (cursors are thread-safe

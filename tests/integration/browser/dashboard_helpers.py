@@ -1,5 +1,6 @@
 """Start a real dashboard (``vitalstream.dashboard.server.run``) in a thread, and write
-processed vitals, NEWS2 scores and alerts into its log as the processor would."""
+processed vitals, NEWS2 scores and alerts into its log as the processor would, clinical notes
+as the notes stage would and a model run as the model's schedule would."""
 
 from __future__ import annotations
 
@@ -21,7 +22,12 @@ from vitalstream import topics as T
 from vitalstream.config import load
 from vitalstream.dashboard.accounts import add_account
 from vitalstream.events.canonical import Alert, News2Score, ProcessedVital
+from vitalstream.events.notes import MedicalEntry
 from vitalstream.log import open_log
+from vitalstream.log.base import Record
+from vitalstream.model.runner import ModelResult
+from vitalstream.notes.extractor import Extraction, Medication, Problem
+from vitalstream.notes.stage import processed_entry
 
 PASSWORD = "correct horse battery"
 
@@ -81,6 +87,26 @@ def start_dashboard(home: Path, warehouse_url: str = "") -> Iterator[RunningDash
         thread.join(30)
 
 
+@contextlib.contextmanager
+def serve_app(app: Any) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a free loopback port; yields its URL (starlette's
+    TestClient would want a package this project does not lock)."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start within 10 s"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
 def iso(t: datetime) -> str:
     return t.isoformat().replace("+00:00", "Z")
 
@@ -120,3 +146,39 @@ def wait_for(check: Any, what: str, timeout: float = 20.0) -> Any:
             return value
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.2)
+
+
+# A note and what the extractor finds in it (written here: building the extractor takes seconds)
+NOTE = ("History of diabetes, on metformin 500 mg oral twice daily. Denies chest pain. "
+        "Mother had breast cancer. Possible pneumonia.")
+_PROBLEMS = (("diabetes", "diabetes mellitus", "historical"), ("chest pain", "chest pain", "absent"),
+             ("breast cancer", "breast neoplasms", "family"), ("pneumonia", "pneumonia", "possible"))
+
+
+def note_value(patient_id: str, when: datetime, text: str = NOTE) -> bytes:
+    """A processed entry as the notes stage produces it (its own ``processed_entry``)."""
+    at = text.index
+    problems = [Problem(t, at(t), at(t) + len(t), assertion, name) for t, name, assertion in _PROBLEMS if t in text]
+    meds = [Medication("metformin", "metformin", 500.0, "mg", "oral", "twice daily", "present",
+                       at("metformin"), at("metformin") + 9)] if "metformin" in text else []
+    entry = msgspec.convert({"patient_id": patient_id, "timestamp": iso(when), "medical_entry": text}, MedicalEntry)
+    return msgspec.json.encode(processed_entry(entry, Extraction(problems, meds), datetime.now(UTC)))
+
+
+def note_records(patient_id: str, times: list[datetime]) -> list[Record]:
+    return [Record(T.PROCESSED_ENTRIES, 0, i, patient_id.encode(), note_value(patient_id, t), 0)
+            for i, t in enumerate(times)]
+
+
+def produce_note(settings: Any, patient_id: str, when: datetime | None = None) -> None:
+    with open_log(settings.log_url) as log, log.producer() as p:
+        T.ensure(log, [T.PROCESSED_ENTRIES])
+        p.send(T.PROCESSED_ENTRIES, note_value(patient_id, when or datetime.now(UTC)), key=patient_id.encode())
+        p.flush()
+
+
+def model_run(ok: bool = False) -> ModelResult:
+    """A recorded ``dbt build``: 9 models, 20 tests, one of them failed unless ``ok``."""
+    failed = [] if ok else ["test not_null_fct_heart_rates_user_sk: Got 3 results, configured to fail if != 0"]
+    return ModelResult("build", ok, datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=2), 12.34,
+                       models=9, tests=20, failed=failed)
