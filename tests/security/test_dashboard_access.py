@@ -66,7 +66,8 @@ def login(app: Any, name: str) -> tuple[httpx.Client, str]:
 
 @pytest.mark.parametrize("path", ["/", "/patients/P1", "/reports", "/reports/alerts?format=csv", "/health",
                                   "/audit", "/api/v1/patients", "/api/v1/alerts", "/api/v1/openapi.json",
-                                  "/metrics", "/live/board"])
+                                  "/metrics", "/live/board", "/api/v1/patients/P1/notes", "/api/v1/health",
+                                  "/health/dead-letters?stage=s&reason=r"])
 def test_every_page_and_api_call_needs_a_login(app: Any, path: str) -> None:
     c = client(app)
     page = c.get(path, headers={"accept": "text/html"})
@@ -110,6 +111,8 @@ def test_acknowledge_needs_csrf_same_origin_and_a_clinician(app: Any) -> None:
 def test_roles_guard_health_and_audit(app: Any) -> None:
     c, _ = login(app, "cleo")
     assert c.get("/health").status_code == 403 and c.get("/audit").status_code == 403
+    assert c.get("/api/v1/health").status_code == 403
+    assert c.get("/health/dead-letters", params={"stage": "s", "reason": "r"}).status_code == 403
     r, _ = login(app, "root")
     assert r.get("/health").status_code == 200 and r.get("/audit").status_code == 200
 

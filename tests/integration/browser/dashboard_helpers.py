@@ -173,7 +173,7 @@ def note_records(patient_id: str, times: list[datetime]) -> list[Record]:
 def produce_note(settings: Any, patient_id: str, when: datetime | None = None) -> None:
     with open_log(settings.log_url) as log, log.producer() as p:
         T.ensure(log, [T.PROCESSED_ENTRIES])
-        p.send(T.PROCESSED_ENTRIES, note_value(patient_id, when or datetime.now(UTC)), key=patient_id.encode())
+        p.send(T.PROCESSED_ENTRIES, note_value(patient_id, when or datetime.now(UTC).replace(microsecond=0)), key=patient_id.encode())
         p.flush()
 
 
@@ -182,3 +182,15 @@ def model_run(ok: bool = False) -> ModelResult:
     failed = [] if ok else ["test not_null_fct_heart_rates_user_sk: Got 3 results, configured to fail if != 0"]
     return ModelResult("build", ok, datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=2), 12.34,
                        models=9, tests=20, failed=failed)
+
+
+def produce_dead_letter(settings: Any, reason: str = "heart_rate: expected a number") -> None:
+    """One dead letter as the processor's validation writes it."""
+    from vitalstream.deadletter import send_dead_letter
+    from vitalstream.events import InvalidEvent
+
+    with open_log(settings.log_url) as log, log.producer() as p:
+        T.ensure(log, [T.DEAD_LETTERS])
+        send_dead_letter(p, "processor.validate", InvalidEvent(reason), b'{"heart_rate": "fast"}', key=b"P-H",
+                         source_topic=T.PROCESSED_HEART_RATE)
+        p.flush()

@@ -1,6 +1,7 @@
 """The dashboard in a real browser (Debian's chromium through Playwright): log in, the board
-updates live without a reload, a patient's chart has points, an alert is acknowledged, a
-report downloads as CSV. Screenshots of each page land in test-artifacts/browser/."""
+updates live without a reload, a patient's chart has points and notes with their problems and
+medications, an alert is acknowledged, a report downloads as CSV, the health page shows the
+last model run. Screenshots of each page land in test-artifacts/browser/."""
 
 from __future__ import annotations
 
@@ -9,10 +10,19 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from dashboard_helpers import PASSWORD, RunningDashboard, produce_patient, wait_for
+from dashboard_helpers import (
+    PASSWORD,
+    RunningDashboard,
+    model_run,
+    produce_dead_letter,
+    produce_note,
+    produce_patient,
+    wait_for,
+)
 
 from vitalstream import audit
 from vitalstream.log import open_log
+from vitalstream.model.schedule import record
 
 
 def _login(page: Any, d: RunningDashboard, name: str) -> None:
@@ -63,9 +73,12 @@ def test_board_patient_ack_and_report_in_the_browser(dashboard: RunningDashboard
     page.wait_for_function("() => document.querySelectorAll('tbody#rows tr').length === 1")
     page.fill("#search", "")
 
-    # the patient page: charts with points (the dashboard's own warehouse sink loaded them)
+    # the patient page: charts with points and a note (the dashboard's own warehouse sink loaded them)
+    produce_note(d.settings, "P-LIVE")
     wait_for(lambda: httpx.get(d.url + "/api/v1/patients/P-LIVE?window=1h", headers=d.bearer()).json()["vitals"],
              "P-LIVE's vitals in the warehouse")
+    wait_for(lambda: httpx.get(d.url + "/api/v1/patients/P-LIVE/notes", headers=d.bearer()).json()["total"],
+             "P-LIVE's note in the warehouse")
     page.click("a[href='/patients/P-LIVE']")
     page.wait_for_selector("#charts[data-loaded=yes]")
     assert int(page.get_attribute("#charts .chart", "data-points") or 0) >= 5  # 24 h: 5-minute means
@@ -73,6 +86,11 @@ def test_board_patient_ack_and_report_in_the_browser(dashboard: RunningDashboard
     page.wait_for_selector("#charts[data-loaded=yes]")
     assert int(page.get_attribute("#charts .chart", "data-points") or 0) >= 25  # 1 h: every reading
     assert page.query_selector("#charts canvas") is not None
+    problems = page.inner_text("article.note table.problems")
+    assert "chest pain" in problems and "negated" in problems
+    medications = page.inner_text("article.note table.medications")
+    assert "metformin" in medications and "500 mg" in medications and "twice daily" in medications
+    assert page.inner_text("article.note mark.st-negated") == "chest pain"
     page.screenshot(path=str(artefacts / "patient.png"), full_page=True)
 
     # acknowledge: recorded on alert-acks and in the audit trail, shown on the page
@@ -98,11 +116,20 @@ def test_board_patient_ack_and_report_in_the_browser(dashboard: RunningDashboard
 def test_health_and_audit_pages_for_an_admin(dashboard: RunningDashboard, browser: Any, artefacts: Path) -> None:
     d = dashboard
     produce_patient(d.settings, "P-H")
+    produce_dead_letter(d.settings)
+    record(d.settings.warehouse_url, model_run())  # as the model's schedule does, in this process
+    wait_for(lambda: httpx.get(d.url + "/api/v1/health", headers=d.bearer()).json()["dead_letters"],
+             "the dead letter in the warehouse")
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     _login(page, d, "root")
     page.goto(d.url + "/health")
     assert "alerts" in page.inner_text("table")
+    run = page.inner_text("#model-run")
+    assert "failed" in run and "19 passed, 1 failed (of 20)" in run and "12.3 s" in run
     page.screenshot(path=str(artefacts / "health.png"), full_page=True)
+    page.click("a[href^='/health/dead-letters?stage=processor.validate']")
+    assert "heart_rate: expected a number" in page.inner_text("h1")
+    assert "InvalidEvent" in page.inner_text("table")
     page.goto(d.url + "/audit")
     assert "login" in page.inner_text("table")
     page.screenshot(path=str(artefacts / "audit.png"), full_page=True)

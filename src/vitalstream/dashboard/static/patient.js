@@ -34,6 +34,7 @@
       ctx.restore();
     };
   }
+  let span = null; // [since, now] of the chosen window, seconds: every chart shows all of it
   function chart(title, xs, series, fields, target) {
     const width = Math.min(900, target.clientWidth || 900);
     const opts = {
@@ -41,8 +42,8 @@
       series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: COLORS[i], width: 1.5, spanGaps: true, points: { show: xs.length < 200 } }))],
       axes: [{}, {}],
       scales: {
-        // one point would make a range of years: show an hour around it
-        x: { time: true, range: (u, min, max) => (min === max ? [min - 1800, max + 1800] : [min, max]) },
+        // the whole window (one point alone would make a range of years)
+        x: { time: true, auto: false, range: () => span },
         // keep the threshold lines in view
         y: { range: (u, min, max) => {
           const all = [min, max, ...lines(fields)].filter((v) => v != null && isFinite(v));
@@ -63,6 +64,7 @@
     const resp = await fetch("/api/v1/patients/" + encodeURIComponent(pid) + "?window=" + encodeURIComponent(win), { credentials: "same-origin" });
     if (!resp.ok) { box.textContent = "Could not load the vitals (" + resp.status + ")."; return; }
     const data = await resp.json();
+    span = [Date.parse(data.since) / 1000, Date.now() / 1000];
     const rows = data.vitals;
     const xs = rows.map((r) => Date.parse(r.t) / 1000);
     let drawn = 0;
