@@ -16,6 +16,7 @@ import msgspec
 from .. import topics
 from .base import Outgoing, Simulator
 from .clock import MinuteCachedFormat
+from .vitals import VitalsSimulator
 
 # illness -> (symptom, medicine, dose)
 CONDITIONS: dict[str, tuple[str, str, str]] = {
@@ -58,7 +59,9 @@ class NotesSimulator(Simulator):
 
     @staticmethod
     def patient_id(index: int) -> str:
-        return str(index + 1)  # the seed's CSV used plain numbers
+        # The vitals simulator's ids, so a demo patient's notes sit next to their vitals on
+        # the dashboard (the original CSV used plain numbers; both are accepted on the topic).
+        return VitalsSimulator.patient_id(index)
 
     def events(self) -> Iterator[Outgoing]:
         rng = self.rng("events")
