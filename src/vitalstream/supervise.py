@@ -107,6 +107,9 @@ def _local_stop(shared: Any) -> threading.Event:
     return local
 
 
+ORPHAN_GRACE_S = 10.0  # an orphaned component's time to finish its batch before it exits
+
+
 def _orphan_stop(stop: threading.Event) -> None:
     """Stop (finish the batch, commit, exit) when the supervisor dies without telling us, e.g.
     kill -9 of ``vitalstream up``: a component must not run on unsupervised, holding the
@@ -121,6 +124,13 @@ def _orphan_stop(stop: threading.Event) -> None:
             if os.getppid() != parent:
                 logger.warning("the supervisor is gone: stopping")
                 stop.set()
+        if os.getppid() != parent:
+            # A component still starting up (the notes stage loads its vocabularies for
+            # seconds) sees the event only once it runs; nothing of it is uncommitted work
+            # that a crash would lose (every stage is crash-safe), so do not wait for it.
+            time.sleep(ORPHAN_GRACE_S)
+            logger.warning("the supervisor is gone and this component did not stop: exiting")
+            os._exit(3)
 
     if os.getppid() != parent:
         stop.set()
