@@ -80,8 +80,10 @@ def scaleout(run: Any) -> None:
         point: dict[str, Any] = {"workers": workers}
         try:
             res = run._pipeline(f"kafka://{broker}", path, n, None, None, group=group, workers=workers)
-            point.update(events=n, events_per_s=res["events_per_s"], cpu_s=res["cpu_s"], peak_rss_mb=res["peak_rss_mb"],
-                         complete=res["complete"])
+            proc_cpu = sum(v["cpu_s"] for k, v in res["stages"].items() if k != "produce")
+            point.update(events=n, events_per_s=res["events_per_s"], cpu_s=res["cpu_s"], processor_cpu_s=proc_cpu,
+                         events_per_core_s=round(n / proc_cpu) if proc_cpu else None,
+                         peak_rss_mb=res["peak_rss_mb"], complete=res["complete"])
             lat = child.run(f"{_LAT}:measure", log_url=f"kafka://{broker}", rate=run.plan.latency_rate,
                             duration_s=run.plan.scaleout_latency_s, group=group + "-lat", work=str(run.work),
                             processor="vitalstream.bench.pipeline:workers", processor_args={"workers": workers})
@@ -93,6 +95,10 @@ def scaleout(run: Any) -> None:
     for p in points:
         p["speedup"] = round(p["events_per_s"] / one, 2) if one and p.get("events_per_s") else None
     best = max(points, key=lambda p: p.get("events_per_s") or 0)
+    # Given the cores, throughput ~ cores x events per processor CPU-second (<= 6 workers per stage)
+    per_core = min((p["events_per_core_s"] for p in points if p.get("events_per_core_s")), default=None)
     run.record("scaleout_kafka", {
         "events": n, "events_per_s": best.get("events_per_s"), "points": points, "scaled_from": None if n >= run.plan.events else run.plan.events,
-        "note": "; ".join(f"{p['workers']}w {p.get('events_per_s') or 0:,.0f}/s p99 {p.get('p99_ms')} ms" for p in points)})
+        "predicted_per_core": per_core,
+        "note": "; ".join(f"{p['workers']}w {p.get('events_per_s') or 0:,.0f}/s p99 {p.get('p99_ms')} ms" for p in points)
+        + (f"; predicts ~{per_core:,.0f}/s per processor core (<= 6 workers per stage)" if per_core else "")})

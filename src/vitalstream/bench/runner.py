@@ -68,6 +68,7 @@ class Run:
         self.mixed_path = ""
         self.mixed_records = 0
         self.mixed_topics: list[str] = []
+        self.peer_inputs: dict[str, Any] = {}  # the peers' input, shared by calibration and peers
 
     # -- helpers for the scenarios ---------------------------------------------------------------
     @staticmethod

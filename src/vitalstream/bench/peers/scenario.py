@@ -68,11 +68,11 @@ def run_peer(module: str, broker: str, prefix: str, out_prefix: str, group: str,
     return result
 
 
-def _setup(run: Any, name: str) -> tuple[str, str, int, str]:
+def _setup(run: Any) -> tuple[str, str, int, str]:
     """The input once per run: path, topic prefix, events, vitalstream's log URL."""
     n = run.plan.peer_events
     path = str(run.work / "smartwatch-vitals.msgpack")
-    if not getattr(run, "peer_inputs", None):
+    if not run.peer_inputs:
         inputs = smartwatch_vitals(n)
         save_inputs(inputs, path)
         run.peer_inputs = {"path": path, "expected": len(inputs.reference) + n}
@@ -115,7 +115,7 @@ def peers(run: Any) -> None:
             run.skipped(f"peer_{impl}", "no Kafka broker")
         return
     broker = run.broker
-    _, prefix, n, url = _setup(run, "peers")
+    _, prefix, n, url = _setup(run)
     vs_groups = [f"bench-{run.run_id}-vs-{r}" for r in range(run.plan.repeats)]
     run.peer_inputs["vs_groups"] = vs_groups
     child.run(f"{_STAGES}:prepare_kafka", broker=broker, group=vs_groups[0], groups=vs_groups[1:])
@@ -153,6 +153,7 @@ def _record(run: Any, runs: dict[str, list[dict[str, Any]]], n: int) -> None:
         run.record(f"peer_{impl}", {
             "events": n, "events_per_s": rate["median"], "events_per_s_range": [rate["min"], rate["max"]],
             "events_per_s_from_first": first["median"], "cpu_s": cpu["median"],
+            "cpu_us_per_event": round(cpu["median"] * 1e6 / n, 1) if cpu["median"] else None,
             "peak_rss_mb": max((r.get("peak_rss_mb") or 0 for r in ok), default=None),
             "startup_s": summary(r.get("startup_s") for r in ok)["median"],
             "runs": [{k: r.get(k) for k in ("events_per_s", "events_per_s_from_first", "startup_s", "cpu_s",
@@ -172,7 +173,7 @@ def calibration(run: Any) -> None:
         run.skipped("calibration_quix_filter", "no Kafka broker")
         return
     broker = run.broker
-    _, prefix, n, _ = _setup(run, "calibration")
+    _, prefix, n, _ = _setup(run)
     results = []
     run.say(f"calibration: Quix minimal filter -> topic, {n:,} messages x {run.plan.repeats}")
     try:
