@@ -42,7 +42,7 @@ def ratios(scenarios: dict[str, dict[str, Any]]) -> dict[str, Any]:
         return s.get("events_per_s") or None
 
     def div(a: float | None, b: float | None) -> float | None:
-        return round(a / b, 3) if a and b else None
+        return float(f"{a / b:.4g}") if a and b else None  # 4 significant digits: tiny ratios stay > 0
 
     peer_vs = rate("peer_vitalstream")
     out: dict[str, Any] = {
