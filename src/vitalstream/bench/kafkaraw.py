@@ -111,6 +111,40 @@ def commit_ends(broker: str, group: str, topics: list[str]) -> None:
         c.close()
 
 
+def watermarks(broker: str, names: list[str] | None = None, contains: str | None = None) -> dict[str, Any]:
+    """``{"topics": {topic: [sum of low, sum of high watermarks]}}`` for ``names`` (missing
+    ones left out) and every topic whose name contains ``contains``: records written = the
+    growth of the high sums."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    c = Consumer({"bootstrap.servers": broker, "group.id": "bench-watermarks", "enable.auto.commit": False})
+    try:
+        md = c.list_topics(timeout=10).topics
+        wanted = [t for t in md if (names and t in names) or (contains and contains in t)]
+        out: dict[str, Any] = {}
+        for t in wanted:
+            lo_sum = hi_sum = 0
+            for p in md[t].partitions:
+                lo, hi = c.get_watermark_offsets(TopicPartition(t, p), timeout=10)
+                lo_sum, hi_sum = lo_sum + lo, hi_sum + hi
+            out[t] = [lo_sum, hi_sum]
+        return {"topics": out}
+    finally:
+        c.close()
+
+
+def delete_named(broker: str, names: list[str]) -> dict[str, Any]:
+    """Delete these topics; only names holding ``bench-`` (a framework's changelog topics for
+    a bench group are named after the group, not by our prefix)."""
+    from confluent_kafka.admin import AdminClient
+
+    names = [n for n in names if "bench-" in n]
+    admin = AdminClient({"bootstrap.servers": broker})
+    for fut in admin.delete_topics(names).values() if names else ():
+        fut.result(30)
+    return {"deleted": len(names)}
+
+
 def delete_topics_result(broker: str, prefix: str) -> dict[str, Any]:
     return {"deleted": delete_topics(broker, prefix)}
 

@@ -100,14 +100,18 @@ def smooth_vitals(patients: int, seed: int, start_ms: int) -> tuple[list[Outgoin
     return sim.reference(), events()
 
 
-def measure(log_url: str, rate: float, duration_s: float, group: str, work: str) -> dict[str, Any]:
+def measure(log_url: str, rate: float, duration_s: float, group: str, work: str,
+            processor: str = "vitalstream.bench.stages:process",
+            processor_args: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``processor`` (``module:function``, run as a child) is what is measured: one fused
+    processor by default, or e.g. ``vitalstream.bench.pipeline:workers`` (the split stages)."""
     log = open_log(log_url)
     T.ensure_all(log)
     done = Path(work) / f"latency-done-{uuid.uuid4().hex[:6]}"
     ready = Path(work) / f"latency-ready-{uuid.uuid4().hex[:6]}"
     t_start = time.monotonic()
-    proc = child.start("vitalstream.bench.stages:process", log_url=log_url, events=0, done_file=str(done),
-                       group=group, ready_file=str(ready))
+    proc = child.start(processor, log_url=log_url, events=0, done_file=str(done),
+                       group=group, ready_file=str(ready), **(processor_args or {}))
     patients = max(1, round(rate / _NATURAL_PER_PATIENT))
     lat: dict[str, list[float]] = {T.ALERTS: [], T.NEWS2: []}
     stop = threading.Event()

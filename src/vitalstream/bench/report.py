@@ -13,8 +13,8 @@ if TYPE_CHECKING:
 TARGETS: tuple[tuple[str, str, float, str], ...] = (
     ("ratios.vs_quix", "processor >= 3x the Quix Streams peer", 3.0, "ge"),
     ("ratios.vs_per_message", "processor >= 10x the per-message peer", 10.0, "ge"),
-    ("scenarios.e2e_embedded.events_per_s", "end-to-end embedded >= 100,000 events/s", 100_000, "ge"),
-    ("scenarios.e2e_kafka.events_per_s", "end-to-end Kafka (1 worker) >= 100,000 events/s", 100_000, "ge"),
+    ("scenarios.e2e_embedded.events_per_s", "end-to-end embedded >= 50,000 events/s", 50_000, "ge"),
+    ("scenarios.e2e_kafka.events_per_s", "end-to-end Kafka with the sinks (1 processor) >= 50,000 events/s", 50_000, "ge"),
     ("ratios.of_limit", "processor >= 50% of the log's consume-and-discard limit", 0.5, "ge"),
     ("scenarios.latency_embedded.p99_ms", "alert latency p99 <= 100 ms at 5,000 events/s (embedded)", 100, "le"),
     ("scenarios.latency_kafka.p99_ms", "alert latency p99 <= 100 ms at 5,000 events/s (Kafka)", 100, "le"),
@@ -35,17 +35,20 @@ def _get(doc: dict[str, Any], path: str) -> Any:
 
 
 def ratios(scenarios: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Ratios within the run. The peer ratios are of medians over interleaved repeats, each
+    on the symmetric clock (see :mod:`vitalstream.bench.peers.scenario`)."""
     def rate(name: str) -> float | None:
         s = scenarios.get(name) or {}
         return s.get("events_per_s") or None
 
     def div(a: float | None, b: float | None) -> float | None:
-        return round(a / b, 3) if a and b else None
+        return float(f"{a / b:.4g}") if a and b else None  # 4 significant digits: tiny ratios stay > 0
 
     peer_vs = rate("peer_vitalstream")
     out: dict[str, Any] = {
         "vs_quix": div(peer_vs, rate("peer_quix")),
         "vs_per_message": div(peer_vs, rate("peer_per_message")),
+        "vs_ck_loop": div(peer_vs, rate("peer_ck_loop")),
         "of_limit": div(rate("processor_embedded"), rate("limit_embedded")),
     }
     if rate("processor_kafka"):

@@ -22,8 +22,9 @@ _FLUSH_EVERY = 20_000
 
 
 # -- the log: produce, consume-and-discard -------------------------------------------------------
-def produce(log_url: str, inputs_path: str, rate: float | None = None) -> dict[str, Any]:
-    """Send the reference records, then every event (flushing every 20k); ``rate`` paces it."""
+def produce(log_url: str, inputs_path: str, rate: float | None = None, done_file: str | None = None) -> dict[str, Any]:
+    """Send the reference records, then every event (flushing every 20k); ``rate`` paces it;
+    touch ``done_file`` when all is stored (the split processor's first stage waits for it)."""
     inputs = load_inputs(inputs_path)
     log = open_log(log_url)
     T.ensure_all(log)
@@ -45,6 +46,8 @@ def produce(log_url: str, inputs_path: str, rate: float | None = None) -> dict[s
     finally:
         producer.close()
         log.close()
+    if done_file:
+        Path(done_file).touch()
     n = len(inputs.events)
     return {"events": n, "records": n + len(inputs.reference), "t_first": t0, "t_last": t1,
             "wall_s": t1 - t0, "events_per_s": n / (t1 - t0)}
@@ -103,11 +106,16 @@ class _Timed:
         self.worker.close()
 
 
-def _run_until(log: Any, worker: Any, expected: int | None, done_file: str | None,
+def _all_exist(done: str | list[str]) -> bool:
+    return all(Path(f).exists() for f in ([done] if isinstance(done, str) else done))
+
+
+def _run_until(log: Any, worker: Any, expected: int | None, done_file: str | list[str] | None,
                timeout_s: float, max_records: int = 5000,
                checkpoints: list[int] | None = None, ready_file: str | None = None) -> dict[str, Any]:
     """Drive ``worker`` until ``expected`` records are committed, or (with ``done_file``) until
-    that file exists and the group has nothing left to read; then report timings."""
+    that file (or every file of a list) exists and the group has nothing left to read; then
+    report timings."""
     from ..runtime import Health, run_worker
 
     stop = threading.Event()
@@ -117,7 +125,7 @@ def _run_until(log: Any, worker: Any, expected: int | None, done_file: str | Non
     def finished() -> bool:
         if expected is not None and health.records >= expected:
             return True
-        if done_file is not None and Path(done_file).exists():
+        if done_file is not None and _all_exist(done_file):
             return all(g.lag <= 0 for g in log.group_lag(worker.group, list(worker.topics)))
         return False
 
@@ -142,24 +150,47 @@ def _run_until(log: Any, worker: Any, expected: int | None, done_file: str | Non
     return out
 
 
-def process(log_url: str, events: int, expected: int | None = None, done_file: str | None = None,
+def process(log_url: str, events: int, expected: int | None = None, done_file: str | list[str] | None = None,
             signal_file: str | None = None, checkpoints: list[int] | None = None,
             max_records: int = 5000, timeout_s: float = 900.0, group: str | None = None,
-            ready_file: str | None = None) -> dict[str, Any]:
+            ready_file: str | None = None, fused: bool = True) -> dict[str, Any]:
     """Run the VitalsProcessor until ``expected`` records are committed (see :func:`_run_until`);
-    touch ``signal_file`` when done, so the sinks downstream know nothing more is coming."""
+    touch ``signal_file`` when done, so the sinks downstream know nothing more is coming.
+    ``fused=False``: the stateless stage only (its vitals go to the repartition topic, for
+    :func:`score`). ``t_start`` (before the log is opened: reference tables, subscribe, join
+    and the state restore count) and ``t_end`` (after the log is closed) are the peers' clock."""
     from ..processing import VitalsProcessor
 
+    t_start = time.time()
     log = open_log(log_url)
-    proc = VitalsProcessor(log, stop=threading.Event())
+    proc = VitalsProcessor(log, stop=threading.Event(), fused=fused)
     if group:  # a private group on a shared broker (positions set by kafkaraw.commit_ends)
         proc.group = group
     out = _run_until(log, proc, expected, done_file, timeout_s, max_records, checkpoints, ready_file)
     log.close()
+    t_end = time.time()
     if signal_file:
         Path(signal_file).touch()
     out.update(events=events, events_per_s=events / out["wall_s"] if out["wall_s"] else 0.0,
-               stats=dict(proc.stats))
+               stats=dict(proc.stats), t_start=t_start, t_end=t_end)
+    return out
+
+
+def score(log_url: str, done_file: str | list[str], group: str, signal_file: str | None = None,
+          ready_file: str | None = None, timeout_s: float = 900.0) -> dict[str, Any]:
+    """The stateful stage (alerts, NEWS2, state changelog) in a private group ``group``, until
+    the stateless stage is done (``done_file``) and nothing is left to read."""
+    from ..processing.stateful import ClinicalScorer
+
+    t_start = time.time()
+    log = open_log(log_url)
+    scorer = ClinicalScorer(log, stop=threading.Event())
+    scorer.group = group
+    out = _run_until(log, scorer, None, done_file, timeout_s, ready_file=ready_file)
+    log.close()
+    if signal_file:
+        Path(signal_file).touch()
+    out.update(stats=dict(scorer.stats), t_start=t_start, t_end=time.time())
     return out
 
 
@@ -206,9 +237,30 @@ def sink(log_url: str, name: str, lake_url: str, warehouse_url: str, done_file: 
     return out
 
 
-def prepare_kafka(broker: str, group: str) -> dict[str, Any]:
-    """Create vitalstream's topics if missing and start ``group`` at their current end, so a
-    run on a shared broker processes only the records it produces next."""
+def prepare_sinks(broker: str, names: list[str], group_prefix: str, lake_url: str,
+                  warehouse_url: str) -> dict[str, Any]:
+    """Start the sinks' private groups (``group_prefix`` + their group) at the current end of
+    the topics they read, so they read only this run's records on a shared broker."""
+    from ..config import Settings
+    from ..sinks import build_sinks
+    from .kafkaraw import commit_ends
+
+    url = f"kafka://{broker}"
+    log = open_log(url)
+    try:
+        settings = Settings(log_url=url, lake_url=lake_url, warehouse_url=warehouse_url)
+        for worker in build_sinks(log, settings, names):
+            commit_ends(broker, group_prefix + worker.group, list(worker.topics))
+            worker.close()
+    finally:
+        log.close()
+    return {"groups": len(names)}
+
+
+def prepare_kafka(broker: str, group: str, groups: list[str] | None = None) -> dict[str, Any]:
+    """Create vitalstream's topics if missing and start ``group`` (and ``groups``) at their
+    current end, so a run on a shared broker processes only the records it produces next; each
+    group's scorer (``<group>-scorer``) starts at the end of the repartition topic."""
     from ..processing.processor import INPUT_TOPICS
     from .kafkaraw import commit_ends
 
@@ -217,5 +269,7 @@ def prepare_kafka(broker: str, group: str) -> dict[str, Any]:
         T.ensure_all(log)
     finally:
         log.close()
-    commit_ends(broker, group, list(INPUT_TOPICS))
+    for g in [group, *(groups or [])]:
+        commit_ends(broker, g, list(INPUT_TOPICS))
+        commit_ends(broker, f"{g}-scorer", [T.REPARTITION_VITALS])
     return {"group": group}

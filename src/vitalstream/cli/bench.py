@@ -1,7 +1,7 @@
 """``vitalstream bench``: throughput, latency and memory against the peers, side by side.
 
-    vitalstream bench                 # the full run (~10 min on 2 cores), 1M events
-    vitalstream bench --quick         # ~2 min, 100k events
+    vitalstream bench                 # the full run (~15 min on 2 cores), 1M events
+    vitalstream bench --quick         # ~3 min, 100k events
     vitalstream bench --scenarios limit,peers --json out.json
     vitalstream bench --scenarios model,dashboard   # the warehouse model; the dashboard's latencies
 
@@ -15,11 +15,11 @@ import typer
 
 
 def bench(
-    quick: bool = typer.Option(False, "--quick", help="Small sizes: under 2 minutes."),
+    quick: bool = typer.Option(False, "--quick", help="Small sizes: about 3 minutes."),
     json_file: str = typer.Option(None, "--json", help="Write the JSON to this file (default RESULTS/<date>.json)."),
     results: str = typer.Option("benchmarks/results", "--results", help="Directory for the JSON, relative to the current directory."),
     scenarios: str = typer.Option("all", "--scenarios",
-                                  help="Comma-separated: limit,e2e,peers,latency,memory,edges,model,dashboard (default all)."),
+                                  help="Comma-separated: limit,e2e,calibration,peers,scaleout,latency,memory,patients,edges,notes,model,dashboard (default all)."),
     events: int = typer.Option(None, "--events", help="Events for limit and end-to-end (default 1,000,000; quick 100,000)."),
     no_kafka: bool = typer.Option(False, "--no-kafka", help="Embedded scenarios only; never start Kafka."),
     memory_events: int = typer.Option(None, "--memory-events",

@@ -32,7 +32,7 @@ def test_peer_transform_agrees_with_vitalstream_validation() -> None:
     bad = {"event_id": "e", "patient_id": "p", "timestamp": "2024-04-01T00:00:00Z",
            "data_type": "heart_rate", "heart_rate": 0}
     assert transform.validate("heart_rate", bad) == "heart_rate: out of range"
-    assert transform.alerts({**bad, "heart_rate": 150}, "heart_rate")[0]["rule"] == "tachycardia"
+    assert transform.step("heart-rate-data", "heart_rate", bad, {}, {})[0]["record_type"] == "dead_letter"
 
 
 def test_percentiles() -> None:

@@ -1,12 +1,12 @@
-"""Peer 2: a plain per-message consumer loop in the original systems' style (kafka-python, json.loads).
+"""Peer: a per-message loop in the original systems' style (kafka-python, json).
 
     python -m vitalstream.bench.peers.per_message --broker 127.0.0.1:9092 --prefix bench-x- --expected 100000
 
-One message at a time: ``for message in consumer``, ``json.loads``, validate, enrich from the
-metadata table (read from the compacted ``patient-metadata`` topic at start-up, as a dict),
-``producer.send`` the processed record and any alert. Reasonably written, not a straw man: the
-producer batches (``linger_ms=5``), offsets are committed every 5 s by kafka-python's
-auto-commit (its default), and nothing is done twice. Prints one ``BENCH-RESULT {json}`` line.
+One message at a time: ``for message in consumer``, ``json.loads``, the shared
+:func:`.transform.step` with the patient's state in a dict, ``producer.send`` per output
+(``linger_ms=5`` so the producer batches), kafka-python's auto-commit every 5 s (its default).
+Kept as the third peer: kafka-python is what the original systems used; the loop a user would
+write today is :mod:`.ck_loop`. Prints one ``BENCH-RESULT {json}`` line.
 """
 
 from __future__ import annotations
@@ -17,18 +17,8 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from vitalstream.bench.child import usage
-from vitalstream.bench.peers.transform import (
-    ALERTS_TOPIC,
-    DLQ_TOPIC,
-    METADATA_TOPIC,
-    RAW_TOPICS,
-    alerts,
-    arguments,
-    dead_letter,
-    enrich,
-    validate,
-)
+from vitalstream.bench.peers.clinical import new_state
+from vitalstream.bench.peers.transform import METADATA_TOPIC, arguments, input_routes, output_topics, report, step
 
 
 def load_metadata(broker: str, topic: str) -> dict[str, dict[str, Any]]:
@@ -50,41 +40,35 @@ def load_metadata(broker: str, topic: str) -> dict[str, dict[str, Any]]:
 
 def main() -> int:
     args = arguments("peer-per-message")
-    pre = args.prefix
-    metadata = load_metadata(args.broker, pre + METADATA_TOPIC)
-    routes = {pre + raw: (data_type, pre + out) for raw, (data_type, out) in RAW_TOPICS.items()}
+    t_start = time.time()
+    metadata = load_metadata(args.broker, args.prefix + METADATA_TOPIC)
+    routes = input_routes(args.prefix)
+    topics = output_topics(args.out_prefix)
     consumer = KafkaConsumer(*routes, bootstrap_servers=args.broker, group_id=args.group,
                              auto_offset_reset="earliest")
     producer = KafkaProducer(bootstrap_servers=args.broker, linger_ms=5)
-    alerts_topic, dlq_topic = pre + ALERTS_TOPIC, pre + DLQ_TOPIC
-    n = raised = invalid = 0
-    t0 = 0.0
+    patients: dict[str, dict[str, Any]] = {}
+    counts = dict.fromkeys(("processed", "alert", "news2", "dead_letter"), 0)
+    n, t_first = 0, 0.0
     for message in consumer:
         if not n:
-            t0 = time.time()
+            t_first = time.time()
         n += 1
-        data_type, out_topic = routes[message.topic]
-        reason: str | None
         try:
-            data = json.loads(message.value)
+            d = json.loads(message.value)
         except ValueError:
-            data, reason = None, "not JSON"
-        else:
-            reason = validate(data_type, data)
-        if reason is not None:
-            producer.send(dlq_topic, json.dumps(dead_letter(message.topic, message.value, reason)).encode())
-            invalid += 1
-        else:
-            record = enrich(data, data_type, metadata)
-            producer.send(out_topic, key=message.key, value=json.dumps(record).encode())
-            for alert in alerts(record, data_type):
-                producer.send(alerts_topic, key=message.key, value=json.dumps(alert).encode())
-                raised += 1
+            d = None
+        pid = d.get("patient_id") if isinstance(d, dict) else None
+        state = patients.setdefault(pid, new_state()) if isinstance(pid, str) else None
+        for record in step(message.topic, routes[message.topic], d, metadata, state):
+            kind = record["record_type"]
+            counts[kind] += 1
+            producer.send(topics[record["data_type"] if kind == "processed" else kind], key=message.key,
+                          value=json.dumps(record).encode())
         if n >= args.expected:
             break
     producer.flush()
     consumer.commit()
-    t1 = time.time()
     consumer.close()
     producer.close()
     try:
@@ -92,10 +76,7 @@ def main() -> int:
         crc = "c"
     except ImportError:
         crc = "pure-python"
-    result = {"crc32c": crc, "events": n, "t_first": t0, "t_last": t1, "wall_s": t1 - t0,
-              "events_per_s": n / (t1 - t0), "alerts": raised, "dead_letters": invalid,
-              **usage()}
-    print("BENCH-RESULT " + json.dumps(result), flush=True)
+    report(n, t_start, t_first, time.time(), counts, crc32c=crc)
     return 0
 
 

@@ -1,101 +1,78 @@
-"""Peer 1: the same transform as a Quix Streams application.
+"""Peer: the same clinical job as a Quix Streams application, written as Quix's docs show.
 
     python -m vitalstream.bench.peers.quix_app --broker 127.0.0.1:9092 --prefix bench-x- --expected 100000
 
-Idiomatic Quix Streams 3: one ``StreamingDataFrame`` per raw topic with the JSON
-deserializer (orjson inside Quix), validation as a column, a branch of invalid messages to
-the dead-letter topic, enrichment from the metadata table (the compacted ``patient-metadata``
-topic read into a dict at start-up, which is cheaper than a state-store join), the processed
-record to its topic, and threshold alerts expanded to the alerts topic. Quix's defaults
-otherwise (at-least-once, commit every 5 s, idempotent producer). Prints one
-``BENCH-RESULT {json}`` line.
+The four vitals topics are concatenated into one stream (``StreamingDataFrame.concat``, Quix's
+documented way to process several topics as one stream with per-key state: the topics are
+co-partitioned by patient), then one stateful ``apply`` per message (``stateful=True``: the
+patient's state lives in Quix's RocksDB store, backed by its changelog topic) returns the
+message's outputs, expanded (``expand=True``) and sent by one ``to_topic`` whose topic is chosen
+per record. No branches: Quix clones (pickles) the value at every branch point, so a straight
+chain is what its docs recommend for speed. Quix's defaults otherwise (at-least-once, commit
+every 5 s, JSON serialisation). Prints one ``BENCH-RESULT {json}`` line.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 import time
 from typing import Any
 
-from confluent_kafka import Consumer, TopicPartition
 from quixstreams import Application
 
-from vitalstream.bench.child import usage
-from vitalstream.bench.peers.transform import (
-    ALERTS_TOPIC,
-    DLQ_TOPIC,
-    METADATA_TOPIC,
-    RAW_TOPICS,
-    alerts,
-    arguments,
-    enrich,
-    validate,
-)
+from vitalstream.bench.peers.clinical import new_state
+from vitalstream.bench.peers.metadata import load_metadata
+from vitalstream.bench.peers.transform import METADATA_TOPIC, arguments, input_routes, output_topics, report, step
 
 
-def load_metadata(broker: str, topic: str) -> dict[str, dict[str, Any]]:
-    consumer = Consumer({"bootstrap.servers": broker, "group.id": "peer-quix-metadata",
-                         "enable.auto.commit": False})
-    meta = consumer.list_topics(topic, timeout=10).topics[topic]
-    parts = []
-    for p in meta.partitions:
-        lo, hi = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-        if hi > lo:
-            parts.append((p, lo, hi))
-    consumer.assign([TopicPartition(topic, p, lo) for p, lo, _ in parts])
-    todo = {p: hi for p, _, hi in parts}
-    table: dict[str, dict[str, Any]] = {}
-    while todo:
-        for msg in consumer.consume(10_000, timeout=0.5):
-            if msg.error():
-                continue
-            row = json.loads(msg.value())
-            table[row["patient_id"]] = row
-            if msg.offset() + 1 >= todo.get(msg.partition(), 0):
-                todo.pop(msg.partition(), None)
-    consumer.close()
-    return table
+def counted_application(args: Any) -> tuple[Application, dict[str, Any]]:
+    """A Quix ``Application`` with Quix's defaults that stops after ``args.expected`` input
+    messages; ``seen`` holds the count and the time of the first one."""
+    seen: dict[str, Any] = {"n": 0, "t_first": 0.0}
+
+    def on_processed(topic: str, partition: int, offset: int) -> None:
+        if not seen["n"]:
+            seen["t_first"] = time.time()
+        seen["n"] += 1
+        if seen["n"] >= args.expected:
+            app.stop()
+
+    app = Application(broker_address=args.broker, consumer_group=args.group, auto_offset_reset="earliest",
+                      loglevel=logging.WARNING, on_message_processed=on_processed,
+                      state_dir=tempfile.mkdtemp(prefix="quix-state-"))
+    return app, seen
 
 
 def main() -> int:
     args = arguments("peer-quix")
-    pre = args.prefix
-    metadata = load_metadata(args.broker, pre + METADATA_TOPIC)
-    count = {"n": 0, "t0": 0.0}
+    t_start = time.time()  # the symmetric clock: metadata, subscribe, join, restore count
+    metadata = load_metadata(args.broker, args.prefix + METADATA_TOPIC)
+    app, seen = counted_application(args)
+    routes = input_routes(args.prefix)
+    outputs = {kind: app.topic(name, value_serializer="json") for kind, name in output_topics(args.out_prefix).items()}
+    counts = dict.fromkeys(("processed", "alert", "news2", "dead_letter"), 0)
 
-    def on_processed(topic: str, partition: int, offset: int) -> None:
-        if not count["n"]:
-            count["t0"] = time.time()
-        count["n"] += 1
-        if count["n"] >= args.expected:
-            app.stop()
+    def process(value: dict[str, Any], state: Any) -> list[dict[str, Any]]:  # Quix passes its State
+        patient = state.get("patient") or new_state()
+        out = step("vitals", value.get("data_type", ""), value, metadata, patient)
+        state.set("patient", patient)
+        return out
 
-    app = Application(broker_address=args.broker, consumer_group=args.group,
-                      auto_offset_reset="earliest", loglevel=logging.WARNING,
-                      on_message_processed=on_processed, use_changelog_topics=False,
-                      state_dir=tempfile.mkdtemp(prefix="quix-state-"))
-    alerts_topic = app.topic(pre + ALERTS_TOPIC, value_serializer="json")
-    dlq_topic = app.topic(pre + DLQ_TOPIC, value_serializer="json")
-    for raw, (data_type, processed) in RAW_TOPICS.items():
-        source = app.topic(pre + raw, value_deserializer="json")
-        out = app.topic(pre + processed, value_serializer="json")
-        sdf = app.dataframe(source)
-        sdf["_invalid"] = sdf.apply(lambda v, dt=data_type: validate(dt, v))
-        bad = sdf[sdf["_invalid"].notnull()]
-        bad.apply(lambda v, t=raw: {"source_topic": t, "reason": v["_invalid"]}).to_topic(dlq_topic)
-        good = sdf[sdf["_invalid"].isnull()]
-        good = good.apply(lambda v, dt=data_type: enrich({k: x for k, x in v.items() if k != "_invalid"}, dt, metadata))
-        good.to_topic(out)
-        good.apply(lambda v, dt=data_type: alerts(v, dt), expand=True).to_topic(alerts_topic)
+    def topic_for(value: dict[str, Any], key: Any, timestamp: int, headers: Any) -> Any:
+        kind = value["record_type"]
+        counts[kind] += 1
+        return outputs[value["data_type"] if kind == "processed" else kind]
+
+    sdf = None
+    for name in routes:
+        part = app.dataframe(app.topic(name, value_deserializer="json"))
+        sdf = part if sdf is None else sdf.concat(part)
+    assert sdf is not None
+    sdf = sdf.apply(process, stateful=True, expand=True)
+    sdf.to_topic(topic_for)
     app.run()
-    t1 = time.time()
-    n = count["n"]
-    result = {"events": n, "t_first": count["t0"], "t_last": t1, "wall_s": t1 - count["t0"],
-              "events_per_s": n / (t1 - count["t0"]) if n else 0.0,
-              **usage()}
-    print("BENCH-RESULT " + json.dumps(result), flush=True)
+    report(seen["n"], t_start, seen["t_first"], time.time(), counts)
     return 0
 
 
