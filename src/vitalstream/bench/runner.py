@@ -30,7 +30,7 @@ from .services import KafkaService
 
 logger = logging.getLogger(__name__)
 
-SCENARIOS = ("limit", "e2e", "peers", "latency", "memory", "edges", "notes", "model", "dashboard")
+SCENARIOS = ("limit", "e2e", "peers", "latency", "memory", "edges", "notes", "model", "dashboard", "lowrate")
 _NEEDS_MIXED = {"limit", "e2e", "memory"}  # the scenarios that read the pre-generated mixed vitals
 _STAGES = "vitalstream.bench.stages"
 _KRAW = "vitalstream.bench.kafkaraw"
@@ -131,6 +131,8 @@ class Run:
                 self._guard("model", self.model)
             if "dashboard" in self.scenarios:
                 self._guard("dashboard", self.dashboard)
+            if "lowrate" in self.scenarios:
+                self._guard("lowrate", self.lowrate)
         finally:
             shutil.rmtree(self.work, ignore_errors=True)
         doc: dict[str, Any] = {
@@ -379,6 +381,12 @@ class Run:
         from . import dashboard
 
         for name, result in dashboard.scenarios(self).items():
+            self.record(name, result)
+
+    def lowrate(self) -> None:  # demo_rate and idle: CPU at a ward's rate and at rest
+        from . import lowrate
+
+        for name, result in lowrate.scenarios(self).items():
             self.record(name, result)
 
 
