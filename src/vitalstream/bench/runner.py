@@ -42,6 +42,7 @@ class Plan:
     events: int = 1_000_000  # limit, processor alone, end-to-end
     peer_events: int = 200_000  # the peer comparison (smartwatch-vitals shape)
     latency_rate: float = 5_000.0
+    latency_rate_high: float = 20_000.0  # embedded only: alert p99 <= 100 ms here too (issue 17)
     latency_s: float = 30.0
     memory_events: int = 5_000_000  # the long run, compared with the rate at 1/5 of it
     # seconds the slow scenarios may take; their event counts scale down to fit (scaled_from)
@@ -121,6 +122,8 @@ class Run:
                         self._guard("latency_kafka", lambda: self.latency(f"kafka://{broker}", "latency_kafka"))
             if "latency" in self.scenarios:
                 self._guard("latency_embedded", lambda: self.latency(self._sqlite("latency"), "latency_embedded"))
+                self._guard("latency_embedded_20k", lambda: self.latency(
+                    self._sqlite("latency20k"), "latency_embedded_20k", self.plan.latency_rate_high))
             if "memory" in self.scenarios:
                 self._guard("memory", self.memory)
             if "edges" in self.scenarios:
@@ -307,12 +310,13 @@ class Run:
         self.record("e2e_kafka", res)
 
     # -- 4. latency ------------------------------------------------------------------------------
-    def latency(self, url: str, name: str) -> None:
-        self.say(f"{name}: {self.plan.latency_rate:,.0f} events/s for {self.plan.latency_s:.0f} s")
+    def latency(self, url: str, name: str, rate: float | None = None) -> None:
+        rate = rate or self.plan.latency_rate
+        self.say(f"{name}: {rate:,.0f} events/s for {self.plan.latency_s:.0f} s")
         group = f"bench-{self.run_id}-{name}"
         if url.startswith("kafka://"):
             child.run(f"{_STAGES}:prepare_kafka", broker=url[len("kafka://"):], group=group)
-        res = child.run(f"{_LAT}:measure", log_url=url, rate=self.plan.latency_rate,
+        res = child.run(f"{_LAT}:measure", log_url=url, rate=rate,
                         duration_s=self.plan.latency_s, group=group, work=str(self.work))
         self.record(name, res)
 
