@@ -163,7 +163,7 @@ def _warm_up(proc: subprocess.Popen[bytes], log_url: str) -> bool:
         time.sleep(1.0)
         try:
             groups, lag = _groups(log_url)
-        except Exception:  # noqa: S112 - the supervisor is still creating the log
+        except Exception:  # the supervisor is still creating the log
             continue
         if expected <= groups and lag < 2000:
             return True

@@ -105,7 +105,8 @@ class _Timed:
 
 def _run_until(log: Any, worker: Any, expected: int | None, done_file: str | None,
                timeout_s: float, max_records: int = 5000,
-               checkpoints: list[int] | None = None, ready_file: str | None = None) -> dict[str, Any]:
+               checkpoints: list[int] | None = None, ready_file: str | None = None,
+               linger_s: float = 0.0) -> dict[str, Any]:
     """Drive ``worker`` until ``expected`` records are committed, or (with ``done_file``) until
     that file exists and the group has nothing left to read; then report timings."""
     from ..runtime import Health, run_worker
@@ -129,7 +130,7 @@ def _run_until(log: Any, worker: Any, expected: int | None, done_file: str | Non
 
     threading.Thread(target=watch, daemon=True).start()
     with RssSampler(progress=lambda: health.records) as rss:
-        run_worker(log, timed, stop, max_records=max_records, max_wait_s=0.05, health=health)
+        run_worker(log, timed, stop, max_records=max_records, max_wait_s=0.05, health=health, linger_s=linger_s)
     t0, t1 = timed.t_first or health.last_commit, health.last_commit
     out: dict[str, Any] = {
         "records": health.records, "t_first": t0, "t_last": t1, "wall_s": t1 - t0,
@@ -148,13 +149,16 @@ def process(log_url: str, events: int, expected: int | None = None, done_file: s
             ready_file: str | None = None) -> dict[str, Any]:
     """Run the VitalsProcessor until ``expected`` records are committed (see :func:`_run_until`);
     touch ``signal_file`` when done, so the sinks downstream know nothing more is coming."""
+    from ..config import ProcessSettings
     from ..processing import VitalsProcessor
 
     log = open_log(log_url)
     proc = VitalsProcessor(log, stop=threading.Event())
     if group:  # a private group on a shared broker (positions set by kafkaraw.commit_ends)
         proc.group = group
-    out = _run_until(log, proc, expected, done_file, timeout_s, max_records, checkpoints, ready_file)
+    # batches gather as `vitalstream up` gathers them (process.linger_ms)
+    out = _run_until(log, proc, expected, done_file, timeout_s, max_records, checkpoints, ready_file,
+                     linger_s=ProcessSettings().linger_ms / 1000)
     log.close()
     if signal_file:
         Path(signal_file).touch()
