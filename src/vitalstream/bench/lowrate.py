@@ -22,12 +22,9 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import topics as T
-
-if TYPE_CHECKING:
-    from .runner import Run
 
 DEMO_PROFILES = "vitals,device,heart-rate,smartwatch,notes"  # the Makefile's demo target
 _WARMUP_MAX_S = 90.0
@@ -172,8 +169,9 @@ def _warm_up(proc: subprocess.Popen[bytes], log_url: str) -> bool:
     return False
 
 
-def scenarios(run: Run) -> dict[str, dict[str, Any]]:
-    """The two scenarios for the runner: ``demo_rate`` (60 s) and ``idle`` (40 s)."""
+def scenarios(run: Any) -> dict[str, dict[str, Any]]:
+    """The two scenarios: ``demo_rate`` (60 s) and ``idle`` (40 s); called by
+    :class:`vitalstream.bench.runner.Run`."""
     quick = run.plan.quick
     out: dict[str, dict[str, Any]] = {}
     run.say("demo_rate: `vitalstream up --serve` with the demo's simulators, CPU per raw event")
