@@ -69,6 +69,9 @@ class MqttSettings(_Section, frozen=True):
 class ProcessSettings(_Section, frozen=True):
     max_batch: int = 5000
     max_wait_ms: int = 100  # micro-batch time bound: latency stays low at low rates
+    # once records are there, wait this long for more before processing them: fewer, larger
+    # batches at a ward's rate (each has fixed costs), at most this much added latency
+    linger_ms: int = 10
     news2_freshness_s: int = 3600
     dedup_window: int = 100_000  # recent event ids remembered per worker
     # fused: one process runs both stages (one worker only); split: a stateless and a stateful
@@ -264,6 +267,7 @@ def _validate(s: Settings) -> Settings:
         ("dashboard_session_minutes", s.dashboard.session_minutes > 0, "minutes > 0"),
         ("process_max_batch", s.process.max_batch >= 1, "an integer >= 1"),
         ("process_max_wait_ms", s.process.max_wait_ms >= 0, "milliseconds >= 0"),
+        ("process_linger_ms", s.process.linger_ms >= 0, "milliseconds >= 0"),
         ("process_news2_freshness_s", s.process.news2_freshness_s > 0, "seconds > 0"),
         ("simulate_patients", s.simulate.patients >= 1, "an integer >= 1"),
         ("simulate_rate", s.simulate.rate > 0, "events per second > 0"),

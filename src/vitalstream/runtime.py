@@ -22,11 +22,15 @@ from typing import Protocol, TypeVar
 
 from . import metrics
 from .errors import TransientError
-from .log.base import Log, Record, TopicPartition
+from .log.base import Consumer, Log, Record, TopicPartition
 from .testing import faultpoint
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+
+#: How long a sink's batch may keep gathering (see :func:`gather`): sinks feed archives and
+#: the warehouse, where half a second is nothing, and each batch costs a file or a transaction.
+SINK_LINGER_S = 0.5
 
 
 class Worker(Protocol):
@@ -90,9 +94,14 @@ def run_worker(
     max_wait_s: float = 0.1,
     health: Health | None = None,
     until_idle: bool = False,
+    linger_s: float = 0.0,
 ) -> Health:
     """Drive ``worker`` until ``stop`` is set (or, with ``until_idle``, until a poll is empty
-    and nothing is left to read). Always leaves the group and closes the worker."""
+    and nothing is left to read). Always leaves the group and closes the worker.
+
+    ``max_wait_s`` bounds a poll that finds nothing (then the loop checks ``stop`` and the
+    assignment); ``linger_s`` is how long a batch may keep gathering after its first records
+    (see :func:`gather`). Catching up (``until_idle``) never lingers."""
     health = health or Health()
     consumer = retry_transient(
         lambda: log.consumer(worker.group, worker.topics), stop, health, f"{worker.group}: join group"
@@ -100,7 +109,7 @@ def run_worker(
     owned: set[TopicPartition] | None = None
     try:
         while not stop.is_set():
-            records = consumer.poll(max_records=max_records, timeout=max_wait_s)
+            records = gather(consumer, max_records, max_wait_s, 0.0 if until_idle else linger_s)
             current = set(consumer.assignment())
             if current != owned:
                 retry_transient(partial(worker.assigned, current), stop, health, f"{worker.group}: assign")
@@ -122,6 +131,31 @@ def run_worker(
         consumer.close()
         worker.close()
     return health
+
+
+def gather(consumer: Consumer, max_records: int, max_wait_s: float, linger_s: float) -> list[Record]:
+    """One micro-batch: what a poll returns, then whatever else arrives within ``linger_s``
+    (up to ``max_records``). At a ward's rate records come a few at a time, and every batch
+    has fixed costs (a transaction, a commit, a file, a flush); waiting a few milliseconds
+    turns many tiny batches into one. A full batch never waits."""
+    records = consumer.poll(max_records=max_records, timeout=max_wait_s)
+    if not records or linger_s <= 0 or len(records) >= max_records:
+        return records
+    owned = consumer.assignment()
+    deadline = time.monotonic() + linger_s
+    while len(records) < max_records:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        more = consumer.poll(max_records=max_records - len(records), timeout=left)
+        if not more:
+            break
+        records += more
+    now = consumer.assignment()
+    if now != owned:  # a partition revoked meanwhile: its new owner reads it from the commit
+        keep = set(now)
+        records = [r for r in records if (r.topic, r.partition) in keep]
+    return records
 
 
 def _caught_up(log: Log, worker: Worker) -> bool:

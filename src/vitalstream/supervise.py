@@ -29,6 +29,7 @@ from .log import is_private_group
 logger = logging.getLogger(__name__)
 
 OWN_GROUP_PREFIX = "vitalstream-"  # the processor's and the sinks' consumer groups
+ORPHAN_GRACE_S = 15.0  # how long a component may take to stop once its supervisor died
 
 
 @dataclass(frozen=True)
@@ -98,16 +99,13 @@ def _local_stop(shared: Any) -> threading.Event:
     local = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: local.set())
 
-    def mirror() -> None:
-        while not shared.is_set() and not local.is_set():
-            time.sleep(0.1)
+    def mirror() -> None:  # 4 checks a second: Ctrl-C reaches a child within 0.25 s
+        while not shared.is_set() and not local.wait(0.25):
+            pass
         local.set()
 
     threading.Thread(target=mirror, name="stop-mirror", daemon=True).start()
     return local
-
-
-ORPHAN_GRACE_S = 10.0  # an orphaned component's time to finish its batch before it exits
 
 
 def _orphan_stop(stop: threading.Event) -> None:
@@ -124,13 +122,14 @@ def _orphan_stop(stop: threading.Event) -> None:
             if os.getppid() != parent:
                 logger.warning("the supervisor is gone: stopping")
                 stop.set()
-        if os.getppid() != parent:
-            # A component still starting up (the notes stage loads its vocabularies for
-            # seconds) sees the event only once it runs; nothing of it is uncommitted work
-            # that a crash would lose (every stage is crash-safe), so do not wait for it.
-            time.sleep(ORPHAN_GRACE_S)
-            logger.warning("the supervisor is gone and this component did not stop: exiting")
-            os._exit(3)
+        if os.getppid() == parent:
+            return  # a normal stop: the supervisor waits for us (and terminates stragglers)
+        # Nobody will terminate us. A component still starting (the notes stage loads its
+        # vocabularies for tens of seconds) does not look at ``stop`` yet: leave like kill -9
+        # would, which every component survives (nothing is committed before it is durable).
+        time.sleep(ORPHAN_GRACE_S)
+        logger.warning("still running %.0f s after the supervisor died: exiting", ORPHAN_GRACE_S)
+        os._exit(1)
 
     if os.getppid() != parent:
         stop.set()
@@ -140,6 +139,7 @@ def _orphan_stop(stop: threading.Event) -> None:
 def _child(comp: Component, settings_json: bytes, shared_stop: Any, level: str) -> None:
     # Ctrl-C reaches the whole process group: let the supervisor decide, via the event.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _name_process(comp.name)
     stop = _local_stop(shared_stop)
     _orphan_stop(stop)
     logging.basicConfig(level=level, format=f"%(asctime)s %(levelname)s [{comp.name}] %(name)s: %(message)s",
@@ -149,6 +149,16 @@ def _child(comp: Component, settings_json: bytes, shared_stop: Any, level: str) 
 
     protect_logs(s)  # this process's log lines pass the same redaction as the CLI's
     RUNNERS[comp.kind](comp, s, stop)
+
+
+def _name_process(name: str) -> None:
+    """Show the component's name in ps/top (and to the bench's per-component CPU) instead of
+    "python". Linux keeps 15 bytes; elsewhere this does nothing."""
+    try:
+        with open("/proc/self/comm", "w") as comm:
+            comm.write(name[:15])
+    except OSError:
+        pass
 
 
 def _simulate(comp: Component, s: Settings, stop: threading.Event) -> None:
@@ -171,31 +181,35 @@ def _processor(comp: Component, s: Settings, stop: threading.Event) -> None:
     proc: ClinicalScorer | VitalsProcessor = (
         ClinicalScorer(log, s.process, stop=stop) if comp.kind == "score" else
         VitalsProcessor(log, s.process, stop=stop, partitions=s.partitions, fused=comp.kind == "processor"))
-    run_worker(log, proc, stop, max_records=s.process.max_batch, max_wait_s=s.process.max_wait_ms / 1000)
+    run_worker(log, proc, stop, max_records=s.process.max_batch, max_wait_s=s.process.max_wait_ms / 1000,
+               linger_s=s.process.linger_ms / 1000)
     logger.info("%s stopped: %s", comp.name, dict(proc.stats))
 
 
 def _notes(comp: Component, s: Settings, stop: threading.Event) -> None:
     from .log import open_log
     from .notes.stage import NotesStage
-    from .runtime import run_worker
+    from .runtime import SINK_LINGER_S, run_worker
 
     log = open_log(s.log_url)
     T.ensure_all(log, s.partitions, s.retention_ms, s.replication_factor)
     stage = NotesStage(log, stop=stop)
-    run_worker(log, stage, stop, max_records=min(s.process.max_batch, 2000), max_wait_s=s.process.max_wait_ms / 1000)
+    # notes are few and slow to extract: a batch may gather like a sink's
+    run_worker(log, stage, stop, max_records=min(s.process.max_batch, 2000), max_wait_s=s.process.max_wait_ms / 1000,
+               linger_s=SINK_LINGER_S)
     logger.info("notes stopped: %s", dict(stage.stats))
 
 
 def _sinks(comp: Component, s: Settings, stop: threading.Event) -> None:
     from .log import open_log
-    from .runtime import WorkerThreads
+    from .runtime import SINK_LINGER_S, WorkerThreads
     from .sinks import build_sinks
 
     log = open_log(s.log_url)
     T.ensure_all(log, s.partitions, s.retention_ms, s.replication_factor)
     names = comp.profile.split(",") if comp.profile else None  # e.g. "lake,landing"
-    threads = WorkerThreads(log, build_sinks(log, s, names), stop, max_records=20_000, max_wait_s=0.2).start()
+    threads = WorkerThreads(log, build_sinks(log, s, names), stop, max_records=20_000, max_wait_s=0.2,
+                            linger_s=SINK_LINGER_S).start()
     from .model import schedule
 
     # the model shares the DuckDB file with the warehouse sink, so it runs where that sink runs

@@ -13,6 +13,7 @@ class Plan:
     peer_events: int = 100_000  # the peer comparison (smartwatch-vitals shape), per run
     repeats: int = 3  # each peer and calibration run, interleaved A B C A B C ...
     latency_rate: float = 5_000.0
+    latency_rate_high: float = 20_000.0  # embedded only: alert p99 <= 100 ms here too (issue 17)
     latency_s: float = 20.0
     memory_events: int = 5_000_000  # the long run, compared with the rate at 1/5 of it
     patients: tuple[int, ...] = (2_000, 20_000, 200_000)  # memory per patient

@@ -17,14 +17,17 @@ def latency(run: Any) -> None:
     if run.broker:
         run._guard("latency_kafka", lambda: _latency(run, f"kafka://{run.broker}", "latency_kafka"))
     run._guard("latency_embedded", lambda: _latency(run, run._sqlite("latency"), "latency_embedded"))
+    run._guard("latency_embedded_20k", lambda: _latency(run, run._sqlite("latency20k"), "latency_embedded_20k",
+                                                        run.plan.latency_rate_high))
 
 
-def _latency(run: Any, url: str, name: str) -> None:
-    run.say(f"{name}: {run.plan.latency_rate:,.0f} events/s for {run.plan.latency_s:.0f} s")
+def _latency(run: Any, url: str, name: str, rate: float | None = None) -> None:
+    rate = rate or run.plan.latency_rate
+    run.say(f"{name}: {rate:,.0f} events/s for {run.plan.latency_s:.0f} s")
     group = f"bench-{run.run_id}-{name}"
     if url.startswith("kafka://"):
         child.run(f"{_STAGES}:prepare_kafka", broker=url[len("kafka://"):], group=group)
-    res = child.run(f"{_LAT}:measure", log_url=url, rate=run.plan.latency_rate, duration_s=run.plan.latency_s,
+    res = child.run(f"{_LAT}:measure", log_url=url, rate=rate, duration_s=run.plan.latency_s,
                     group=group, work=str(run.work))
     run.record(name, res)
 

@@ -112,7 +112,8 @@ def _all_exist(done: str | list[str]) -> bool:
 
 def _run_until(log: Any, worker: Any, expected: int | None, done_file: str | list[str] | None,
                timeout_s: float, max_records: int = 5000,
-               checkpoints: list[int] | None = None, ready_file: str | None = None) -> dict[str, Any]:
+               checkpoints: list[int] | None = None, ready_file: str | None = None,
+               linger_s: float = 0.0) -> dict[str, Any]:
     """Drive ``worker`` until ``expected`` records are committed, or (with ``done_file``) until
     that file (or every file of a list) exists and the group has nothing left to read; then
     report timings."""
@@ -137,7 +138,7 @@ def _run_until(log: Any, worker: Any, expected: int | None, done_file: str | lis
 
     threading.Thread(target=watch, daemon=True).start()
     with RssSampler(progress=lambda: health.records) as rss:
-        run_worker(log, timed, stop, max_records=max_records, max_wait_s=0.05, health=health)
+        run_worker(log, timed, stop, max_records=max_records, max_wait_s=0.05, health=health, linger_s=linger_s)
     t0, t1 = timed.t_first or health.last_commit, health.last_commit
     out: dict[str, Any] = {
         "records": health.records, "t_first": t0, "t_last": t1, "wall_s": t1 - t0,
@@ -159,6 +160,7 @@ def process(log_url: str, events: int, expected: int | None = None, done_file: s
     ``fused=False``: the stateless stage only (its vitals go to the repartition topic, for
     :func:`score`). ``t_start`` (before the log is opened: reference tables, subscribe, join
     and the state restore count) and ``t_end`` (after the log is closed) are the peers' clock."""
+    from ..config import ProcessSettings
     from ..processing import VitalsProcessor
 
     t_start = time.time()
@@ -166,7 +168,9 @@ def process(log_url: str, events: int, expected: int | None = None, done_file: s
     proc = VitalsProcessor(log, stop=threading.Event(), fused=fused)
     if group:  # a private group on a shared broker (positions set by kafkaraw.commit_ends)
         proc.group = group
-    out = _run_until(log, proc, expected, done_file, timeout_s, max_records, checkpoints, ready_file)
+    # batches gather as `vitalstream up` gathers them (process.linger_ms)
+    out = _run_until(log, proc, expected, done_file, timeout_s, max_records, checkpoints, ready_file,
+                     linger_s=ProcessSettings().linger_ms / 1000)
     log.close()
     t_end = time.time()
     if signal_file:

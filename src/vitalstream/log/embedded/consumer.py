@@ -23,6 +23,11 @@ if TYPE_CHECKING:
 class EmbeddedConsumer(GroupMember, Consumer):
     """A group member (:class:`GroupMember`) that reads and commits."""
 
+    _MIN_PAUSE_S = 0.002
+    _MAX_PAUSE_S = 0.05
+    _QUIET_S = 2.0
+    _IDLE_PAUSE_S = 0.2
+
     def __init__(
         self,
         log: EmbeddedLog,
@@ -33,23 +38,48 @@ class EmbeddedConsumer(GroupMember, Consumer):
     ) -> None:
         # (topic id, partition) -> (base offset, last offset, records) of the batch read last
         self._cache: dict[tuple[int, int], tuple[int, int, list[Any]]] = {}
+        self._pause = self._MIN_PAUSE_S  # the next wait when a poll finds nothing
+        self._last_records = time.monotonic()  # when a fetch last found records
+        self._quiet: tuple[int, int] | None = None  # (data_version, local epoch) of the last empty fetch
         super().__init__(log, group, topics, auto_offset_reset, session_timeout)
 
     # -- consuming ---------------------------------------------------------------------------
     def poll(self, max_records: int = 5000, timeout: float = 1.0) -> list[Record]:
+        """Records as soon as there are any; else wait, re-checking with a growing pause.
+
+        The pause grows across empty polls, to ``_MAX_PAUSE_S`` and, after ``_QUIET_S``
+        without records, to ``_IDLE_PAUSE_S``; a check costs one ``PRAGMA data_version``
+        unless another connection wrote since the last empty fetch. So an idle member costs
+        next to nothing, and the first record after a quiet spell waits at most that pause.
+        """
         deadline = time.monotonic() + timeout
-        sleep = 0.002
         while True:
             self._heartbeat()
             out = self._fetch(max_records)
-            if out or time.monotonic() >= deadline:
+            now = time.monotonic()
+            if out:
+                self._pause, self._last_records = self._MIN_PAUSE_S, now
                 return out
-            time.sleep(min(sleep, max(0.0, deadline - time.monotonic())))
-            sleep = min(sleep * 2, 0.05)
+            left = deadline - now
+            if left <= 0:
+                return out
+            time.sleep(min(self._pause, left))
+            cap = self._IDLE_PAUSE_S if now - self._last_records > self._QUIET_S else self._MAX_PAUSE_S
+            self._pause = min(self._pause * 2, cap)
 
     def _fetch(self, max_records: int) -> list[Record]:
         if not self._assignment:
             return []
+        # Nothing to read unless another connection committed (data_version) or this member's
+        # own view changed (assignment, seek) since the last fetch that found nothing.
+        seen = (self._db.query("PRAGMA data_version")[0][0], self._local_epoch)
+        if seen == self._quiet:
+            return []
+        out = self._fetch_ready(max_records)
+        self._quiet = None if out else seen
+        return out
+
+    def _fetch_ready(self, max_records: int) -> list[Record]:
         ids = {t: self._topics.get(t)[0] for t in self.topics}
         names = {v: k for k, v in ids.items()}
         highs = self._db.query(

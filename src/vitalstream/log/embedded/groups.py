@@ -32,7 +32,10 @@ logger = logging.getLogger(__name__)
 class GroupMember:
     """One live member of a group: its id, heartbeat, owned partitions and their positions."""
 
-    _HEARTBEAT_S = 0.25
+    # Settled members heart-beat every session/10 (1 s by default), like Kafka's heartbeat
+    # interval: each beat is a write every other member's poll then notices. A member waiting
+    # for partitions to be released beats every 50 ms, so a hand-over stays quick.
+    _HEARTBEAT_MAX_S = 1.0
 
     def __init__(
         self,
@@ -60,6 +63,9 @@ class GroupMember:
         self._settled = False
         self._revoking: set[TopicPartition] = set()
         self._closed = False
+        # bumped whenever what a fetch would read changes locally (assignment, hand-over,
+        # positions): the consumer then fetches even if no other connection wrote
+        self._local_epoch = 0
         self._heartbeat(force=True)
 
     def _heartbeat(self, force: bool = False) -> None:
@@ -70,7 +76,7 @@ class GroupMember:
         expired, so two live members never read the same partition at once.
         """
         now = time.monotonic()
-        interval = self._HEARTBEAT_S if self._settled else 0.05
+        interval = min(self._HEARTBEAT_MAX_S, self.session_ms / 10_000) if self._settled else 0.05
         if not force and now - self._last_heartbeat < interval:
             return
         self._last_heartbeat = now
@@ -89,7 +95,10 @@ class GroupMember:
             # A partition moving away is released only once what was read from it is
             # committed (the next commit), so the new owner starts exactly where we stopped.
             moving = {(t, p) for (t, p), m in owners.items() if m == self.member and (t, p) not in target}
-            self._revoking = {tp for tp in moving if tp in self._returned}
+            revoking = {tp for tp in moving if tp in self._returned}
+            if revoking != self._revoking:
+                self._local_epoch += 1
+            self._revoking = revoking
             release = [(g, t, p) for (t, p) in moving - self._revoking]
             c.executemany("DELETE FROM owners WHERE grp=? AND topic=? AND partition=?", release)
             claim = [(g, t, p, self.member) for (t, p) in target if (t, p) not in owners]
@@ -114,6 +123,8 @@ class GroupMember:
             self._positions.pop(tp, None)
             self._returned.pop(tp, None)
         added = [tp for tp in new if tp not in old]
+        if new != self._assignment:
+            self._local_epoch += 1
         self._assignment = new
         if added or len(new) != len(old):
             self._init_positions(added)
@@ -121,6 +132,7 @@ class GroupMember:
 
     def _init_positions(self, tps: list[TopicPartition], seek: str | None = None) -> None:
         """Set positions: an explicit seek, else the committed offset, else auto_offset_reset."""
+        self._local_epoch += 1
         for t, p in tps:
             tid, _ = self._topics.get(t)
             row = self._db.query(

@@ -99,8 +99,16 @@ class KafkaConsumer(Consumer):
 
     # -- reading -----------------------------------------------------------------------------
     def poll(self, max_records: int = 5000, timeout: float = 1.0) -> list[Record]:
+        # consume(n, timeout) waits until it has n messages or the timeout passed, so a
+        # trickle of records would wait the whole timeout (the alert latency tail). Take what
+        # is queued now; only when nothing is, block for the first record, then drain again.
+        want = max(1, max_records)
         try:
-            msgs = self._consumer.consume(num_messages=max(1, max_records), timeout=max(0.0, timeout))
+            msgs = self._consumer.consume(num_messages=want, timeout=0)
+            if not msgs and timeout > 0:
+                msgs = self._consumer.consume(num_messages=1, timeout=timeout)
+                if msgs and want > 1:
+                    msgs += self._consumer.consume(num_messages=want - 1, timeout=0)
         except KafkaException as exc:
             raise translate(exc, f"kafka consumer {self.group}") from exc
         out: list[Record] = []
