@@ -30,7 +30,7 @@ from .services import KafkaService
 
 logger = logging.getLogger(__name__)
 
-SCENARIOS = ("limit", "e2e", "peers", "latency", "memory", "edges", "notes", "model", "dashboard")
+SCENARIOS = ("limit", "e2e", "peers", "latency", "memory", "edges", "notes", "model", "dashboard", "sinks")
 _NEEDS_MIXED = {"limit", "e2e", "memory"}  # the scenarios that read the pre-generated mixed vitals
 _STAGES = "vitalstream.bench.stages"
 _KRAW = "vitalstream.bench.kafkaraw"
@@ -131,6 +131,8 @@ class Run:
                 self._guard("model", self.model)
             if "dashboard" in self.scenarios:
                 self._guard("dashboard", self.dashboard)
+            if "sinks" in self.scenarios:
+                self._guard("sinks", self.sinks)
         finally:
             shutil.rmtree(self.work, ignore_errors=True)
         doc: dict[str, Any] = {
@@ -379,6 +381,12 @@ class Run:
         from . import dashboard
 
         for name, result in dashboard.scenarios(self).items():
+            self.record(name, result)
+
+    def sinks(self) -> None:  # sink_duckdb, sink_postgres, sink_lake: each sink alone (bench/sinks.py)
+        from . import sinks
+
+        for name, result in sinks.scenarios(self).items():
             self.record(name, result)
 
 
