@@ -16,13 +16,10 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import child
 from .inputs import mixed_vitals, save_inputs
-
-if TYPE_CHECKING:
-    from .runner import Run
 
 MAX_EVENTS = 500_000  # the full plan's 1M would double the pre-load for little more accuracy
 _STAGES = "vitalstream.bench.stages"
@@ -47,6 +44,9 @@ def measure(log_url: str, sink: str, lake_url: str, warehouse_url: str, group: s
     [worker] = build_sinks(log, settings, [sink])
     worker.group = group  # each scenario reads the whole log
     expected = sum(g.lag for g in log.group_lag(worker.group, list(worker.topics)))
+    import pyarrow.json  # noqa: F401 - imports are start-up, not the sink's work
+    import pyarrow.parquet  # noqa: F401
+
     cpu0 = time.process_time()
     out = _run_until(log, worker, expected, None, timeout_s)
     cpu = time.process_time() - cpu0
@@ -67,8 +67,9 @@ def _loaded_tables() -> list[str]:
     return [t.name for t in TABLES]
 
 
-def scenarios(run: Run) -> dict[str, dict[str, Any]]:
-    """Pre-load the log, then measure each sink alone on it."""
+def scenarios(run: Any) -> dict[str, dict[str, Any]]:
+    """Pre-load the log, then measure each sink alone on it; called by
+    :class:`vitalstream.bench.runner.Run`."""
     n = min(run.plan.events, MAX_EVENTS)
     work = run.work / "sinks"
     work.mkdir(exist_ok=True)
@@ -94,7 +95,7 @@ def scenarios(run: Run) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _one(run: Run, name: str, log_url: str, sink: str, lake: str, warehouse: str) -> dict[str, Any]:
+def _one(run: Any, name: str, log_url: str, sink: str, lake: str, warehouse: str) -> dict[str, Any]:
     run.say(f"{name}: one sink alone on the pre-loaded log")
     res = child.run(f"{__name__}:measure", log_url=log_url, sink=sink, lake_url=lake, warehouse_url=warehouse,
                     group=f"bench-{run.run_id}-{name}")
@@ -107,7 +108,7 @@ def _one(run: Run, name: str, log_url: str, sink: str, lake: str, warehouse: str
     return res
 
 
-def _postgres(run: Run, log_url: str, lake: str, pg: str) -> dict[str, Any]:
+def _postgres(run: Any, log_url: str, lake: str, pg: str) -> dict[str, Any]:
     import psycopg
 
     schema = f"bench_{uuid.uuid4().hex[:8]}"
