@@ -386,8 +386,7 @@ class Run:
     def sinks(self) -> None:  # sink_duckdb, sink_postgres, sink_lake: each sink alone (bench/sinks.py)
         from . import sinks
 
-        for name, result in sinks.scenarios(self).items():
-            self.record(name, result)
+        self.results.update(sinks.scenarios(self))
 
 
 def _ensure_topics(url: str) -> None:

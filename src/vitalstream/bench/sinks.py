@@ -44,8 +44,8 @@ def measure(log_url: str, sink: str, lake_url: str, warehouse_url: str, group: s
     [worker] = build_sinks(log, settings, [sink])
     worker.group = group  # each scenario reads the whole log
     expected = sum(g.lag for g in log.group_lag(worker.group, list(worker.topics)))
-    import pyarrow.json  # noqa: F401 - imports are start-up, not the sink's work
-    import pyarrow.parquet  # noqa: F401
+    import pyarrow.json  # imports are start-up, not the sink's work
+    import pyarrow.parquet
 
     cpu0 = time.process_time()
     out = _run_until(log, worker, expected, None, timeout_s)
@@ -91,20 +91,26 @@ def scenarios(run: Any) -> dict[str, dict[str, Any]]:
     else:
         out["sink_postgres"] = {"events_per_s": None, "note": "skipped: set VITALSTREAM_TEST_POSTGRES="
                                 "postgresql://user:password@host:port/db to measure"}
+        run.say(f"sink_postgres: {out['sink_postgres']['note']}")
     out["sink_lake"] = _one(run, "sink_lake", log_url, "lake", lake, f"duckdb:///{work}/unused.duckdb")
     return out
 
 
 def _one(run: Any, name: str, log_url: str, sink: str, lake: str, warehouse: str) -> dict[str, Any]:
     run.say(f"{name}: one sink alone on the pre-loaded log")
-    res = child.run(f"{__name__}:measure", log_url=log_url, sink=sink, lake_url=lake, warehouse_url=warehouse,
-                    group=f"bench-{run.run_id}-{name}")
+    try:
+        res = child.run(f"{__name__}:measure", log_url=log_url, sink=sink, lake_url=lake, warehouse_url=warehouse,
+                        group=f"bench-{run.run_id}-{name}")
+    except Exception as exc:  # one broken sink must not lose the others' figures
+        run.say(f"{name}: failed: {exc}")
+        return {"events_per_s": None, "error": str(exc)[-500:], "note": "failed"}
     res.pop("rss_mb_series", None)
     target = TARGETS[name]
     res["target_per_s"] = target
     res["met"] = bool(res["events_per_s"] >= target)
     res["note"] = (f"{res['cpu_us_per_record']} CPU-µs/record; target {target:,}/s "
                    f"{'met' if res['met'] else 'MISSED'}")
+    run.say(f"{name}: {res['events_per_s']:,.0f} records/s, {res['note']}")
     return res
 
 
