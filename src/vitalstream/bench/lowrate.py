@@ -76,7 +76,7 @@ def _expected_groups() -> set[str]:
     from ..processing.processor import PROCESSOR_GROUP
     from ..sinks.lake.landing import LANDING_GROUP
     from ..sinks.lake.sink import LAKE_GROUP
-    from ..sinks.warehouse.base import WAREHOUSE_GROUP
+    from ..sinks.warehouse.sink import WAREHOUSE_GROUP
 
     out = {PROCESSOR_GROUP, LAKE_GROUP, LANDING_GROUP, WAREHOUSE_GROUP}
     if importlib.util.find_spec("medspacy") is not None:

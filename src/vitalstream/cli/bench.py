@@ -19,7 +19,7 @@ def bench(
     json_file: str = typer.Option(None, "--json", help="Write the JSON to this file (default RESULTS/<date>.json)."),
     results: str = typer.Option("benchmarks/results", "--results", help="Directory for the JSON, relative to the current directory."),
     scenarios: str = typer.Option("all", "--scenarios",
-                                  help="Comma-separated: limit,e2e,calibration,peers,scaleout,latency,memory,patients,edges,notes,model,dashboard,lowrate (default all)."),
+                                  help="Comma-separated: limit,e2e,calibration,peers,scaleout,latency,memory,patients,edges,notes,model,dashboard,sinks,lowrate (default all)."),
     events: int = typer.Option(None, "--events", help="Events for limit and end-to-end (default 1,000,000; quick 100,000)."),
     no_kafka: bool = typer.Option(False, "--no-kafka", help="Embedded scenarios only; never start Kafka."),
     memory_events: int = typer.Option(None, "--memory-events",

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import cast
 
 from ...registry import open_url
-from .base import WAREHOUSE_GROUP, BadBatch, Warehouse, WarehouseSink
+from .base import BadBatch, Warehouse
+from .sink import WAREHOUSE_GROUP, WarehouseSink
 
 
 def open_warehouse(url: str, read_only: bool = False) -> Warehouse:

@@ -84,8 +84,11 @@ class Table:
     topic: str
     key: tuple[str, ...]
     columns: tuple[Column, ...]
-    prepare: str = "raw"  # how a record becomes a JSON document: see sinks.warehouse.rows
+    prepare: str = "raw"  # how a record becomes a JSON document: see sinks.warehouse.documents
     keep: Literal["last", "first"] = "last"  # which document of a key the table holds
+    # The high-volume tables: on DuckDB they have no key index (migration 5); a batch is checked
+    # against the rows whose ``window`` time is at least the batch's earliest (see duckdb.py).
+    window: str | None = None
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -164,7 +167,7 @@ VITAL = columns_of(ProcessedVital, ("event_id",), wider={"steps": "bigint", "act
 def _vital_table(topic: str) -> Table:
     table = T.BY_NAME[topic].table
     assert table is not None
-    return Table(table, topic, ("event_id",), VITAL, keep="first")
+    return Table(table, topic, ("event_id",), VITAL, keep="first", window="event_time")
 
 
 _MENTION = ("entry_id:text span_start:int@start span_end:int@end patient_id:text "
@@ -187,8 +190,9 @@ TABLES: tuple[Table, ...] = (
     Table("user_profiles", T.USER_PROFILES, ("device_id",), _cols(
         "device_id:text user_id:text age:int gender:text updated_at:timestamptz"),
         prepare="reference"),
-    Table("alerts", T.ALERTS, ("alert_id",), columns_of(Alert, ("alert_id",))),
-    Table("news2_scores", T.NEWS2, ("score_id",), columns_of(News2Score, ("score_id",))),
+    # an alert's id covers its triggering event, a score's its minute: a key has one event_time
+    Table("alerts", T.ALERTS, ("alert_id",), columns_of(Alert, ("alert_id",)), window="event_time"),
+    Table("news2_scores", T.NEWS2, ("score_id",), columns_of(News2Score, ("score_id",)), window="event_time"),
     Table("processed_entries", T.PROCESSED_ENTRIES, ("entry_id",), _cols(
         "entry_id:text patient_id:text medical_entry:text entry_time:timestamptz@timestamp "
         "processed_timestamp:timestamptz problems:json medications:json"), prepare="entry"),
@@ -352,6 +356,25 @@ def _v4(dialect: Dialect) -> list[str]:
                   for t in ("note_problems", "note_medications")]
 
 
+def _v5(dialect: Dialect) -> list[str]:
+    """DuckDB: the vital, alert and NEWS2 tables lose their primary key. DuckDB checks
+    ``ON CONFLICT`` against the whole table (its cost grew with the table: ~90 ms a batch at
+    2M rows); the sink now keeps these tables exact with an anti-join over a time window
+    instead (docs/warehouse.md, "Idempotent loads"). DuckDB cannot drop a constraint, so each
+    table is copied, in ``event_time`` order (the window's scan then skips old row groups).
+    PostgreSQL keeps its keys: its B-tree serves the merge well."""
+    if dialect is not Dialect.DUCKDB:
+        return []
+    out = []
+    for t in TABLES:
+        if t.window:
+            copy = q(f"{t.name}__v5")
+            out += [f"DROP TABLE IF EXISTS {copy}",
+                    f"CREATE TABLE {copy} AS SELECT * FROM {q(t.name)} ORDER BY {q(t.window)}",
+                    f"DROP TABLE {q(t.name)}", f"ALTER TABLE {copy} RENAME TO {q(t.name)}"]
+    return out + _vital_views() + ["DROP VIEW IF EXISTS v_news2_current", NEWS2_CURRENT_SQL]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "tables for every catalogue topic, current-metadata views", _v1),
     Migration(2, "event identity scoped to the patient: event_id derived, the client's id in "
@@ -359,6 +382,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "history tables: every version of users, activities, user profiles and patient "
                  "metadata; model_runs", _v3),
     Migration(4, "clinical notes: note_problems and note_medications, one row per mention", _v4),
+    Migration(5, "DuckDB: vital, alert and NEWS2 tables without a key index (idempotent by a "
+                 "windowed anti-join)", _v5),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -1,0 +1,93 @@
+"""The consumer group that loads every catalogued topic into the warehouse.
+
+Per batch: each record becomes the document(s) of the table(s) it feeds (:mod:`.documents`),
+each table's documents become one Arrow table (:mod:`.columns`), and the backend loads them
+all in one transaction (:meth:`.base.Warehouse.load`). The loop commits the batch's offsets
+only after that transaction committed; a replay after a crash changes nothing, because every
+load is idempotent on the table's key.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ...log.base import Record
+from ..base import Sink
+from . import schema as S
+from .base import BadBatch, Warehouse
+from .documents import document, mention_docs
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+logger = logging.getLogger(__name__)
+
+WAREHOUSE_GROUP = "vitalstream-warehouse"
+
+
+class WarehouseSink(Sink):
+    """Loads every catalogue topic that has a table into ``warehouse`` (idempotent on the key)."""
+
+    def __init__(self, warehouse: Warehouse, topics: Sequence[str] = S.TOPICS,
+                 group: str = WAREHOUSE_GROUP, dead_letter_payloads: bool = False) -> None:
+        self.warehouse = warehouse
+        self.dead_letter_payloads = dead_letter_payloads  # PHI: off unless configured
+        self.topics = tuple(topics)
+        self.group = group
+        self.skipped = 0
+        self._migrated = False
+
+    def write(self, records: list[Record]) -> None:
+        from .columns import tables_to_arrow
+
+        if not self._migrated:
+            self.warehouse.migrate()
+            self._migrated = True
+        tables, left_out = tables_to_arrow(self._documents(records))
+        self.skipped += left_out
+        batch = {name: data for name, data in tables.items() if data.num_rows}
+        if not batch:
+            return
+        try:
+            self.warehouse.load(batch)
+        except BadBatch as exc:
+            # A value the database refuses (Arrow accepted it): find it, leave it out, load the rest.
+            logger.warning("warehouse rejected a batch (%s); loading it table by table",
+                           type(exc.__cause__).__name__ if exc.__cause__ else "error")
+            for name, data in batch.items():
+                self._isolate(name, data)
+
+    def _documents(self, records: list[Record]) -> dict[str, list[bytes]]:
+        docs: dict[str, list[bytes]] = {}
+        fed_by = S.FED_BY
+        for r in records:
+            doc: bytes | None = None
+            for table in fed_by.get(r.topic, ()):
+                if table.prepare in ("problems", "medications"):  # one row per mention in a note
+                    docs.setdefault(table.name, []).extend(mention_docs(r, table.prepare))
+                    continue
+                if doc is None:  # a reference record: one document for its current row and its history
+                    doc = document(table, r, self.dead_letter_payloads)
+                    if doc is None:
+                        self.skipped += 1
+                        break
+                docs.setdefault(table.name, []).append(doc)
+        return docs
+
+    def _isolate(self, name: str, data: pa.Table) -> None:
+        """Load ``data`` in halves until the rows the database refuses are single; skip those."""
+        try:
+            self.warehouse.load({name: data})
+        except BadBatch:
+            if data.num_rows == 1:
+                self.skipped += 1
+                logger.warning("%s: left out 1 row the database refuses", name)
+                return
+            half = data.num_rows // 2
+            self._isolate(name, data.slice(0, half))
+            self._isolate(name, data.slice(half))
+
+    def close(self) -> None:
+        self.warehouse.close()
