@@ -1,0 +1,202 @@
+"""The lake sink driven by a loop that commits what ``checkpoint`` says: records wait in memory
+(the log is their write-ahead log), files hold thousands of rows, and crashes at any point
+still give the same files with every record once."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from contract.sink_contract import TOPIC_ID, feed, lake_sink, raw_records, snapshot
+from vitalstream import topics as T
+from vitalstream.errors import ConfigError
+from vitalstream.log.base import Record, TopicPartition
+from vitalstream.runtime import run_worker
+from vitalstream.sinks.lake import LakeSink, list_files, open_lake, read_lake, staging_dir
+from vitalstream.sinks.lake.segments import own
+from vitalstream.testing import memory_log
+
+Offsets = dict[TopicPartition, int]
+
+
+class Log:
+    """The records of a few partitions, and a consumer group's committed positions."""
+
+    def __init__(self, records: list[Record]) -> None:
+        self.parts: dict[TopicPartition, list[Record]] = {}
+        for r in records:
+            self.parts.setdefault((r.topic, r.partition), []).append(r)
+        self.committed: Offsets = {tp: 0 for tp in self.parts}
+
+    def run(self, sink: LakeSink, polls: int, per_poll: int, *, force_at: tuple[int, ...] = (),
+            crash_at: int | None = None) -> None:
+        """Drive ``sink`` like the worker loop; with ``crash_at`` the process dies after that
+        poll's durable write and before its commit."""
+        position = dict(self.committed)
+        sink.assigned(set(self.parts))
+        sink.checkpoint()
+        for i in range(polls):
+            batch = []
+            for tp, rows in self.parts.items():
+                batch += rows[position[tp]:position[tp] + per_poll]
+                position[tp] = min(len(rows), position[tp] + per_poll)
+            if batch:
+                sink.process(batch)
+            offsets = sink.checkpoint(force=i in force_at or not batch)
+            if i == crash_at:
+                return
+            self.committed.update(offsets)
+            if not batch:
+                return
+
+
+def reference(url: str, records: list[Record], rotate: int) -> None:
+    feed(lake_sink(url, [T.HEART_RATE], rotate_records=rotate), records, len(records))
+
+
+def test_records_wait_in_memory_and_only_durable_offsets_are_committable(tmp_path) -> None:
+    records = raw_records(200, partitions=2, per_hour=1000)
+    url = f"file://{tmp_path}/lake"
+    sink = lake_sink(url, [T.HEART_RATE], rotate_records=40)
+    sink.checkpoint()
+    feed_at = 0
+    for step in (30, 30, 30):  # offsets 0..44 of each partition: one segment closed (0..39)
+        sink.process(records[feed_at:feed_at + step])
+        feed_at += step
+        offsets = sink.checkpoint()
+    assert offsets == {(T.HEART_RATE, 0): 40, (T.HEART_RATE, 1): 40}
+    loc = open_lake(url)
+    files = list_files(loc, T.HEART_RATE)
+    assert [f.staged for f in files] == [False, False]  # a final file each, no staged part
+    assert sorted(r.offset for r in read_lake(url, T.HEART_RATE)) == sorted([*range(40), *range(40)])
+    assert sink.checkpoint(force=True) == {(T.HEART_RATE, 0): 45, (T.HEART_RATE, 1): 45}
+    assert len(list(read_lake(url, T.HEART_RATE))) == 90  # the open segments staged as one part each
+    assert sink.files_written == 4
+
+
+def test_pending_records_are_written_within_flush_s(tmp_path, monkeypatch) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    records = raw_records(20, partitions=1, per_hour=1000)
+    url = f"file://{tmp_path}/lake?flush_s=5"
+    sink = lake_sink(url, [T.HEART_RATE])
+    sink.checkpoint()
+    sink.process(records[:10])
+    now[0] += 0.5
+    sink.process(records[10:])
+    assert sink.checkpoint() == {(T.HEART_RATE, 0): 0} and sink.files_written == 0
+    now[0] += 0.9  # still arriving (no quiet second yet), younger than flush_s
+    sink.process([])
+    assert sink.checkpoint() == {(T.HEART_RATE, 0): 0}
+    now[0] += 4.0  # the oldest pending record is 5.4 s old
+    assert sink.checkpoint() == {(T.HEART_RATE, 0): 20} and sink.files_written == 1
+    assert [r.offset for r in read_lake(url, T.HEART_RATE)] == list(range(20))
+
+
+def test_quiet_stream_is_written_after_a_second(tmp_path, monkeypatch) -> None:
+    now = [50.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    sink = lake_sink(f"file://{tmp_path}/lake", [T.HEART_RATE])  # flush_s: the default 10 s
+    sink.checkpoint()
+    sink.process(raw_records(5, partitions=1))
+    now[0] += 0.5
+    assert sink.checkpoint() == {(T.HEART_RATE, 0): 0}
+    now[0] += 0.6  # no records for 1.1 s: the stream paused or ended
+    assert sink.checkpoint() == {(T.HEART_RATE, 0): 5}
+
+
+@pytest.mark.parametrize("crash_at", [0, 1, 2, 3, 4, 5, 7, 9])
+def test_crash_anywhere_replays_to_identical_files(tmp_path, crash_at) -> None:
+    """Polls of 7 records per partition, rotation every 25, parts forced on some polls; the
+    sink dies after poll ``crash_at`` (durable, not committed), again in the second run, and a
+    third run finishes. Every final file is byte-identical to one sink fed everything at once,
+    and the lake holds every record once (leftover parts of closed segments included)."""
+    records = raw_records(180, partitions=2, per_hour=33)
+    ref, url = f"file://{tmp_path}/ref", f"file://{tmp_path}/crashed"
+    reference(ref, records, 25)
+    log = Log(records)
+    log.run(lake_sink(url, [T.HEART_RATE], rotate_records=25), 12, 7, force_at=(0, 2, 5, 6), crash_at=crash_at)
+    log.run(lake_sink(url, [T.HEART_RATE], rotate_records=25), 4, 5, force_at=(1,), crash_at=3)
+    log.run(lake_sink(url, [T.HEART_RATE], rotate_records=25), 100, 11, force_at=(3,))
+    got = [(r.partition, r.offset) for r in read_lake(url, T.HEART_RATE)]
+    assert sorted(got) == sorted((r.partition, r.offset) for r in records)
+    assert len(got) == len(set(got))
+    assert snapshot(url) == snapshot(ref)
+
+
+def test_closed_segment_left_with_parts_after_its_commit(tmp_path) -> None:
+    """Parts of a segment, its final file written and committed, then a crash before the
+    parts were removed: a restart must neither rebuild the segment from its parts (they hold
+    only its beginning) nor leave them to be read twice."""
+    records = raw_records(60, partitions=1, per_hour=1000)
+    url = f"file://{tmp_path}/lake"
+    log = Log(records)
+    log.run(lake_sink(url, [T.HEART_RATE], rotate_records=20), 1, 10, force_at=(0,))  # part of 0..9
+    # offsets 10..29: segment 0..19 closes with a final file; its part stays until the next batch
+    log.run(lake_sink(url, [T.HEART_RATE], rotate_records=20), 1, 20)
+    assert log.committed == {(T.HEART_RATE, 0): 20}
+    loc = open_lake(url)
+    assert len(loc.fs.ls(staging_dir(loc.root, T.HEART_RATE, 0))) == 1  # the leftover part
+    log.run(lake_sink(url, [T.HEART_RATE], rotate_records=20), 100, 20)
+    got = [r.offset for r in read_lake(url, T.HEART_RATE)]
+    assert got == list(range(60))
+    assert not [f for f in list_files(open_lake(url), T.HEART_RATE) if f.staged and f.start < 40]
+
+
+def _produce(log, n: int) -> None:  # type: ignore[no-untyped-def]
+    with log.producer() as p:
+        for r in raw_records(n, partitions=1, per_hour=100_000):
+            p.send(T.HEART_RATE, r.value, key=r.key, timestamp_ms=r.timestamp_ms)
+
+
+def test_run_worker_buffers_then_flushes_when_idle_and_on_stop(tmp_path, monkeypatch) -> None:
+    from vitalstream.runtime import Health
+    from vitalstream.sinks.lake import sink as sink_module
+
+    monkeypatch.setattr(sink_module, "QUIET_S", 600.0)  # a stall of this loaded machine is no pause
+    url = f"file://{tmp_path}/lake?rotate_records=500&flush_s=600"
+    with memory_log() as log:
+        T.ensure(log, [T.HEART_RATE], 1)
+        _produce(log, 3000)
+        sink = LakeSink(url, [T.HEART_RATE], topic_id=lambda _: TOPIC_ID, group="lake-idle")
+        run_worker(log, sink, threading.Event(), max_records=200, max_wait_s=0.01, until_idle=True)
+        assert [r.offset for r in read_lake(url, T.HEART_RATE)] == list(range(3000))
+        assert sink.files_written == 6  # five final files and a part of the open segment, not one per poll
+        assert [g.committed for g in log.group_lag("lake-idle", [T.HEART_RATE])] == [3000]
+        # stopped (Ctrl-C) while records wait in memory: written and committed before it exits
+        _produce(log, 200)
+        stop, health = threading.Event(), Health()
+        sink = LakeSink(url, [T.HEART_RATE], topic_id=lambda _: TOPIC_ID, group="lake-idle")
+        worker = threading.Thread(target=run_worker, args=(log, sink, stop),
+                                  kwargs={"max_wait_s": 0.01, "health": health})
+        worker.start()
+        deadline = time.monotonic() + 60
+        while health.records < 200 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert health.records == 200
+        assert len(list(read_lake(url, T.HEART_RATE))) == 3000  # the new ones only in memory
+        assert [g.committed for g in log.group_lag("lake-idle", [T.HEART_RATE])] == [3000]
+        stop.set()
+        worker.join(60)
+        assert not worker.is_alive()
+        assert [r.offset for r in read_lake(url, T.HEART_RATE)] == list(range(3200))
+        assert [g.committed for g in log.group_lag("lake-idle", [T.HEART_RATE])] == [3200]
+
+
+def test_own_copies_out_of_the_batch() -> None:
+    import pyarrow as pa
+
+    batch = pa.table({"value": pa.array([b"x" * 100] * 1000)})
+    piece = own([batch.slice(10, 3)])
+    assert piece.equals(batch.slice(10, 3))
+    assert piece.column("value").chunk(0).buffers()[2].size == 300  # not the batch's 100 kB
+
+
+def test_flush_s_option() -> None:
+    assert open_lake("file:///tmp/x?flush_s=2.5&rotate_records=5").flush_s == 2.5
+    assert open_lake("file:///tmp/x").flush_s == 10.0
+    for bad in ("soon", "-1", "nan", "7200"):
+        with pytest.raises(ConfigError, match="flush_s"):
+            open_lake(f"file:///tmp/x?flush_s={bad}")
