@@ -19,7 +19,8 @@ from vitalstream.sinks.lake.segments import own
 from vitalstream.testing import memory_log
 
 
-def test_records_wait_in_memory_and_only_durable_offsets_are_committable(tmp_path) -> None:
+def test_records_wait_in_memory_and_only_durable_offsets_are_committable(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(time, "monotonic", lambda: 100.0)  # no time passes: nothing is due
     records = raw_records(200, partitions=2, per_hour=1000)
     url = f"file://{tmp_path}/lake"
     sink = lake_sink(url, [T.HEART_RATE], rotate_records=40)
@@ -125,3 +126,23 @@ def test_flush_s_option() -> None:
     for bad in ("soon", "-1", "nan", "7200"):
         with pytest.raises(ConfigError, match="flush_s"):
             open_lake(f"file:///tmp/x?flush_s={bad}")
+
+
+def test_slow_partition_among_busy_ones_does_not_keep_their_batches(tmp_path, monkeypatch) -> None:
+    from vitalstream.sinks.lake import sink as sink_module
+
+    monkeypatch.setattr(sink_module, "PINNED_ROWS", 300)
+    busy, slow = raw_records(1000, partitions=1), raw_records(10, partitions=1, topic=T.BLOOD_OXYGEN)
+    sink = LakeSink(f"file://{tmp_path}/lake?flush_s=600", [T.HEART_RATE, T.BLOOD_OXYGEN],
+                    topic_id=lambda _: TOPIC_ID, rotate_records=100_000)
+    sink.checkpoint()
+    for i in range(10):  # each batch: 100 busy records and 1 slow one
+        sink.process([*busy[i * 100:(i + 1) * 100], slow[i]])
+        sink.checkpoint()
+    pending = sink._open[(T.BLOOD_OXYGEN, 0)].pending
+    assert sum(t.num_rows for t in pending) == 10
+    # copied out once 300 batch rows were kept for it: what it holds is its own, but for the
+    # slices of the batches since
+    value_bytes = sum(t.column("value").chunk(0).buffers()[2].size for t in pending)
+    assert value_bytes < 10 * len(slow[0].value) + 3 * 101 * len(busy[0].value)
+    assert len(pending) < 10

@@ -12,11 +12,9 @@ their write-ahead log: their offsets are not committed until they are written).
 
 from __future__ import annotations
 
-import dataclasses
-import itertools
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
 
 from ...log.base import TopicPartition
 from .layout import HOUR_MS
@@ -25,29 +23,25 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 
-@dataclass(frozen=True)
-class Run:
-    topic: str
-    partition: int
+class Run(NamedTuple):
+    tp: TopicPartition
     hour: int
     chunk: int
     first: int  # offset of its first record
     last: int  # offset of its last record
-    table: pa.Table  # raw columns
-
-    @property
-    def tp(self) -> TopicPartition:
-        return (self.topic, self.partition)
+    table: pa.Table  # raw columns: a slice of the batch
+    batch_rows: int  # rows of the batch it is a slice of (all kept in memory while it lives)
 
 
-def runs(table: pa.Table, rotate: int) -> Iterator[Run]:
+def runs(table: pa.Table, rotate: int) -> list[Run]:
     """The runs of a batch's raw columns, in order within each partition."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if table.num_rows == 0:
-        return
+    n = table.num_rows
+    if n == 0:
+        return []
     topics = pc.dictionary_encode(table.column("topic")).combine_chunks()
     names = topics.dictionary.to_pylist()
     tp = (topics.indices.to_numpy().astype(np.int64) << 32) | table.column("partition").to_numpy()
@@ -59,11 +53,14 @@ def runs(table: pa.Table, rotate: int) -> Iterator[Run]:
     hours = table.column("timestamp").cast(pa.int64()).to_numpy() // HOUR_MS
     chunks = offsets // rotate
     cut = np.flatnonzero((tp[1:] != tp[:-1]) | (hours[1:] != hours[:-1]) | (chunks[1:] != chunks[:-1])) + 1
-    bounds = [0, *cut.tolist(), table.num_rows]
-    for a, b in itertools.pairwise(bounds):
-        key = int(tp[a])
-        yield Run(names[key >> 32], key & 0xFFFFFFFF, int(hours[a]), int(chunks[a]), int(offsets[a]),
-                  int(offsets[b - 1]), table.slice(a, b - a))
+    starts = np.concatenate(([0], cut))
+    ends = np.concatenate((cut, [n]))
+    return [
+        Run((names[key >> 32], key & 0xFFFFFFFF), hour, chunk, first, last, table.slice(a, b - a), n)
+        for key, hour, chunk, first, last, a, b in zip(
+            tp[starts].tolist(), hours[starts].tolist(), chunks[starts].tolist(), offsets[starts].tolist(),
+            offsets[ends - 1].tolist(), starts.tolist(), ends.tolist(), strict=True)
+    ]
 
 
 def own(tables: Sequence[pa.Table]) -> pa.Table:
@@ -75,41 +72,52 @@ def own(tables: Sequence[pa.Table]) -> pa.Table:
     return pa.concat_tables([*tables, tables[0].slice(0, 0)]).combine_chunks()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class OpenSegment:
+    """The open segment of one partition. Mutable: the sink changes a :meth:`clone` while a
+    batch is written, and keeps it only once the batch's files are."""
+
     topic: str
     partition: int
     start: int  # offset of its first record: the file's name
     hour: int
     chunk: int
     last: int  # offset of its last record so far
-    durable: tuple[pa.Table, ...] = ()  # in staged parts already
-    pending: tuple[pa.Table, ...] = ()  # held by the log only: not to be committed yet
+    durable: list[pa.Table] = field(default_factory=list)  # in staged parts already
+    pending: list[pa.Table] = field(default_factory=list)  # held by the log only: not committed yet
     pending_first: int = 0  # offset of the first pending record
     pending_since: float = 0.0  # when it arrived (time.monotonic)
-    loose_since: float | None = None  # when the oldest pending slice still sharing a batch came
+    owned: int = 0  # how many of the pending tables have buffers of their own (the rest are slices)
+    pinned: int = 0  # rows of the batches the pending slices keep in memory
     staged: bool = False  # whether it has parts under _staging (to clean up once final)
 
     @classmethod
     def begin(cls, run: Run, now: float) -> OpenSegment:
-        return cls(run.topic, run.partition, run.first, run.hour, run.chunk, run.last,
-                   pending=(run.table,), pending_first=run.first, pending_since=now, loose_since=now)
+        topic, partition = run.tp
+        return cls(topic, partition, run.first, run.hour, run.chunk, run.last, [], [run.table], run.first, now,
+                   0, run.batch_rows)
 
-    def extend(self, run: Run, now: float) -> OpenSegment:
-        loose = now if self.loose_since is None else self.loose_since
+    def clone(self) -> OpenSegment:
+        return OpenSegment(self.topic, self.partition, self.start, self.hour, self.chunk, self.last,
+                           list(self.durable), list(self.pending), self.pending_first, self.pending_since,
+                           self.owned, self.pinned, self.staged)
+
+    def extend(self, run: Run, now: float) -> None:
         if not self.pending:
-            return dataclasses.replace(self, last=run.last, pending=(run.table,), pending_first=run.first,
-                                       pending_since=now, loose_since=loose)
-        return dataclasses.replace(self, last=run.last, pending=(*self.pending, run.table), loose_since=loose)
+            self.pending_first, self.pending_since = run.first, now
+        self.pending.append(run.table)
+        self.pinned += run.batch_rows
+        self.last = run.last
 
-    def compacted(self) -> OpenSegment:
-        """The segment with its pending rows copied out of their batches (see :func:`own`)."""
-        return dataclasses.replace(self, pending=(own(self.pending),), loose_since=None)
+    def compact(self) -> None:
+        """Copy the pending slices out of their batches (see :func:`own`), each row once."""
+        self.pending[self.owned:] = [own(self.pending[self.owned:])]
+        self.owned, self.pinned = len(self.pending), 0
 
-    def made_durable(self, table: pa.Table) -> OpenSegment:
-        """The segment once its pending rows (``table``, from :meth:`pending_table`) are in a part."""
-        return dataclasses.replace(self, durable=(*self.durable, table), pending=(), loose_since=None,
-                                   staged=True)
+    def made_durable(self, table: pa.Table) -> None:
+        """Its pending rows (``table``, from :meth:`pending_table`) are in a part now."""
+        self.durable.append(table)
+        self.pending, self.owned, self.pinned, self.staged = [], 0, 0, True
 
     @property
     def committable(self) -> int:

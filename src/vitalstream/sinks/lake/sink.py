@@ -24,7 +24,7 @@ from .segments import OpenSegment, runs
 
 LAKE_GROUP = "vitalstream-lake"
 QUIET_S = 1.0  # no records for this long: write what is pending (the stream paused or ended)
-COMPACT_S = 1.0  # pending slices older than this get buffers of their own (see segments.own)
+PINNED_ROWS = 50_000  # pending slices keeping more batch rows in memory get buffers of their own
 
 
 class LakeSink(Sink):
@@ -139,8 +139,8 @@ class LakeSink(Sink):
         self._cleanup_closed()
         now = time.monotonic()
         self._last_records = now
-        batch = list(runs(raw_table(records), self.rotate))
-        for topic in {run.topic for run in batch}:
+        batch = runs(raw_table(records), self.rotate)
+        for topic in {run.tp[0] for run in batch}:
             self._tag(topic)
             if topic in self._unrecorded:  # its marker goes before its first file
                 record(self.location, topic, self._unrecorded.pop(topic))
@@ -154,8 +154,10 @@ class LakeSink(Sink):
                 seg = self._open.get(run.tp)
                 if seg is None or run.first <= seg.last:  # a restart or a replay: from the lake
                     seg = self._resume(run.tp, run.first)
+                else:
+                    seg = seg.clone()
             if seg is not None and (seg.hour, seg.chunk) == (run.hour, run.chunk):
-                seg = seg.extend(run, now)
+                seg.extend(run, now)
             else:
                 if seg is not None:
                     finals.append(seg)
@@ -170,11 +172,11 @@ class LakeSink(Sink):
     def _stage(self, force: bool) -> None:
         now = time.monotonic()
         quiet = now - self._last_records >= min(QUIET_S, self.flush_s)
-        for tp, seg in list(self._open.items()):
+        for seg in self._open.values():
             if seg.pending and (force or quiet or now - seg.pending_since >= self.flush_s):
-                self._open[tp] = self._write_part(seg)
-            elif seg.loose_since is not None and now - seg.loose_since >= COMPACT_S:
-                self._open[tp] = seg.compacted()
+                self._write_part(seg)
+            elif seg.pinned >= PINNED_ROWS:  # a slow partition among busy ones
+                seg.compact()
 
     def _resume(self, tp: TopicPartition, first: int) -> OpenSegment | None:
         """The open segment of ``tp`` rebuilt from its staged parts; ``first`` is the next
@@ -213,8 +215,7 @@ class LakeSink(Sink):
             for path in paths:
                 self._rm(path)
             return None
-        return OpenSegment(topic, partition, seg_start, hour, head // self.rotate, last,
-                           durable=(table,), staged=True)
+        return OpenSegment(topic, partition, seg_start, hour, head // self.rotate, last, durable=[table], staged=True)
 
     def _cleanup_closed(self) -> None:
         for seg in self._closed:
@@ -245,11 +246,11 @@ class LakeSink(Sink):
         path = final_path(self.root, seg.topic, seg.partition, seg.start, seg.hour, self.ext, self._tags[seg.topic])
         self._put(path, file_bytes(seg.table(), self.ext, self.extra_columns))
 
-    def _write_part(self, seg: OpenSegment) -> OpenSegment:
+    def _write_part(self, seg: OpenSegment) -> None:
         table = seg.pending_table()
         name = part_name(seg.start, seg.pending_first, self._tags[seg.topic])
         self._put(f"{staging_dir(self.root, seg.topic, seg.partition)}/{name}", parquet_bytes(table))
-        return seg.made_durable(table)
+        seg.made_durable(table)
 
     def _put(self, path: str, data: bytes) -> None:
         put_file(self.fs, path, data)
