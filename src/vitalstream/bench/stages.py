@@ -102,6 +102,9 @@ class _Timed:
     def close(self) -> None:
         self.worker.close()
 
+    def __getattr__(self, name: str) -> Any:  # the worker's optional hooks: the lake's checkpoint
+        return getattr(self.worker, name)
+
 
 def _run_until(log: Any, worker: Any, expected: int | None, done_file: str | None,
                timeout_s: float, max_records: int = 5000,
