@@ -85,6 +85,8 @@ class Commits:
         assert self.checkpoint is not None
         offsets = self.retry(partial(self.checkpoint, force), self.stop, self.health, f"{self.group}: checkpoint")
         todo = {tp: o for tp, o in offsets.items() if self.committed.get(tp) != o}
+        # a partition the worker let go of is forgotten: if it comes back, its offset is new
+        self.committed = {tp: o for tp, o in self.committed.items() if tp in offsets}
         if not todo:
             return
         if faultpoint.active():

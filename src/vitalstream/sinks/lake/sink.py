@@ -100,7 +100,7 @@ class LakeSink(Sink):
         records — and return the offset the loop may commit per partition.
 
         The first call tells the sink that its driver commits only these offsets, so from then
-        on :meth:`process` leaves records pending (see :mod:`vitalstream.runtime`).
+        on :meth:`process` leaves records pending (see :mod:`vitalstream.commits`).
         """
         self._checkpointed = True
         self._guard(lambda: self._stage(force))
