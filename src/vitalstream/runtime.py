@@ -1,7 +1,9 @@
 """Running a consumer-group worker: poll a micro-batch, process it durably, then commit.
 
 A :class:`Worker` is a processor or a sink. The loop guarantees at-least-once: offsets are
-committed only after ``process`` returned, i.e. after the worker made its outputs durable.
+committed only after ``process`` returned, i.e. after the worker made its outputs durable
+(or, for a worker with the optional ``checkpoint`` method, only what it says is durable: see
+:mod:`vitalstream.commits`).
 A :class:`~vitalstream.errors.TransientError` from ``process`` is retried with backoff (the
 same batch, so ``process`` must be safe to call again with it); the worker reports itself
 unhealthy meanwhile. Invalid data never reaches here as an exception: workers dead-letter it.
@@ -21,6 +23,7 @@ from functools import partial
 from typing import Protocol, TypeVar
 
 from . import metrics
+from .commits import Commits
 from .errors import TransientError
 from .log.base import Consumer, Log, Record, TopicPartition
 from .testing import faultpoint
@@ -46,6 +49,9 @@ class Worker(Protocol):
         """Handle one batch; return only once its outputs are durable."""
 
     def close(self) -> None: ...
+
+    # Optional: ``checkpoint(force=False) -> Mapping[TopicPartition, int]`` for a worker that
+    # keeps records past ``process`` (see :mod:`vitalstream.commits`).
 
 
 @dataclass
@@ -107,6 +113,7 @@ def run_worker(
         lambda: log.consumer(worker.group, worker.topics), stop, health, f"{worker.group}: join group"
     )
     owned: set[TopicPartition] | None = None
+    commits = Commits(worker, consumer, stop, health, retry_transient)
     try:
         while not stop.is_set():
             records = gather(consumer, max_records, max_wait_s, 0.0 if until_idle else linger_s)
@@ -116,17 +123,18 @@ def run_worker(
                 owned = current
                 faultpoint.assigned(worker.group, current)
             if not records:
+                commits.idle(force=until_idle)
                 if until_idle and _caught_up(log, worker):
                     break
                 continue
             started = time.monotonic()
             retry_transient(partial(worker.process, records), stop, health, f"{worker.group}: process")
-            faultpoint.before_commit(worker.group, records, stop)
-            retry_transient(consumer.commit, stop, health, f"{worker.group}: commit")
+            commits.batch(records)
             metrics.batch(worker.group, [r.topic for r in records], time.monotonic() - started)
             health.records += len(records)
             health.batches += 1
             health.last_commit = time.time()
+        commits.stopping()
     finally:
         consumer.close()
         worker.close()

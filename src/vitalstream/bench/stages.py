@@ -105,6 +105,9 @@ class _Timed:
     def close(self) -> None:
         self.worker.close()
 
+    def __getattr__(self, name: str) -> Any:  # the worker's optional hooks: the lake's checkpoint
+        return getattr(self.worker, name)
+
 
 def _all_exist(done: str | list[str]) -> bool:
     return all(Path(f).exists() for f in ([done] if isinstance(done, str) else done))

@@ -15,6 +15,10 @@ A sink is a :class:`~vitalstream.runtime.Worker` driven by :func:`~vitalstream.r
   polls no further while it retries, a slow sink makes its group lag instead of buffering.
 * All state a sink keeps in memory must be derivable from what it already wrote plus the
   records it is given: after a restart or a rebalance it rebuilds it (``assigned``).
+* A sink may keep records in memory past ``process`` (to write large files) only through the
+  loop's optional ``checkpoint`` hook, which makes the loop commit just what the sink says is
+  durable (:mod:`vitalstream.commits`; the lake does this). Called without it, ``process`` is
+  durable on return as above.
 """
 
 from __future__ import annotations

@@ -84,6 +84,11 @@ _PAUSE = _parse(os.environ.get(ENV))
 _point = _Pause(*_PAUSE, float(os.environ.get(SECONDS_ENV, "120"))) if _PAUSE else None
 
 
+def active() -> bool:
+    """Whether the fault point is set (a worker loop then tracks what each commit covers)."""
+    return _point is not None
+
+
 def before_commit(group: str, records: Sequence[Record], stop: threading.Event | None = None) -> None:
     """Called by the worker loop once a batch is durable and before its offsets commit."""
     if _point is not None:

@@ -18,13 +18,22 @@ Deterministic rotation
     only on the records, never on how they were batched, so a replay after a crash produces the
     same file names with the same contents and every record lands in exactly one file.
 
-Durability of the open segment
+The open segment: in memory, the log as its write-ahead log
     A segment's final file is written when the segment closes (the next record starts another
-    one). Until then each batch's records of that segment are written as a *part* under
-    ``<root>/_staging/<topic>/<partition>/<start>+<part start>+<tag>.parquet`` before the offsets are
-    committed. After a restart the open segment is rebuilt from its parts (parts at or past the
-    first replayed offset are stale and deleted). Parts of a closed segment are deleted once its
-    final file is durable *and* committed. :func:`read_lake` reads final files and open parts.
+    one), from one Arrow table, so files hold thousands of rows. Until then its records wait in
+    memory (as Arrow columns, built once per polled batch) and their offsets are *not*
+    committed: driven by :func:`~vitalstream.runtime.run_worker`, the sink tells the loop what
+    is durable (:meth:`LakeSink.checkpoint`, :mod:`vitalstream.commits`) and a crash simply
+    reads them from the log again. Records that have waited ``flush_s`` seconds (lake URL
+    option, default 10), all of them after a second without records, and everything when the
+    loop stops or ``--until-idle`` finds nothing left, are written as a *part* under
+    ``<root>/_staging/<topic>/<partition>/<start>+<part start>+<tag>.parquet`` and committed,
+    which bounds how long an archived record can be missing from the lake. After a restart the
+    open segment is rebuilt from its parts (parts at or past the committed offset are stale and
+    deleted; parts of a segment whose final file holds later records are leftovers and deleted).
+    Parts of a closed segment are deleted once its final file is durable *and* committed.
+    Called directly (no ``checkpoint``), :meth:`LakeSink.process` writes parts before it
+    returns, as the sink contract asks. :func:`read_lake` reads final files and open parts.
 
 One implementation over fsspec: ``file:///path`` (default) and ``s3://bucket/prefix``
 (``?endpoint_url=http://host:port&region=...``; credentials from the usual AWS environment
@@ -33,7 +42,8 @@ variables). Local writes go to a hidden temporary file and are renamed into plac
 are owner-only (0600, directories 0700): the lake holds PHI.
 
 Modules: :mod:`.fs` (URL → filesystem), :mod:`.layout` (paths and names), :mod:`.codecs`
-(Parquet, JSON lines), :mod:`.incarnations` (which incarnations the lake holds; the guard),
+(Parquet, JSON lines), :mod:`.segments` (batches cut into segments, open segments in memory),
+:mod:`.incarnations` (which incarnations the lake holds; the guard),
 :mod:`.sink` (the rotating :class:`LakeSink`), :mod:`.landing` (the smartwatch landing's
 columns), :mod:`.reader` (reading the lake back).
 """

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 from ...errors import ConfigError
 
 DEFAULT_ROTATE_RECORDS = 10_000
+DEFAULT_FLUSH_S = 10.0  # longest a record waits in memory before it is durable in the lake
 FORMATS = {"parquet": "parquet", "jsonl": "jsonl"}
 
 
@@ -29,10 +30,14 @@ class LakeLocation:
     format: str
     rotate_records: int
     url: str
+    flush_s: float = DEFAULT_FLUSH_S
 
 
-def open_lake(url: str, format: str | None = None, rotate_records: int | None = None) -> LakeLocation:
-    """Parse ``file://``, ``s3://`` or ``memory://`` lake URLs (query options stripped)."""
+def open_lake(url: str, format: str | None = None, rotate_records: int | None = None,
+              flush_s: float | None = None) -> LakeLocation:
+    """Parse ``file://``, ``s3://`` or ``memory://`` lake URLs (query options stripped):
+    ``format`` (``parquet``, ``jsonl``), ``rotate_records`` (records per file at most) and
+    ``flush_s`` (seconds a record may wait in the sink's memory before it is written)."""
     import fsspec
 
     parts = urlsplit(url)
@@ -45,6 +50,13 @@ def open_lake(url: str, format: str | None = None, rotate_records: int | None = 
     query.pop("rotate_records", None)
     if rotate < 1:
         raise ConfigError("lake rotate_records must be >= 1")
+    try:
+        flush = float(query.pop("flush_s", DEFAULT_FLUSH_S)) if flush_s is None else flush_s
+    except ValueError:
+        raise ConfigError(f"lake url {url!r}: flush_s must be a number of seconds") from None
+    query.pop("flush_s", None)
+    if not 0 <= flush <= 3600:
+        raise ConfigError("lake flush_s must be between 0 and 3600 seconds")
     scheme = parts.scheme or "file"
     if scheme == "file":
         root = parts.path if not parts.netloc else f"/{parts.netloc}{parts.path}"
@@ -75,7 +87,7 @@ def open_lake(url: str, format: str | None = None, rotate_records: int | None = 
     if query:
         raise ConfigError(f"lake url {url!r}: unknown options {', '.join(sorted(query))}")
     clean = urlunsplit((scheme, parts.netloc, parts.path, "", ""))
-    return LakeLocation(fs, root.rstrip("/"), fmt, rotate, clean)
+    return LakeLocation(fs, root.rstrip("/"), fmt, rotate, clean, flush)
 
 
 def transient_errors() -> tuple[type[BaseException], ...]:

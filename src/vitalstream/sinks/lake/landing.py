@@ -6,9 +6,10 @@ A :class:`~vitalstream.sinks.lake.LakeSink` over ``processed-smartwatch-data`` w
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ...log.base import Record
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 LANDING_GROUP = "vitalstream-lake-landing"
 
@@ -19,17 +20,17 @@ _LANDING_FIELDS = (
 )
 
 
-def smartwatch_columns(rows: list[Record]) -> dict[str, Any]:
+def smartwatch_columns(table: pa.Table) -> dict[str, Any]:
     """Decoded columns of ``processed-smartwatch-data`` (the smartwatch landing), next to the
-    raw value: what the daily/weekly aggregates read."""
+    raw value (``table`` holds the raw columns): what the daily/weekly aggregates read."""
     import msgspec
     import pyarrow as pa
 
     decoder = msgspec.json.Decoder()
     docs: list[dict[str, Any]] = []
-    for r in rows:
+    for value in table.column("value").to_pylist():
         try:
-            d = decoder.decode(r.value)
+            d = decoder.decode(value)
             docs.append(d if isinstance(d, dict) else {})
         except msgspec.DecodeError:
             docs.append({})

@@ -1,39 +1,30 @@
 """The rotating lake sink: every raw record archived as received, in deterministic segments.
 
 See :mod:`vitalstream.sinks.lake` for the layout, the rotation rule and how the open segment is
-kept durable as staged parts, and :mod:`.incarnations` for why every name carries the log's
-incarnation of its topic and when the sink refuses to start.
+kept (in memory with the log as its write-ahead log, staged parts when it must be durable), and
+:mod:`.incarnations` for why every name carries the log's incarnation of its topic and when the
+sink refuses to start.
 """
 
 from __future__ import annotations
 
 import posixpath
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from ... import topics as T
 from ...errors import TopicError
 from ...log.base import Record, TopicPartition
 from ..base import LakeUnavailable, Sink
-from .codecs import ExtraColumns, jsonl_bytes, parquet_bytes, read_parquet, records_table
+from .codecs import ExtraColumns, as_raw, file_bytes, last_offset, parquet_bytes, raw_table, read_table
 from .fs import FORMATS, open_lake, put_file, remove_file, transient_errors
 from .incarnations import TopicIds, admit, record
 from .layout import HOUR_MS, final_path, incarnation_tag, parse_part, part_name, staging_dir
+from .segments import OpenSegment, runs
 
 LAKE_GROUP = "vitalstream-lake"
-
-
-@dataclass
-class _Segment:
-    partition: int
-    start: int
-    hour: int
-    chunk: int
-    rows: list[Record]
-
-    @property
-    def last(self) -> int:
-        return self.rows[-1].offset
+QUIET_S = 1.0  # no records for this long: write what is pending (the stream paused or ended)
+PINNED_ROWS = 50_000  # pending slices keeping more batch rows in memory get buffers of their own
 
 
 class LakeSink(Sink):
@@ -43,6 +34,10 @@ class LakeSink(Sink):
     are named by it. ``new_incarnation`` lets the sink start archiving an incarnation the lake
     does not know beside the ones it holds (once, for the incarnations current at the first
     check); without it the sink raises :class:`.UnknownIncarnation` before writing anything.
+
+    Driven by :func:`~vitalstream.runtime.run_worker`, the sink keeps the open segments'
+    records in memory and tells the loop what it may commit (:meth:`checkpoint`); called
+    directly, every :meth:`process` is durable when it returns.
     """
 
     def __init__(
@@ -55,30 +50,34 @@ class LakeSink(Sink):
         group: str = LAKE_GROUP,
         format: str | None = None,
         rotate_records: int | None = None,
+        flush_s: float | None = None,
         extra_columns: ExtraColumns | None = None,
     ) -> None:
-        self.location = open_lake(url, format, rotate_records)
+        self.location = open_lake(url, format, rotate_records, flush_s)
         self.fs = self.location.fs
         self.root = self.location.root
         self.ext = FORMATS[self.location.format]
         self.rotate = self.location.rotate_records
+        self.flush_s = self.location.flush_s
         self.topics = tuple(topics)
         self.group = group
         self.extra_columns = extra_columns
-        self._open: dict[TopicPartition, _Segment] = {}
-        self._closed: list[tuple[str, int, int, str]] = []  # (topic, partition, start, tag) to clean up
+        self._open: dict[TopicPartition, OpenSegment] = {}
+        self._closed: list[OpenSegment] = []  # closed with staged parts: removed once committed
         self._errors = transient_errors()
         self._topic_id = topic_id
         self._new_incarnation = new_incarnation
         self._tags: dict[str, str] = {}  # topic → tag of the incarnation this sink archives
         self._unrecorded: dict[str, str] = {}  # topic → topic_id whose marker the first write adds
         self._checked = False
+        self._checkpointed = False  # a driver commits what checkpoint() says: records may wait
+        self._last_records = 0.0
         self.files_written = 0
 
     # -- Worker -----------------------------------------------------------------------------
     def assigned(self, partitions: set[TopicPartition]) -> None:
         for tp in list(self._open):
-            if tp not in partitions:
+            if tp not in partitions:  # its pending records are uncommitted: the new owner reads them
                 del self._open[tp]
         # A rebalance may follow a topic deleted and created again: look at the log afresh.
         self._tags.clear()
@@ -92,6 +91,20 @@ class LakeSink(Sink):
 
     def write(self, records: list[Record]) -> None:
         self._guard(lambda: self._write(records))
+        if not self._checkpointed:
+            self._guard(lambda: self._stage(force=True))
+
+    def checkpoint(self, force: bool = False) -> dict[TopicPartition, int]:
+        """Write the pending records that are due as staged parts — all of them with
+        ``force``, else those older than ``flush_s`` or all after :data:`QUIET_S` without
+        records — and return the offset the loop may commit per partition.
+
+        The first call tells the sink that its driver commits only these offsets, so from then
+        on :meth:`process` leaves records pending (see :mod:`vitalstream.commits`).
+        """
+        self._checkpointed = True
+        self._guard(lambda: self._stage(force))
+        return {tp: seg.committable for tp, seg in self._open.items()}
 
     def _guard(self, fn: Callable[[], object]) -> None:
         try:
@@ -121,53 +134,59 @@ class LakeSink(Sink):
 
     # -- batch ------------------------------------------------------------------------------
     def _write(self, records: list[Record]) -> None:
-        # The previous batch has been committed (the loop only calls us again after a commit):
-        # parts of segments it closed are no longer needed for a replay.
+        # The offsets of the last final files have been committed (the loop commits before it
+        # polls again): their staged parts are no longer needed for a replay.
         self._cleanup_closed()
-        for topic in {r.topic for r in records}:
+        now = time.monotonic()
+        self._last_records = now
+        batch = runs(raw_table(records), self.rotate)
+        for topic in {run.tp[0] for run in batch}:
             self._tag(topic)
             if topic in self._unrecorded:  # its marker goes before its first file
                 record(self.location, topic, self._unrecorded.pop(topic))
-        by_tp: dict[TopicPartition, list[Record]] = {}
-        for r in records:
-            by_tp.setdefault((r.topic, r.partition), []).append(r)
-        finals: list[_Segment] = []
-        parts: list[tuple[_Segment, list[Record]]] = []
-        new_open: dict[TopicPartition, _Segment] = {}
-        rotate = self.rotate
-        for tp, rows in by_tp.items():
-            seg = self._open.get(tp)
-            if seg is None or rows[0].offset != seg.last + 1:
-                seg = self._resume(tp, rows[0].offset)
-            base: list[Record] = seg.rows if seg else []
-            added: list[Record] = []
-            for r in rows:
-                hour, chunk = r.timestamp_ms // HOUR_MS, r.offset // rotate
-                if seg is None or hour != seg.hour or chunk != seg.chunk:
-                    if seg is not None:
-                        finals.append(_Segment(seg.partition, seg.start, seg.hour, seg.chunk, base + added))
-                    seg = _Segment(r.partition, r.offset, hour, chunk, [])
-                    base, added = [], []
-                added.append(r)
-            assert seg is not None
-            if added:
-                parts.append((seg, added))
-            new_open[tp] = _Segment(seg.partition, seg.start, seg.hour, seg.chunk, base + added)
-        # Final files first: a part of a later segment implies the earlier one is final.
+        # Nothing changes in memory until every file is written: a failed batch is retried as is.
+        touched: dict[TopicPartition, OpenSegment | None] = {}
+        finals: list[OpenSegment] = []
+        for run in batch:
+            if run.tp in touched:
+                seg = touched[run.tp]
+            else:
+                seg = self._open.get(run.tp)
+                if seg is None or run.first <= seg.last:  # a restart or a replay: from the lake
+                    seg = self._resume(run.tp, run.first)
+                else:
+                    seg = seg.clone()
+            if seg is not None and (seg.hour, seg.chunk) == (run.hour, run.chunk):
+                seg.extend(run, now)
+            else:
+                if seg is not None:
+                    finals.append(seg)
+                seg = OpenSegment.begin(run, now)
+            touched[run.tp] = seg
         for seg in finals:
             self._write_final(seg)
-        for seg, added in parts:
-            self._write_part(seg, added)
-        self._open.update(new_open)
-        self._closed.extend((s.rows[0].topic, s.partition, s.start, self._tags[s.rows[0].topic]) for s in finals)
+        self._open.update({tp: seg for tp, seg in touched.items() if seg is not None})
+        self._closed.extend(seg for seg in finals if seg.staged)
         self._checked = True
 
-    def _resume(self, tp: TopicPartition, first: int) -> _Segment | None:
-        """Rebuild the open segment of ``tp`` from its parts; ``first`` is the next offset."""
+    def _stage(self, force: bool) -> None:
+        now = time.monotonic()
+        quiet = now - self._last_records >= min(QUIET_S, self.flush_s)
+        for seg in self._open.values():
+            if seg.pending and (force or quiet or now - seg.pending_since >= self.flush_s):
+                self._write_part(seg)
+            elif seg.pinned >= PINNED_ROWS:  # a slow partition among busy ones
+                seg.compact()
+
+    def _resume(self, tp: TopicPartition, first: int) -> OpenSegment | None:
+        """The open segment of ``tp`` rebuilt from its staged parts; ``first`` is the next
+        offset (the committed position): everything before it is durable."""
+        import numpy as np
+        import pyarrow as pa
+
         topic, partition = tp
-        found = self._list_parts(topic, partition, self._tags[topic])
         keep: list[tuple[int, int, str]] = []
-        for seg_start, part_start, path in found:
+        for seg_start, part_start, path in self._list_parts(topic, partition, self._tags[topic]):
             if part_start >= first:  # written by a batch that was never committed
                 self._rm(path)
             else:
@@ -175,24 +194,33 @@ class LakeSink(Sink):
         if not keep:
             return None
         seg_start = max(s for s, _, _ in keep)
-        rows: dict[int, Record] = {}
         for s, _, path in keep:
             if s < seg_start:  # a closed segment whose cleanup did not happen before a crash
                 self._rm(path)
-                continue
-            for r in read_parquet(self.fs, path):
-                if r.offset < first:
-                    rows[r.offset] = r
-        if not rows:
+        paths = [path for s, _, path in sorted(keep) if s == seg_start]
+        table = pa.concat_tables([as_raw(read_table(self.fs, p)) for p in paths])
+        offsets = table.column("offset").to_numpy()
+        _, unique = np.unique(offsets, return_index=True)  # sorted, each offset once
+        unique = unique[offsets[unique] < first]
+        if not len(unique):  # cannot happen (a kept part starts before first); stay clean anyway
+            for path in paths:
+                self._rm(path)
             return None
-        ordered = [rows[o] for o in sorted(rows)]
-        head = ordered[0]
-        return _Segment(partition, seg_start, head.timestamp_ms // HOUR_MS, head.offset // self.rotate, ordered)
+        table = table.take(pa.array(unique)).combine_chunks()
+        head, last = int(offsets[unique[0]]), int(offsets[unique[-1]])
+        hour = int(table.column("timestamp").cast(pa.int64())[0].as_py()) // HOUR_MS
+        final = final_path(self.root, topic, partition, seg_start, hour, self.ext, self._tags[topic])
+        if first > last + 1 and self.fs.exists(final) and first > last_offset(self.fs, final):
+            # closed (its final file holds rows no part has) and committed: only the cleanup is left
+            for path in paths:
+                self._rm(path)
+            return None
+        return OpenSegment(topic, partition, seg_start, hour, head // self.rotate, last, durable=[table], staged=True)
 
     def _cleanup_closed(self) -> None:
-        for topic, partition, start, tag in self._closed:
-            for s, _, path in self._list_parts(topic, partition, tag):
-                if s <= start:
+        for seg in self._closed:
+            for s, _, path in self._list_parts(seg.topic, seg.partition, self._tags[seg.topic]):
+                if s <= seg.start:
                     self._rm(path)
         self._closed.clear()
 
@@ -214,18 +242,15 @@ class LakeSink(Sink):
     def _rm(self, path: str) -> None:
         remove_file(self.fs, path)
 
-    def _write_final(self, seg: _Segment) -> None:
-        topic = seg.rows[0].topic
-        path = final_path(self.root, topic, seg.partition, seg.start, seg.hour, self.ext, self._tags[topic])
-        if self.ext == "jsonl":
-            self._put(path, jsonl_bytes(seg.rows))
-        else:
-            self._put(path, parquet_bytes(records_table(seg.rows, self.extra_columns)))
+    def _write_final(self, seg: OpenSegment) -> None:
+        path = final_path(self.root, seg.topic, seg.partition, seg.start, seg.hour, self.ext, self._tags[seg.topic])
+        self._put(path, file_bytes(seg.table(), self.ext, self.extra_columns))
 
-    def _write_part(self, seg: _Segment, added: list[Record]) -> None:
-        topic = added[0].topic
-        name = part_name(seg.start, added[0].offset, self._tags[topic])
-        self._put(f"{staging_dir(self.root, topic, seg.partition)}/{name}", parquet_bytes(records_table(added)))
+    def _write_part(self, seg: OpenSegment) -> None:
+        table = seg.pending_table()
+        name = part_name(seg.start, seg.pending_first, self._tags[seg.topic])
+        self._put(f"{staging_dir(self.root, seg.topic, seg.partition)}/{name}", parquet_bytes(table))
+        seg.made_durable(table)
 
     def _put(self, path: str, data: bytes) -> None:
         put_file(self.fs, path, data)
