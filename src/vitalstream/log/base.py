@@ -175,6 +175,13 @@ class Producer(abc.ABC):
         for key, value in items:
             self.send(topic, value, key=key, headers=headers, timestamp_ms=timestamp_ms)
 
+    def send_batch(self, topic: str, rows: Iterable[tuple[bytes | None, bytes, int | None]]) -> None:
+        """Buffer many ``(key, value, timestamp_ms)`` rows to one topic, keyed ones placed by
+        :func:`partition_for`: one call per topic and batch instead of one per record
+        (backends override it with a loop that costs no Python call per record)."""
+        for key, value, timestamp_ms in rows:
+            self.send(topic, value, key=key, timestamp_ms=timestamp_ms)
+
     @abc.abstractmethod
     def flush(self, timeout: float | None = None) -> None:
         """Block until every buffered record is durable; raise if any could not be stored."""

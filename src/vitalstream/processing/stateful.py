@@ -29,10 +29,11 @@ from collections.abc import Iterable, Sequence
 import msgspec
 
 from .. import topics as T
-from ..clinical import AlertEngine, EngineConfig, SystemClock
+from ..clinical import AlertEngine, EngineConfig, PatientContext, SystemClock
 from ..clinical.clock import Clock
 from ..config import ProcessSettings
 from ..deadletter import send_dead_letter
+from ..events.canonical import Vital
 from ..log.base import Log, Producer, Record, TopicPartition, partition_for
 from ..runtime import retry_transient
 from . import repartition
@@ -145,6 +146,10 @@ class ClinicalScorer:
         for item in items:
             vitals.append(item.vital)
             contexts.append(item.context())
+        self.score_vitals(vitals, contexts)
+
+    def score_vitals(self, vitals: Sequence[Vital], contexts: Sequence[PatientContext | None]) -> None:
+        """:meth:`score` for vitals and their aligned contexts (the fused processor's call)."""
         if not vitals:
             return
         engine, send = self.engine, self.producer.send

@@ -79,6 +79,20 @@ class EmbeddedProducer(Producer):
                 p = partition_for(key, parts)
             buf[(tid, p)].append((ts, key, value, h))
 
+    def send_batch(self, topic: str, rows: Iterable[tuple[bytes | None, bytes, int | None]]) -> None:
+        tid, parts = self._topics.get(topic)
+        buf = self._buffer
+        now: int | None = None
+        for key, value, ts in rows:
+            if key is None:
+                p = self._rr[topic] % parts
+                self._rr[topic] += 1
+            else:
+                p = partition_for(key, parts)
+            if ts is None:
+                ts = now = now or epoch_ms()
+            buf[(tid, p)].append((ts, key, value, None))
+
     def flush(self, timeout: float | None = None) -> None:
         if not self._buffer:
             return
