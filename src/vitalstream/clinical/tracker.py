@@ -104,6 +104,9 @@ class News2Tracker:
         self.window = max(1, math.ceil(reorder_s / 60))  # minutes held per patient
         self.store = store if store is not None else PatientStore()
         self.pending: dict[str, set[int]] = {}  # patient -> minutes to score (insertion order)
+        # A reading always counts for its own minute's score when the freshness window spans
+        # at least a minute; only then can a new reading be compared with the last score alone.
+        self._quick = freshness_s >= 60
         self._times: dict[float, datetime] = {}
 
     def observe(self, vital: Vital, context: PatientContext | None = None) -> None:
@@ -173,16 +176,22 @@ class News2Tracker:
         for p in params:
             last[p] = (getattr(v, p), t)
         store.dirty_minutes.add((pid, m))
-        got = self.pending.get(pid)
-        if got is None:
-            self.pending[pid] = {m}
-        else:
-            got.add(m)
         newest = state.n2_minute
         if newest is None or m > newest:
             state.n2_minute = m
             if newest is not None and min(cells) <= m - self.window:
                 self._roll(state, cells, m)
+        elif cell.sent and self._quick and state.spo2_scale == 1 and _same_signature(cell.sent, v, params):
+            # the newest minute's score says what it said: nothing to score again (the
+            # patient keeps its place in the batch's order of scores all the same)
+            if pid not in self.pending:
+                self.pending[pid] = set()
+            return
+        got = self.pending.get(pid)
+        if got is None:
+            self.pending[pid] = {m}
+        else:
+            got.add(m)
 
     def touch(self, pid: str, state: PatientState) -> None:
         """The patient's context changed: score the newest minute again."""
@@ -321,6 +330,32 @@ def _signature(result: news2.News2Result, scale: int) -> int:
         if x is not None:
             sig |= (x + 1) << (shift + 2)
     return sig
+
+
+# Sub-score of one parameter on SpO2 scale 1, where each depends on its own value alone.
+_SUBSCORE: dict[str, tuple[int, object]] = {
+    p: (shift + 2, fn) for (p, shift), fn in zip(_SIG_BITS, (
+        news2.respiration_score, news2.spo2_scale1_score, lambda x: news2.air_or_oxygen_score(bool(x)),
+        news2.systolic_score, news2.pulse_score, news2.consciousness_score, news2.temperature_score,
+    ), strict=True)
+}
+assert tuple(_SUBSCORE) == news2.PARAMETERS
+
+
+def _same_signature(sent: int, v: Vital, params: Sequence[str]) -> bool:
+    """Whether the newest minute, last scored as ``sent`` (scale 1) and not changed since but
+    by ``v``'s readings of ``params``, still scores the same: every one of them must chart
+    the sub-score the last score holds for its parameter. Cheaper than scoring the minute,
+    which is what makes NEWS2 cost per change rather than per reading."""
+    for p in params:
+        shift, subscore = _SUBSCORE[p]
+        try:
+            sub = subscore(getattr(v, p))  # type: ignore[operator]
+        except (ValueError, TypeError):
+            return False  # unscoreable: the full scoring decides what counts
+        if (sent >> shift) & 7 != sub + 1:
+            return False
+    return True
 
 
 def _scoreable(param: str, value: object) -> bool:

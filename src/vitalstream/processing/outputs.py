@@ -84,20 +84,20 @@ class BatchOutputs:
             ms = self._ms[t] = int(t.timestamp() * 1000)
         return ms
 
-    def vital(self, topic: str, data_type: str, key: bytes | None, event: Any, v: Vital, fragment: bytes) -> None:
-        """One processed record of ``v`` on ``topic``."""
+    def vital(self, topic: str, data_type: str, key: bytes | None, event: Any, v: Vital, body: bytes,
+              fragment: bytes) -> None:
+        """One processed record of ``v`` (whose JSON is ``body``) on ``topic``."""
         rows = self.rows.get(topic)
         if rows is None:
             rows = self.rows[topic] = []
-        body = _enc.encode(v)
         rows.append((key, b"".join((body[:-1], self.original(original_timestamp(event)), self.suffix(data_type),
                                     fragment, b"}")), self.millis(v.event_time)))
 
-    def device(self, key: bytes | None, event: Any, v: Vital) -> None:
-        """One record per measure on the four device topics (see the module doc)."""
+    def device(self, key: bytes | None, event: Any, v: Vital, full: bytes) -> None:
+        """One record per measure (of ``v``, whose JSON is ``full``) on the four device topics
+        (see the module doc)."""
         original = self.original(original_timestamp(event))
         ms = self.millis(v.event_time)
-        full = _enc.encode(v)
         i = full.find(_FIRST)
         j = full.find(_AFTER, i + 1)
         measures = full[i + 1:j].split(b",") if i > 0 and j > 0 else ()

@@ -44,6 +44,7 @@ from .stateful import ClinicalScorer
 logger = logging.getLogger(__name__)
 
 PROCESSOR_GROUP = "vitalstream-processor"
+_enc = msgspec.json.Encoder()
 
 # raw topic -> (processed topic, data_type); device_data is decomposed separately.
 ROUTES: dict[str, tuple[str, str]] = {
@@ -133,7 +134,8 @@ class VitalsProcessor:
     def process(self, records: list[Record]) -> None:
         self.refs.refresh()
         out = BatchOutputs(self.clock.now())
-        check = self.recent.check
+        check = self.recent.check_encoded
+        encode = _enc.encode
         fragments = self._fragments
         vitals: list[Vital] = []
         contexts: list[PatientContext | None] = []
@@ -150,7 +152,8 @@ class VitalsProcessor:
                 continue  # reference topics: validation only (the tables are read by ReferenceTables)
             try:
                 for v in normalise(topic, event):
-                    seen = check(v)
+                    body = encode(v)
+                    seen = check(v.event_id, body)
                     if seen is not Seen.NEW:
                         if seen is Seen.CONFLICT:  # the first reading stands
                             self._dead_letter(CONFLICT_STAGE, ConflictingDuplicate(), r)
@@ -159,10 +162,11 @@ class VitalsProcessor:
                             stats["duplicates"] += 1
                         continue
                     if route is None:
-                        out.device(r.key, event, v)
+                        out.device(r.key, event, v, body)
                     else:
                         ref_topic = T.USER_PROFILES if topic == T.SMARTWATCH else T.PATIENT_METADATA
-                        out.vital(route[0], route[1], r.key, event, v, fragments.get((ref_topic, v.patient_id), b""))
+                        out.vital(route[0], route[1], r.key, event, v, body,
+                                  fragments.get((ref_topic, v.patient_id), b""))
                     v, ctx = self._clinical(v)
                     vitals.append(v)
                     contexts.append(ctx)
