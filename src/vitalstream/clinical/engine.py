@@ -193,10 +193,12 @@ class AlertEngine:
         """``(patient, key, value)`` of every state record changed since :meth:`clear_dirty`:
         the patients' snapshots (key: the patient id) and their NEWS2 minutes."""
         store = self._store
-        out = [(pid, pid, self.snapshot(pid)) for pid in sorted(store.dirty)]
+        states, empty = store.states, PatientState()
+        out = [(pid, pid, encode(states.get(pid) or empty)) for pid in sorted(store.dirty)]
         window = self.news2.window if self.news2 is not None else 1
+        minutes = store.minutes
         for pid, m in sorted(store.dirty_minutes):
-            cell = store.minutes.get(pid, {}).get(m)
+            cell = minutes.get(pid, {}).get(m)
             if cell is not None:
                 out.append((pid, minute_key(pid, m, window), encode(cell)))  # type: ignore[arg-type]
         return out

@@ -170,9 +170,11 @@ class ClinicalScorer:
         if not atomic:
             retry_transient(producer.flush, self.stop, what="scorer flush")
         n = self._state_partitions
-        for pid, key, value in engine.changelog():
-            # a NEWS2 minute's key is not the patient id: place it by the patient explicitly
-            producer.send(T.ALERT_STATE, value, key=key.encode(), partition=partition_for(pid.encode(), n))
+        changelog = engine.changelog()
+        if changelog:
+            # a NEWS2 minute's key is not the patient id: place every record by the patient
+            producer.send_batch(T.ALERT_STATE, [(key.encode(), value, None) for _, key, value in changelog],
+                                partitions=[partition_for(pid.encode(), n) for pid, _, _ in changelog])
         retry_transient(producer.flush, self.stop, what="scorer flush" if atomic else "state changelog flush")
         engine.clear_dirty()
 

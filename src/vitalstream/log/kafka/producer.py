@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import confluent_kafka as ck
@@ -100,13 +100,19 @@ class KafkaProducer(Producer):
             except KafkaException as exc:
                 raise translate(exc, f"send to {topic!r}") from exc
 
-    def send_batch(self, topic: str, rows: Iterable[tuple[bytes | None, bytes, int | None]]) -> None:
+    def send_batch(self, topic: str, rows: Sequence[tuple[bytes | None, bytes, int | None]],
+                   partitions: Sequence[int] | None = None) -> None:
         n = self._partition_count(topic)
+        if partitions is not None and not all(0 <= p < n for p in partitions):
+            raise TopicError(f"topic {topic!r} has no partition {max(partitions)} (it has {n})")
         produce = self._producer.produce
         rr = self._round_robin.setdefault(topic, itertools.count())
         try:
-            for key, value, ts in rows:
-                partition = partition_for(key, n) if key is not None else next(rr) % n
+            for i, (key, value, ts) in enumerate(rows):
+                if partitions is not None:
+                    partition = partitions[i]
+                else:
+                    partition = partition_for(key, n) if key is not None else next(rr) % n
                 while True:
                     try:
                         produce(topic, value, key, partition=partition, timestamp=ts or 0)
