@@ -95,17 +95,16 @@ def to_vitals(event: VitalEvent) -> list[Vital]:
     pid, client_id = event.patient_id, event.event_id
     event_id = scoped_event_id(pid, client_id)
     t = as_utc(event.timestamp)
-    kind = type(event)
-    if kind is HeartRateEvent:
+    if type(event) is HeartRateEvent:
         return [Vital(event_id=event_id, source_event_id=client_id, patient_id=pid, source="vitals",
                       event_time=t, heart_rate=event.heart_rate)]
-    if kind is BloodOxygenEvent:
+    if type(event) is BloodOxygenEvent:
         return [Vital(event_id=event_id, source_event_id=client_id, patient_id=pid, source="vitals",
                       event_time=t, spo2=event.spo2)]
-    if kind is BloodPressureEvent:
+    if type(event) is BloodPressureEvent:
         return [Vital(event_id=event_id, source_event_id=client_id, patient_id=pid, source="vitals",
                       event_time=t, systolic=event.systolic, diastolic=event.diastolic)]
-    if kind is FallDetectionEvent:
+    if type(event) is FallDetectionEvent:
         return [Vital(event_id=event_id, source_event_id=client_id, patient_id=pid, source="vitals",
                       event_time=t, fall_detected=event.fall_detected)]
     raise TypeError(f"not a smartwatch vital event: {type(event).__name__}")

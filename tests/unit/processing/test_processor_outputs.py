@@ -7,6 +7,7 @@ import itertools
 from datetime import UTC, datetime
 
 import msgspec
+
 from vitalstream import topics as T
 from vitalstream.events import decode, normalise
 from vitalstream.events.canonical import ProcessedVital, Vital

@@ -85,7 +85,7 @@ class EmbeddedProducer(Producer):
         if partitions is not None and not all(0 <= p < parts for p in partitions):
             raise TopicError(f"topic {topic!r} has no partition {max(partitions)}")
         buf = self._buffer
-        lists: dict[int, list[tuple[int, bytes | None, bytes, None]]] = {}  # this topic's, by partition
+        lists: dict[int, list[tuple[int, bytes | None, bytes, list[tuple[str, bytes]] | None]]] = {}  # by partition
         now: int | None = None
         for i, (key, value, ts) in enumerate(rows):
             if partitions is not None:
@@ -99,7 +99,7 @@ class EmbeddedProducer(Producer):
                 ts = now = now or epoch_ms()
             into = lists.get(p)
             if into is None:
-                into = lists[p] = buf[(tid, p)]  # type: ignore[assignment]
+                into = lists[p] = buf[(tid, p)]
             into.append((ts, key, value, None))
 
     def flush(self, timeout: float | None = None) -> None:
