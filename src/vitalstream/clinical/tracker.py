@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 from vitalstream.clinical import news2
 from vitalstream.clinical.clock import Clock, SystemClock
 from vitalstream.clinical.ids import score_id
+from vitalstream.clinical.signature import signature, unchanged_by
 from vitalstream.clinical.state import (
     FIELD_BITS,
     Minute,
@@ -181,7 +182,7 @@ class News2Tracker:
             state.n2_minute = m
             if newest is not None and min(cells) <= m - self.window:
                 self._roll(state, cells, m)
-        elif cell.sent and self._quick and state.spo2_scale == 1 and _same_signature(cell.sent, v, params):
+        elif cell.sent and self._quick and state.spo2_scale == 1 and unchanged_by(cell.sent, v, params):
             # the newest minute's score says what it said: nothing to score again (the
             # patient keeps its place in the batch's order of scores all the same)
             if pid not in self.pending:
@@ -241,7 +242,7 @@ class News2Tracker:
                 if cell is None:
                     continue
                 result = self._result(state, cells, m)
-                sig = _signature(result, state.spo2_scale)
+                sig = signature(result, state.spo2_scale)
                 if sig != cell.sent:  # build the record only when it says something new
                     cell.sent = sig
                     dirty.add((pid, m))
@@ -315,47 +316,6 @@ def _keep(into: dict[str, tuple[Value, datetime]], p: str, x: Value, t: datetime
         into[p] = (x, t)
         return True
     return False
-
-
-_SIG_BITS = tuple((p, 3 * i) for i, p in enumerate(news2.PARAMETERS))
-
-
-def _signature(result: news2.News2Result, scale: int) -> int:
-    """What a score says, as one int: 3 bits per parameter (sub-score + 1, 0 = missing) and
-    the scale; total and band follow from them. Never 0, the "nothing sent" mark."""
-    sub = result.subscores
-    sig = scale
-    for p, shift in _SIG_BITS:
-        x = sub.get(p)
-        if x is not None:
-            sig |= (x + 1) << (shift + 2)
-    return sig
-
-
-# Sub-score of one parameter on SpO2 scale 1, where each depends on its own value alone.
-_SUBSCORE: dict[str, tuple[int, object]] = {
-    p: (shift + 2, fn) for (p, shift), fn in zip(_SIG_BITS, (
-        news2.respiration_score, news2.spo2_scale1_score, lambda x: news2.air_or_oxygen_score(bool(x)),
-        news2.systolic_score, news2.pulse_score, news2.consciousness_score, news2.temperature_score,
-    ), strict=True)
-}
-assert tuple(_SUBSCORE) == news2.PARAMETERS
-
-
-def _same_signature(sent: int, v: Vital, params: Sequence[str]) -> bool:
-    """Whether the newest minute, last scored as ``sent`` (scale 1) and not changed since but
-    by ``v``'s readings of ``params``, still scores the same: every one of them must chart
-    the sub-score the last score holds for its parameter. Cheaper than scoring the minute,
-    which is what makes NEWS2 cost per change rather than per reading."""
-    for p in params:
-        shift, subscore = _SUBSCORE[p]
-        try:
-            sub = subscore(getattr(v, p))  # type: ignore[operator]
-        except (ValueError, TypeError):
-            return False  # unscoreable: the full scoring decides what counts
-        if (sent >> shift) & 7 != sub + 1:
-            return False
-    return True
 
 
 def _scoreable(param: str, value: object) -> bool:
