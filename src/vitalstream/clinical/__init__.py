@@ -11,7 +11,7 @@ Pure Python, no I/O. A stream processor keeps one :class:`AlertEngine` per input
 
 Modules: :mod:`.rules` (rule definitions and defaults), :mod:`.episode` (the per-rule state
 machine), :mod:`.engine`, :mod:`.news2` (pure NEWS2 scoring), :mod:`.tracker` (NEWS2 per
-patient), :mod:`.state` (per-patient state and snapshots), :mod:`.clock`, :mod:`.ids`.
+patient, emitted when :mod:`.signature` says it changed), :mod:`.state` (per-patient state and snapshots), :mod:`.clock`, :mod:`.ids`.
 """
 
 from vitalstream.clinical import news2

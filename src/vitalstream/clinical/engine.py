@@ -25,6 +25,7 @@ Not thread-safe: one engine per partition (or per worker) and one caller at a ti
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -114,18 +115,21 @@ class AlertEngine:
         clock = self.clock
         tracker = self.news2
         by_pid = contexts if isinstance(contexts, Mapping) else None
-        by_pos = contexts if contexts is not None and by_pid is None else None
-        for i, v in enumerate(vitals):
+        pairs: Iterable[tuple[Vital, PatientContext | None]] = (
+            zip(vitals, itertools.repeat(None)) if contexts is None or by_pid is not None
+            else zip(vitals, contexts, strict=True)  # type: ignore[arg-type]
+        )
+        for v, ctx in pairs:
             pid = v.patient_id
             ps = states.get(pid)
             if ps is None:
                 ps = states[pid] = PatientState()
-            if contexts is not None:
-                ctx = by_pid.get(pid) if by_pid is not None else by_pos[i]  # type: ignore[index]
-                if ctx is not None and ps.apply(ctx):
-                    dirty.add(pid)
-                    if tracker is not None:
-                        tracker.touch(pid, ps)
+            if by_pid is not None:
+                ctx = by_pid.get(pid)
+            if ctx is not None and ps.apply(ctx):
+                dirty.add(pid)
+                if tracker is not None:
+                    tracker.touch(pid, ps)
             t = v.event_time
             if t.tzinfo is None:  # validated upstream; never let one reading crash a worker
                 t = t.replace(tzinfo=UTC)
@@ -193,10 +197,12 @@ class AlertEngine:
         """``(patient, key, value)`` of every state record changed since :meth:`clear_dirty`:
         the patients' snapshots (key: the patient id) and their NEWS2 minutes."""
         store = self._store
-        out = [(pid, pid, self.snapshot(pid)) for pid in sorted(store.dirty)]
+        states, empty = store.states, PatientState()
+        out = [(pid, pid, encode(states.get(pid) or empty)) for pid in sorted(store.dirty)]
         window = self.news2.window if self.news2 is not None else 1
+        minutes = store.minutes
         for pid, m in sorted(store.dirty_minutes):
-            cell = store.minutes.get(pid, {}).get(m)
+            cell = minutes.get(pid, {}).get(m)
             if cell is not None:
                 out.append((pid, minute_key(pid, m, window), encode(cell)))  # type: ignore[arg-type]
         return out

@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 from vitalstream.clinical import news2
 from vitalstream.clinical.clock import Clock, SystemClock
 from vitalstream.clinical.ids import score_id
+from vitalstream.clinical.signature import signature, unchanged_by
 from vitalstream.clinical.state import (
     FIELD_BITS,
     Minute,
@@ -104,6 +105,9 @@ class News2Tracker:
         self.window = max(1, math.ceil(reorder_s / 60))  # minutes held per patient
         self.store = store if store is not None else PatientStore()
         self.pending: dict[str, set[int]] = {}  # patient -> minutes to score (insertion order)
+        # A reading always counts for its own minute's score when the freshness window spans
+        # at least a minute; only then can a new reading be compared with the last score alone.
+        self._quick = freshness_s >= 60
         self._times: dict[float, datetime] = {}
 
     def observe(self, vital: Vital, context: PatientContext | None = None) -> None:
@@ -173,16 +177,22 @@ class News2Tracker:
         for p in params:
             last[p] = (getattr(v, p), t)
         store.dirty_minutes.add((pid, m))
-        got = self.pending.get(pid)
-        if got is None:
-            self.pending[pid] = {m}
-        else:
-            got.add(m)
         newest = state.n2_minute
         if newest is None or m > newest:
             state.n2_minute = m
             if newest is not None and min(cells) <= m - self.window:
                 self._roll(state, cells, m)
+        elif cell.sent and self._quick and state.spo2_scale == 1 and unchanged_by(cell.sent, v, params):
+            # the newest minute's score says what it said: nothing to score again (the
+            # patient keeps its place in the batch's order of scores all the same)
+            if pid not in self.pending:
+                self.pending[pid] = set()
+            return
+        got = self.pending.get(pid)
+        if got is None:
+            self.pending[pid] = {m}
+        else:
+            got.add(m)
 
     def touch(self, pid: str, state: PatientState) -> None:
         """The patient's context changed: score the newest minute again."""
@@ -232,7 +242,7 @@ class News2Tracker:
                 if cell is None:
                     continue
                 result = self._result(state, cells, m)
-                sig = _signature(result, state.spo2_scale)
+                sig = signature(result, state.spo2_scale)
                 if sig != cell.sent:  # build the record only when it says something new
                     cell.sent = sig
                     dirty.add((pid, m))
@@ -306,21 +316,6 @@ def _keep(into: dict[str, tuple[Value, datetime]], p: str, x: Value, t: datetime
         into[p] = (x, t)
         return True
     return False
-
-
-_SIG_BITS = tuple((p, 3 * i) for i, p in enumerate(news2.PARAMETERS))
-
-
-def _signature(result: news2.News2Result, scale: int) -> int:
-    """What a score says, as one int: 3 bits per parameter (sub-score + 1, 0 = missing) and
-    the scale; total and band follow from them. Never 0, the "nothing sent" mark."""
-    sub = result.subscores
-    sig = scale
-    for p, shift in _SIG_BITS:
-        x = sub.get(p)
-        if x is not None:
-            sig |= (x + 1) << (shift + 2)
-    return sig
 
 
 def _scoreable(param: str, value: object) -> bool:

@@ -76,7 +76,16 @@ def f_to_c(fahrenheit: float) -> float:
 
 
 def from_epoch(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
+    """A UTC datetime, cached: devices reporting at the same tick share one object."""
+    t = _EPOCH.get(seconds)
+    if t is None:
+        if len(_EPOCH) >= 4096:
+            _EPOCH.clear()
+        t = _EPOCH[seconds] = datetime.fromtimestamp(seconds, UTC)
+    return t
+
+
+_EPOCH: dict[float, datetime] = {}
 
 
 def as_utc(value: datetime) -> datetime:

@@ -175,6 +175,16 @@ class Producer(abc.ABC):
         for key, value in items:
             self.send(topic, value, key=key, headers=headers, timestamp_ms=timestamp_ms)
 
+    def send_batch(self, topic: str, rows: Sequence[tuple[bytes | None, bytes, int | None]],
+                   partitions: Sequence[int] | None = None) -> None:
+        """Buffer many ``(key, value, timestamp_ms)`` rows to one topic: one call per topic and
+        batch instead of one per record (backends override it with a loop that costs no Python
+        call per record). ``partitions``, aligned with ``rows``, places them explicitly; else
+        keyed rows go to :func:`partition_for` and the others round-robin, as with :meth:`send`."""
+        for i, (key, value, timestamp_ms) in enumerate(rows):
+            self.send(topic, value, key=key, timestamp_ms=timestamp_ms,
+                      partition=None if partitions is None else partitions[i])
+
     @abc.abstractmethod
     def flush(self, timeout: float | None = None) -> None:
         """Block until every buffered record is durable; raise if any could not be stored."""

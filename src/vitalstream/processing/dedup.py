@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import enum
 
+import msgspec
+
 from ..events.canonical import Vital
 from ..events.invalid import InvalidEvent
 
 CONFLICT_STAGE = "process.dedup"
+_enc = msgspec.json.Encoder()
 
 
 class Seen(enum.Enum):
@@ -50,10 +53,15 @@ class RecentEvents:
 
     def check(self, vital: Vital) -> Seen:
         """Classify ``vital`` against the recent ones (and remember it if it is new)."""
-        # Canonical Vitals are frozen structs: hash/== cover every field, so the fingerprint is
-        # the whole normalised reading (time, values, units), not the client's bytes.
-        fingerprint = hash(vital)
-        key = vital.event_id
+        return self.check_encoded(vital.event_id, _enc.encode(vital))
+
+    def check_encoded(self, key: str, encoded: bytes) -> Seen:
+        """:meth:`check` for a Vital's identity and its JSON (which the processor has anyway).
+
+        The fingerprint is the whole normalised reading (time, values, units) as canonical
+        JSON, not the client's bytes: the same reading sent with other spacing or key order
+        is a repeat."""
+        fingerprint = hash(encoded)
         known = self._young.get(key)
         if known is None:
             known = self._old.get(key)

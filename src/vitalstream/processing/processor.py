@@ -21,7 +21,6 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any, Literal
 
 import msgspec
@@ -37,6 +36,7 @@ from ..log.base import Log, Record, TopicPartition
 from ..runtime import retry_transient
 from . import repartition
 from .dedup import CONFLICT_STAGE, ConflictingDuplicate, RecentEvents, Seen
+from .outputs import DEVICE_PARTS, BatchOutputs
 from .reference import ReferenceTables
 from .repartition import ClinicalInput
 from .stateful import ClinicalScorer
@@ -44,6 +44,7 @@ from .stateful import ClinicalScorer
 logger = logging.getLogger(__name__)
 
 PROCESSOR_GROUP = "vitalstream-processor"
+_enc = msgspec.json.Encoder()
 
 # raw topic -> (processed topic, data_type); device_data is decomposed separately.
 ROUTES: dict[str, tuple[str, str]] = {
@@ -54,14 +55,6 @@ ROUTES: dict[str, tuple[str, str]] = {
     T.HR_DATA: (T.PROCESSED_HR, "heart_rate"),
     T.SMARTWATCH: (T.PROCESSED_SMARTWATCH, "smartwatch"),
 }
-# device gateway: one combined message -> one record per measured vital, keyed by device id.
-DEVICE_PARTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    (T.BP_DEVICE, "blood_pressure", ("systolic", "diastolic")),
-    (T.HR_DEVICE, "heart_rate", ("heart_rate",)),
-    (T.SPO2_DEVICE, "oxygen_saturation", ("spo2",)),
-    (T.TEMP_DEVICE, "temperature", ("temperature_c",)),
-)
-_MEASURES = ("heart_rate", "spo2", "systolic", "diastolic", "temperature_c")
 VITAL_INPUTS = (T.HEART_RATE, T.BLOOD_OXYGEN, T.BLOOD_PRESSURE, T.FALL_DETECTION, T.DEVICE_DATA,
                 T.HR_DATA, T.SMARTWATCH)
 INPUT_TOPICS = (*VITAL_INPUTS, *T.REFERENCE_TOPICS)  # medical-entries: the notes stage (vitalstream.notes)
@@ -71,49 +64,6 @@ OUTPUT_TOPICS = (
 )
 # Sources whose patient_id is a device id, resolved through the reference tables.
 _DEVICE_KEYED = frozenset(("device", "smartwatch"))
-
-_enc = msgspec.json.Encoder()
-
-
-def _original_timestamp(event: Any) -> Any:
-    value = getattr(event, "timestamp", None)
-    return getattr(event, "date", None) if value is None else value
-
-
-class _BatchFormat:
-    """Bytes that are the same for many records of one batch, computed once.
-
-    A processed record is the canonical Vital's JSON with the extra ProcessedVital fields
-    spliced in before the closing brace: ``original_timestamp`` (cached per distinct source
-    timestamp: many devices share a tick), then ``data_type`` and ``processed_timestamp``
-    (one suffix per data type per batch), then the patient's metadata fragment.
-    """
-
-    def __init__(self, now: datetime) -> None:
-        self.processed = _enc.encode(now)
-        self._suffix: dict[str, bytes] = {}
-        self._times: dict[Any, bytes] = {}
-        self._ms: dict[datetime, int] = {}
-
-    def suffix(self, data_type: str) -> bytes:
-        s = self._suffix.get(data_type)
-        if s is None:
-            s = self._suffix[data_type] = b',"data_type":"' + data_type.encode() + b'","processed_timestamp":' + self.processed
-        return s
-
-    def original(self, value: Any) -> bytes:
-        b = self._times.get(value)
-        if b is None:
-            text = value.isoformat() if isinstance(value, datetime) else str(value)
-            b = self._times[value] = b',"original_timestamp":' + _enc.encode(text)
-        return b
-
-    def millis(self, t: datetime) -> int:
-        ms = self._ms.get(t)
-        if ms is None:
-            ms = self._ms[t] = int(t.timestamp() * 1000)
-        return ms
-
 
 def _scale_for(history: str | None) -> Literal[1, 2]:
     """NEWS2 SpO2 scale 2 only with a prescribed 88–92 % target, recorded in the history."""
@@ -183,77 +133,69 @@ class VitalsProcessor:
     # -- the batch ------------------------------------------------------------------------------
     def process(self, records: list[Record]) -> None:
         self.refs.refresh()
-        now = self.clock.now()
-        fmt = _BatchFormat(now)
-        check = self.recent.check
-        emit = self._emit
-        clinical = self._clinical
-        items: list[ClinicalInput] = []
+        out = BatchOutputs(self.clock.now())
+        check = self.recent.check_encoded
+        encode = _enc.encode
+        fragments = self._fragments
+        vitals: list[Vital] = []
+        contexts: list[PatientContext | None] = []
         stats = self.stats
         for r in records:
             topic = r.topic
             try:
                 event = decode(topic, r.value)
             except InvalidEvent as exc:
-                send_dead_letter(self.producer, "process.validate", exc, r.value, record=r)
-                stats["dead_letters"] += 1
+                self._dead_letter("process.validate", exc, r)
                 continue
+            route = ROUTES.get(topic)
+            if route is None and topic != T.DEVICE_DATA:
+                continue  # reference topics: validation only (the tables are read by ReferenceTables)
             try:
-                if topic in ROUTES or topic == T.DEVICE_DATA:
-                    for v in normalise(topic, event):
-                        seen = check(v)
-                        if seen is not Seen.NEW:
-                            if seen is Seen.CONFLICT:  # the first reading stands
-                                send_dead_letter(self.producer, CONFLICT_STAGE, ConflictingDuplicate(),
-                                                 r.value, record=r)
-                                stats["dead_letters"] += 1
-                                stats["conflicts"] += 1
-                            else:
-                                stats["duplicates"] += 1
-                            continue
-                        emit(topic, r.key, event, v, fmt)
-                        items.append(clinical(v))
-                # reference topics: validation only (the tables are read by ReferenceTables)
+                for v in normalise(topic, event):
+                    body = encode(v)
+                    seen = check(v.event_id, body)
+                    if seen is not Seen.NEW:
+                        if seen is Seen.CONFLICT:  # the first reading stands
+                            self._dead_letter(CONFLICT_STAGE, ConflictingDuplicate(), r)
+                            stats["conflicts"] += 1
+                        else:
+                            stats["duplicates"] += 1
+                        continue
+                    if route is None:
+                        out.device(r.key, event, v, body)
+                    else:
+                        ref_topic = T.USER_PROFILES if topic == T.SMARTWATCH else T.PATIENT_METADATA
+                        out.vital(route[0], route[1], r.key, event, v, body,
+                                  fragments.get((ref_topic, v.patient_id), b""))
+                    v, ctx = self._clinical(v)
+                    vitals.append(v)
+                    contexts.append(ctx)
             except Exception as exc:  # a poison record must never stop the partition
                 logger.warning("dead-lettering a %s record: %s", topic, type(exc).__name__)
-                send_dead_letter(self.producer, "process.normalise", exc, r.value, record=r)
-                stats["dead_letters"] += 1
+                self._dead_letter("process.normalise", exc, r)
         stats["in"] += len(records)
-        stats["vitals"] += len(items)
+        stats["vitals"] += len(vitals)
+        stats["processed"] += out.send(self.producer)
         if self.scorer is not None:
-            self.scorer.score(items)
+            self.scorer.score_vitals(vitals, contexts)
             self.scorer.flush()  # outputs, then the state changelog
         else:
+            items = [ClinicalInput(v) if c is None else ClinicalInput(v, c.age, c.spo2_scale)
+                     for v, c in zip(vitals, contexts, strict=True)]
             stats["repartitioned"] += repartition.send(self.producer, items)
             retry_transient(self.producer.flush, self.stop, what="processor flush")
 
-    def _clinical(self, v: Vital) -> ClinicalInput:
-        """``v`` keyed by its patient (a device resolved to its patient) with the context."""
+    def _dead_letter(self, stage: str, exc: BaseException, r: Record) -> None:
+        send_dead_letter(self.producer, stage, exc, r.value, record=r)
+        self.stats["dead_letters"] += 1
+
+    def _clinical(self, v: Vital) -> tuple[Vital, PatientContext | None]:
+        """``v`` keyed by its patient (a device resolved to its patient), and its context."""
         if v.source in _DEVICE_KEYED:
             owner = self._patient_of.get(v.patient_id)
             if owner is not None and owner != v.patient_id:
                 v = msgspec.structs.replace(v, patient_id=owner)
-        ctx = self._contexts.get(v.patient_id)
-        return ClinicalInput(v) if ctx is None else ClinicalInput(v, ctx.age, ctx.spo2_scale)
-
-    def _emit(self, topic: str, key: bytes | None, event: Any, v: Vital, fmt: _BatchFormat) -> None:
-        original = fmt.original(_original_timestamp(event))
-        if topic == T.DEVICE_DATA:
-            for out_topic, data_type, fields in DEVICE_PARTS:
-                if getattr(v, fields[0]) is None:
-                    continue
-                part = msgspec.structs.replace(v, **{f: None for f in _MEASURES if f not in fields})
-                self._send(out_topic, key, part, original + fmt.suffix(data_type), fmt)
-            return
-        out_topic, data_type = ROUTES[topic]
-        ref_topic = T.USER_PROFILES if topic == T.SMARTWATCH else T.PATIENT_METADATA
-        fragment = self._fragments.get((ref_topic, v.patient_id), b"")
-        self._send(out_topic, key, v, original + fmt.suffix(data_type) + fragment, fmt)
-
-    def _send(self, topic: str, key: bytes | None, v: Vital, extra: bytes, fmt: _BatchFormat) -> None:
-        body = _enc.encode(v)
-        self.producer.send(topic, body[:-1] + extra + b"}", key=key, timestamp_ms=fmt.millis(v.event_time))
-        self.stats["processed"] += 1
+        return v, self._contexts.get(v.patient_id)
 
     def close(self) -> None:
         try:

@@ -50,13 +50,12 @@ _dec = msgspec.msgpack.Decoder(ClinicalInput)
 def send(producer: Producer, items: Iterable[ClinicalInput]) -> int:
     """Buffer ``items`` on the repartition topic, keyed by patient id, stamped with event
     time. Returns how many were sent."""
-    n = 0
-    for item in items:
-        v = item.vital
-        producer.send(TOPIC, _enc.encode(item), key=v.patient_id.encode(),
-                      timestamp_ms=int(v.event_time.timestamp() * 1000))
-        n += 1
-    return n
+    encode = _enc.encode
+    rows = [(item.vital.patient_id.encode(), encode(item), int(item.vital.event_time.timestamp() * 1000))
+            for item in items]
+    if rows:
+        producer.send_batch(TOPIC, rows)
+    return len(rows)
 
 
 def decode(value: bytes) -> ClinicalInput:

@@ -29,10 +29,11 @@ from collections.abc import Iterable, Sequence
 import msgspec
 
 from .. import topics as T
-from ..clinical import AlertEngine, EngineConfig, SystemClock
+from ..clinical import AlertEngine, EngineConfig, PatientContext, SystemClock
 from ..clinical.clock import Clock
 from ..config import ProcessSettings
 from ..deadletter import send_dead_letter
+from ..events.canonical import Vital
 from ..log.base import Log, Producer, Record, TopicPartition, partition_for
 from ..runtime import retry_transient
 from . import repartition
@@ -145,6 +146,10 @@ class ClinicalScorer:
         for item in items:
             vitals.append(item.vital)
             contexts.append(item.context())
+        self.score_vitals(vitals, contexts)
+
+    def score_vitals(self, vitals: Sequence[Vital], contexts: Sequence[PatientContext | None]) -> None:
+        """:meth:`score` for vitals and their aligned contexts (the fused processor's call)."""
         if not vitals:
             return
         engine, send = self.engine, self.producer.send
@@ -165,9 +170,11 @@ class ClinicalScorer:
         if not atomic:
             retry_transient(producer.flush, self.stop, what="scorer flush")
         n = self._state_partitions
-        for pid, key, value in engine.changelog():
-            # a NEWS2 minute's key is not the patient id: place it by the patient explicitly
-            producer.send(T.ALERT_STATE, value, key=key.encode(), partition=partition_for(pid.encode(), n))
+        changelog = engine.changelog()
+        if changelog:
+            # a NEWS2 minute's key is not the patient id: place every record by the patient
+            producer.send_batch(T.ALERT_STATE, [(key.encode(), value, None) for _, key, value in changelog],
+                                partitions=[partition_for(pid.encode(), n) for pid, _, _ in changelog])
         retry_transient(producer.flush, self.stop, what="scorer flush" if atomic else "state changelog flush")
         engine.clear_dirty()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from ...errors import LogUnavailable, TopicError
@@ -78,6 +78,29 @@ class EmbeddedProducer(Producer):
             else:
                 p = partition_for(key, parts)
             buf[(tid, p)].append((ts, key, value, h))
+
+    def send_batch(self, topic: str, rows: Sequence[tuple[bytes | None, bytes, int | None]],
+                   partitions: Sequence[int] | None = None) -> None:
+        tid, parts = self._topics.get(topic)
+        if partitions is not None and not all(0 <= p < parts for p in partitions):
+            raise TopicError(f"topic {topic!r} has no partition {max(partitions)}")
+        buf = self._buffer
+        lists: dict[int, list[tuple[int, bytes | None, bytes, list[tuple[str, bytes]] | None]]] = {}  # by partition
+        now: int | None = None
+        for i, (key, value, ts) in enumerate(rows):
+            if partitions is not None:
+                p = partitions[i]
+            elif key is None:
+                p = self._rr[topic] % parts
+                self._rr[topic] += 1
+            else:
+                p = partition_for(key, parts)
+            if ts is None:
+                ts = now = now or epoch_ms()
+            into = lists.get(p)
+            if into is None:
+                into = lists[p] = buf[(tid, p)]
+            into.append((ts, key, value, None))
 
     def flush(self, timeout: float | None = None) -> None:
         if not self._buffer:

@@ -1,0 +1,122 @@
+"""The processed records of one micro-batch, built as bytes and sent with one call per topic.
+
+A processed record is the canonical Vital's JSON with the extra
+:class:`~vitalstream.events.ProcessedVital` fields spliced in before the closing brace:
+``original_timestamp`` (cached per distinct source timestamp: many devices share a tick), then
+``data_type`` and ``processed_timestamp`` (one suffix per data type per batch), then the
+patient's metadata fragment. Records are collected per topic as ``(key, value, timestamp)``
+rows and handed to :meth:`~vitalstream.log.base.Producer.send_batch` once per topic.
+
+A device-gateway message becomes one record on each of the four decomposed device topics
+(the device gateway's contract, kept by the warehouse's ``*_device`` tables). The combined
+Vital is encoded once and each part is cut from it: in a Vital's JSON the five measures sit
+together, in field order, between ``event_time`` and ``device_id``, and ``,"`` never occurs
+inside a JSON string (a quote in a string is escaped), so the cut is exact. Anything else
+takes the struct-by-struct path (:func:`device_part`), which is what the cut must equal.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from .. import topics as T
+from ..events.canonical import Vital
+
+# device gateway: one combined message -> one record per measured vital, keyed by device id.
+DEVICE_PARTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (T.BP_DEVICE, "blood_pressure", ("systolic", "diastolic")),
+    (T.HR_DEVICE, "heart_rate", ("heart_rate",)),
+    (T.SPO2_DEVICE, "oxygen_saturation", ("spo2",)),
+    (T.TEMP_DEVICE, "temperature", ("temperature_c",)),
+)
+MEASURES = ("heart_rate", "spo2", "systolic", "diastolic", "temperature_c")
+# which of the five cut measures (in MEASURES order) each device part keeps
+_PART_MEASURES = tuple(tuple(MEASURES.index(f) for f in fields) for _, _, fields in DEVICE_PARTS)
+_FIRST, _AFTER = b',"heart_rate":', b',"device_id":'
+
+_enc = msgspec.json.Encoder()
+
+Row = tuple[bytes | None, bytes, int]
+
+
+def original_timestamp(event: Any) -> Any:
+    """The event's time exactly as its source sent it (``timestamp`` or ``date``)."""
+    value = getattr(event, "timestamp", None)
+    return getattr(event, "date", None) if value is None else value
+
+
+def device_part(v: Vital, fields: tuple[str, ...]) -> bytes:
+    """The JSON of ``v`` with only ``fields`` of the five measures (the reference for the cut)."""
+    return _enc.encode(msgspec.structs.replace(v, **{f: None for f in MEASURES if f not in fields}))
+
+
+class BatchOutputs:
+    """Rows per topic for one batch, with the bytes that many records share computed once."""
+
+    def __init__(self, now: datetime) -> None:
+        self.processed = _enc.encode(now)
+        self.rows: dict[str, list[Row]] = {}
+        self._suffix: dict[str, bytes] = {}
+        self._times: dict[Any, bytes] = {}
+        self._ms: dict[datetime, int] = {}
+        self._device = [(topic, self.rows.setdefault(topic, []), self.suffix(data_type), keep)
+                        for (topic, data_type, _), keep in zip(DEVICE_PARTS, _PART_MEASURES, strict=True)]
+
+    def suffix(self, data_type: str) -> bytes:
+        s = self._suffix.get(data_type)
+        if s is None:
+            s = self._suffix[data_type] = b',"data_type":"' + data_type.encode() + b'","processed_timestamp":' + self.processed
+        return s
+
+    def original(self, value: Any) -> bytes:
+        b = self._times.get(value)
+        if b is None:
+            text = value.isoformat() if isinstance(value, datetime) else str(value)
+            b = self._times[value] = b',"original_timestamp":' + _enc.encode(text)
+        return b
+
+    def millis(self, t: datetime) -> int:
+        ms = self._ms.get(t)
+        if ms is None:
+            ms = self._ms[t] = int(t.timestamp() * 1000)
+        return ms
+
+    def vital(self, topic: str, data_type: str, key: bytes | None, event: Any, v: Vital, body: bytes,
+              fragment: bytes) -> None:
+        """One processed record of ``v`` (whose JSON is ``body``) on ``topic``."""
+        rows = self.rows.get(topic)
+        if rows is None:
+            rows = self.rows[topic] = []
+        rows.append((key, b"".join((body[:-1], self.original(original_timestamp(event)), self.suffix(data_type),
+                                    fragment, b"}")), self.millis(v.event_time)))
+
+    def device(self, key: bytes | None, event: Any, v: Vital, full: bytes) -> None:
+        """One record per measure (of ``v``, whose JSON is ``full``) on the four device topics
+        (see the module doc)."""
+        original = self.original(original_timestamp(event))
+        ms = self.millis(v.event_time)
+        i = full.find(_FIRST)
+        j = full.find(_AFTER, i + 1)
+        measures = full[i + 1:j].split(b",") if i > 0 and j > 0 else ()
+        if len(measures) == 5:
+            head, tail = full[:i], full[j:-1] + original
+            for _, rows, suffix, keep in self._device:
+                picked = b",".join([measures[k] for k in keep])
+                rows.append((key, b"".join((head, b",", picked, tail, suffix, b"}")), ms))
+            return
+        for (_, _, fields), (_, rows, suffix, _) in zip(DEVICE_PARTS, self._device, strict=True):
+            if getattr(v, fields[0]) is None:
+                continue
+            rows.append((key, device_part(v, fields)[:-1] + original + suffix + b"}", ms))
+
+    def send(self, producer: Any) -> int:
+        """Buffer every row on ``producer`` (one call per topic); returns how many."""
+        n = 0
+        for topic, rows in self.rows.items():
+            if rows:
+                producer.send_batch(topic, rows)
+                n += len(rows)
+        return n
