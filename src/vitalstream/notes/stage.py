@@ -70,12 +70,20 @@ class NotesStage:
                  stop: threading.Event | None = None) -> None:
         self.log = log
         self.stop = stop or threading.Event()
-        self.extractor = extractor or shared_extractor()  # vocabularies load here, not per batch
+        # The vocabularies load on the first entry (seconds), once: a stage with no notes to
+        # read (most `process`/`up` runs) starts, idles and stops without paying for them.
+        self._extractor = extractor
         self.producer = log.producer()
         self.stats: Counter[str] = Counter()
 
     def assigned(self, partitions: set[TopicPartition]) -> None:
         """Stateless: nothing to rebuild."""
+
+    @property
+    def extractor(self) -> Extractor:
+        if self._extractor is None:
+            self._extractor = shared_extractor()
+        return self._extractor
 
     def process(self, records: list[Record]) -> None:
         valid: list[tuple[Record, MedicalEntry]] = []
@@ -105,14 +113,17 @@ class NotesStage:
     def _extract(self, texts: list[str], valid: list[tuple[Record, MedicalEntry]]) -> list[Extraction | None]:
         """The whole batch in one ``nlp.pipe``; if that fails, entry by entry so only the
         entry that breaks the extractor is dead-lettered."""
+        if not texts:
+            return []
+        extractor = self.extractor  # outside the try: an extractor that cannot load stops the stage
         try:
-            return list(self.extractor.extract_many(texts))
+            return list(extractor.extract_many(texts))
         except Exception:  # a poison entry must never stop the partition
             logger.warning("extraction failed for a batch of %d; retrying entry by entry", len(texts))
         out: list[Extraction | None] = []
         for text, (r, _) in zip(texts, valid, strict=True):
             try:
-                out.append(self.extractor.extract(text))
+                out.append(extractor.extract(text))
             except Exception as exc:
                 # the exception's text may quote the note (PHI): keep only its class
                 self._dead(EXTRACT_STAGE, ExtractionFailed(f"extractor failed: {type(exc).__name__}"), r)

@@ -25,6 +25,9 @@ from vitalstream.sinks.docstore import MongoDocStore
 
 pymongo = pytest.importorskip("pymongo")
 EXE = str(Path(sys.executable).parent / "vitalstream")
+# FerretDB takes ~1 s per 50-entry batch: 1000 entries are 20 batches, so the kill (after a
+# quarter has landed) still lands well mid-stream without minutes of writing.
+KILL_ENTRIES = 1000
 
 
 def _entries(home: Path, n: int) -> set[str]:
@@ -72,7 +75,7 @@ def test_notes_land_once_with_indexes(tmp_path, collection) -> None:
 
 def test_kill_9_of_the_sink_mid_stream_leaves_every_entry_once(tmp_path, collection) -> None:
     url, coll = collection
-    ids = _entries(tmp_path, 3000)
+    ids = _entries(tmp_path, KILL_ENTRIES)
     env = {k: v for k, v in os.environ.items() if not k.startswith("VITALSTREAM_")}
     env.update(VITALSTREAM_HOME=str(tmp_path), VITALSTREAM_LOG_LEVEL="WARNING", VITALSTREAM_DOCSTORE_URL=url)
     cmd = [EXE, "sink", "docstore", "--max-records", "50"]
