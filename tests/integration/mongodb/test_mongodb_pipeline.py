@@ -48,7 +48,7 @@ def test_notes_end_to_end(tmp_path, mongodb_url, postgres_url, unique_name) -> N
         # the same log into DuckDB: the warehouse group starts over
         from vitalstream import topics as T
         from vitalstream.log import open_log
-        from vitalstream.sinks.warehouse.base import WAREHOUSE_GROUP
+        from vitalstream.sinks.warehouse import WAREHOUSE_GROUP
 
         with open_log(f"sqlite:///{tmp_path}/log.db") as log, log.consumer(WAREHOUSE_GROUP, [T.PROCESSED_ENTRIES]) as c:
             c.poll(max_records=1, timeout=0.5)
