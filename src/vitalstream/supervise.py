@@ -386,21 +386,15 @@ def _enforce_retention(settings: Settings) -> None:
 def _started_sink_groups(components: Sequence[Component]) -> dict[str, Sequence[str]]:
     """The always-on sink groups these components run, with their topics: checked by name,
     since a sink process still starting has no commit yet that would list its group."""
+    from .sinks import READS
+
     names: set[str] = set()
     for c in components:
         if c.kind == "sinks":
-            names |= set(c.profile.split(",")) if c.profile else {"lake", "landing", "warehouse"}
+            names |= set(c.profile.split(",")) if c.profile else set(READS)
         elif c.kind == "dashboard":  # on DuckDB it hosts the warehouse sink
             names.add("warehouse")
-    if not names:
-        return {}
-    from .sinks.lake import LAKE_GROUP, LANDING_GROUP
-    from .sinks.warehouse import schema as S
-    from .sinks.warehouse.sink import WAREHOUSE_GROUP
-
-    topics = {"lake": (LAKE_GROUP, T.RAW_TOPICS), "landing": (LANDING_GROUP, (T.PROCESSED_SMARTWATCH,)),
-              "warehouse": (WAREHOUSE_GROUP, S.TOPICS)}
-    return dict(topics[n] for n in sorted(names) if n in topics)
+    return dict(READS[n]() for n in sorted(names) if n in READS)
 
 
 def _all_caught_up(settings: Settings, components: Sequence[Component] = ()) -> bool:

@@ -25,28 +25,56 @@ if TYPE_CHECKING:
     from ..runtime import Worker
 
 
-def _lake(log: Log, settings: Settings, new_incarnation: bool) -> Worker:
+def _lake_reads() -> tuple[str, Sequence[str]]:
     from .. import topics as T
+    from .lake import LAKE_GROUP
+
+    return LAKE_GROUP, T.RAW_TOPICS
+
+
+def _landing_reads() -> tuple[str, Sequence[str]]:
+    from .. import topics as T
+    from .lake import LANDING_GROUP
+
+    return LANDING_GROUP, (T.PROCESSED_SMARTWATCH,)
+
+
+def _warehouse_reads() -> tuple[str, Sequence[str]]:
+    from .warehouse import schema as S
+    from .warehouse.sink import WAREHOUSE_GROUP
+
+    return WAREHOUSE_GROUP, S.TOPICS
+
+
+#: The always-on sinks' consumer group and topics, by name: what they read is known before
+#: they first commit (``vitalstream up --until-idle`` waits on a sink still starting).
+READS: dict[str, Callable[[], tuple[str, Sequence[str]]]] = {
+    "lake": _lake_reads, "landing": _landing_reads, "warehouse": _warehouse_reads,
+}
+
+
+def _lake(log: Log, settings: Settings, new_incarnation: bool) -> Worker:
     from .lake import LakeSink, log_topic_ids
 
-    return LakeSink(settings.lake_url, T.RAW_TOPICS, topic_id=log_topic_ids(log),
+    group, topics = _lake_reads()
+    return LakeSink(settings.lake_url, topics, group=group, topic_id=log_topic_ids(log),
                     new_incarnation=new_incarnation)
 
 
 def _landing(log: Log, settings: Settings, new_incarnation: bool) -> Worker:
-    from .. import topics as T
-    from .lake import LANDING_GROUP, LakeSink, log_topic_ids, smartwatch_columns
+    from .lake import LakeSink, log_topic_ids, smartwatch_columns
 
+    group, topics = _landing_reads()
     landing_url = _with_option(settings.lake_url, "format", "parquet")  # the landing is Parquet
-    return LakeSink(landing_url, [T.PROCESSED_SMARTWATCH], group=LANDING_GROUP,
-                    topic_id=log_topic_ids(log), new_incarnation=new_incarnation,
-                    extra_columns=smartwatch_columns)
+    return LakeSink(landing_url, topics, group=group, topic_id=log_topic_ids(log),
+                    new_incarnation=new_incarnation, extra_columns=smartwatch_columns)
 
 
 def _warehouse(log: Log, settings: Settings, new_incarnation: bool) -> Worker:
     from .warehouse import WarehouseSink, open_warehouse
 
-    return WarehouseSink(open_warehouse(settings.warehouse_url),
+    group, topics = _warehouse_reads()
+    return WarehouseSink(open_warehouse(settings.warehouse_url), topics, group=group,
                          dead_letter_payloads=settings.warehouse_dead_letter_payloads)
 
 
@@ -122,4 +150,4 @@ def _with_option(url: str, name: str, value: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-__all__ = ["SINKS", "LakeUnavailable", "Sink", "SinkUnavailable", "WarehouseUnavailable", "build_sinks", "check_lake"]
+__all__ = ["READS", "SINKS", "LakeUnavailable", "Sink", "SinkUnavailable", "WarehouseUnavailable", "build_sinks", "check_lake"]
