@@ -115,7 +115,6 @@ class EmbeddedConsumer(GroupMember, Consumer):
     def _read_partition(self, tid: int, p: int, topic: str, pos: int, limit: int) -> list[Record]:
         """Records at offsets >= pos, from the batch holding pos onwards (cached when a batch
         is read in several polls)."""
-        out: list[Record] = []
         cached = self._cache.get((tid, p))
         if cached is not None and cached[0] <= pos <= cached[1]:
             batches = [cached[2]]
@@ -123,26 +122,38 @@ class EmbeddedConsumer(GroupMember, Consumer):
         else:
             batches, last = [], -1
         if cached is None or not batches or cached[1] < pos + limit:
-            rows = self._db.query(
-                "SELECT base_offset, last_offset, data FROM batches WHERE topic_id=? AND partition=? "
-                "AND base_offset >= coalesce((SELECT max(base_offset) FROM batches WHERE topic_id=? "
-                "AND partition=? AND base_offset <= ?), 0) AND last_offset >= ? AND base_offset > ? "
-                "ORDER BY base_offset LIMIT 64",
-                (tid, p, tid, p, pos, pos, last),
-            )
-            for base, last_off, data in rows:
-                decoded = batch_decoder.decode(data)
-                batches.append(decoded)
-                self._cache[(tid, p)] = (base, last_off, decoded)
-                if sum(map(len, batches)) >= limit + 1:
-                    break
+            # Two batches first, more only when those fall short: a poll usually needs one or
+            # two, and fetching blobs it then drops cost as much as decoding the ones it keeps.
+            have, want = sum(map(len, batches)), 2
+            while have <= limit:
+                rows = self._db.query(
+                    "SELECT base_offset, last_offset, data FROM batches WHERE topic_id=? AND partition=? "
+                    "AND base_offset >= coalesce((SELECT max(base_offset) FROM batches WHERE topic_id=? "
+                    "AND partition=? AND base_offset <= ?), 0) AND last_offset >= ? AND base_offset > ? "
+                    "ORDER BY base_offset LIMIT ?",
+                    (tid, p, tid, p, pos, pos, last, want),
+                )
+                for base, last_off, data in rows:
+                    decoded = batch_decoder.decode(data)
+                    batches.append(decoded)
+                    self._cache[(tid, p)] = (base, last_off, decoded)
+                    last, have = last_off, have + len(decoded)
+                    if have > limit:
+                        break
+                if len(rows) < want:
+                    break  # nothing more stored
+                want = 64
+        out: list[Record] = []
         for decoded in batches:
-            for o, ts, k, v, h in decoded:
-                if o < pos:
-                    continue
-                out.append(Record(topic, p, o, k, v, ts, tuple(h) if h else ()))
-                if len(out) >= limit:
-                    return out
+            start = 0
+            if decoded and decoded[0][0] < pos:
+                start = pos - decoded[0][0]  # offsets are consecutive within a stored batch...
+                if start >= len(decoded) or decoded[start][0] != pos:  # ...unless compacted
+                    start = next((i for i, row in enumerate(decoded) if row[0] >= pos), len(decoded))
+            out.extend([Record(topic, p, o, k, v, ts, tuple(h) if h else ())
+                        for o, ts, k, v, h in decoded[start:start + limit - len(out)]])
+            if len(out) >= limit:
+                break
         return out
 
     def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
