@@ -63,7 +63,7 @@ def percentiles(values: list[float]) -> dict[str, float | None]:
 
 
 def _reader(log_url: str, stop: threading.Event, alerts: list[float],
-            scores: list[tuple[float, str, float, float]], since_ms: float) -> None:
+            scores: list[tuple[float, str, float, float]], since_ms: float, stored: list[float]) -> None:
     """Collect alert latencies, and NEWS2 scores as (read ms, patient, minute start ms,
     computed ms) for :func:`news2_latencies`, of readings from this run only (event time >=
     since): on a shared broker the processor may re-emit for patients whose state it restored."""
@@ -83,6 +83,7 @@ def _reader(log_url: str, stop: threading.Event, alerts: list[float],
                             scores.append((now, doc.patient_id, event_ms, _ms(doc.computed_time)))
                     elif event_ms >= since_ms:
                         alerts.append(now - event_ms)
+                        stored.append(now - r.timestamp_ms)  # the alert's send → read
                 except (msgspec.DecodeError, ValueError):
                     continue
     finally:
@@ -155,7 +156,8 @@ def measure(log_url: str, rate: float, duration_s: float, group: str, work: str,
         time.sleep(0.05)
     ready_after_s = time.monotonic() - t_start
     start_ms = int(time.time() * 1000) + 1000
-    reader = threading.Thread(target=_reader, args=(log_url, stop, alerts, scores, start_ms), daemon=True)
+    stored: list[float] = []
+    reader = threading.Thread(target=_reader, args=(log_url, stop, alerts, scores, start_ms, stored), daemon=True)
     reader.start()
     producer = log.producer()
     reference, stream = smooth_vitals(patients, seed=11, start_ms=start_ms)
@@ -164,12 +166,19 @@ def measure(log_url: str, rate: float, duration_s: float, group: str, work: str,
     producer.flush()
     # the processor joins its group and restores state during the 3 s before the first event
     sent, t0 = 0, None
+    oldest: int | None = None  # event time of the oldest reading not yet flushed
+    flushes: list[tuple[float, float]] = []  # (oldest reading's age when its flush ended, flush ms)
     for m in stream:
         now = time.time() * 1000
         if m.timestamp_ms > now:  # next reading is in the future: make what we have visible
             producer.flush()
+            if oldest is not None:
+                done_ms = time.time() * 1000
+                flushes.append((done_ms - oldest, done_ms - now))
+                oldest = None
             time.sleep(max(0.005, (m.timestamp_ms - now) / 1000))
         t0 = t0 or time.time()
+        oldest = oldest or m.timestamp_ms
         producer.send(m.topic, m.value, key=m.key, timestamp_ms=m.timestamp_ms)
         if m.topic in _NEWS2_INPUTS and m.key is not None:
             sent_at.setdefault(m.key.decode(), []).append(m.timestamp_ms)
@@ -194,6 +203,12 @@ def measure(log_url: str, rate: float, duration_s: float, group: str, work: str,
                            "processor_cpu_s": result.get("cpu_s"), "peak_rss_mb": result.get("peak_rss_mb")}
     out.update(percentiles(alerts))
     out["news2"] = percentiles(news2)
+    # where the time goes: event time → stored (producer), batch start (processor side), the
+    # batch's processing, and the alert's own send → read (its flush and the reader's poll)
+    out["stages"] = {"produce_flush_age_ms": percentiles([f[0] for f in flushes]),
+                     "produce_flush_ms": percentiles([f[1] for f in flushes]),
+                     "alert_send_to_read_ms": percentiles(stored),
+                     "processor": result.get("batch_stages")}
     out["note"] = (f"{len(alerts)} alerts; NEWS2 p99 {out['news2']['p99_ms']} ms over {len(news2)} scores"
                    if alerts else f"no alerts raised; NEWS2 p99 {out['news2']['p99_ms']} ms")
     if not alerts and news2:  # fall back to the NEWS2 path, which runs through the same engine
