@@ -22,6 +22,7 @@ import math
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -112,25 +113,33 @@ def _iso_ms(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def smooth_vitals(patients: int, seed: int, start_ms: int) -> tuple[list[Outgoing], Any]:
-    """Smartwatch vitals at an even rate. The simulator stamps every patient's readings on the same
-    whole second, which would offer the load as one burst per second; real devices are not
-    synchronised, so each patient keeps a fixed offset inside the second instead."""
+def smooth_vitals(patients: int, seed: int, seconds: int) -> tuple[list[Outgoing], Callable[[int], Iterator[Outgoing]]]:
+    """Smartwatch vitals at an even rate: the reference records, and ``paced(start_ms)``, the
+    readings of ``seconds`` seconds from ``start_ms`` on. The simulator stamps every patient's
+    readings on the same whole second, which would offer the load as one burst per second; real
+    devices are not synchronised, so each patient keeps a fixed offset inside the second instead.
+
+    The simulator's seconds are generated here, before the clock starts: generated on the fly,
+    each second's batch (20,000 readings at 20k/s) stalled the paced producer for tens of ms at
+    every second boundary, and those readings were sent late in a burst, which the latency then
+    counted. Only the timestamp rewrite, a few µs per reading, stays in the paced loop."""
     from datetime import UTC, datetime
 
-    sim = make("vitals", patients=patients, seed=seed, start=datetime.fromtimestamp(start_ms // 1000, UTC))
+    sim = make("vitals", patients=patients, seed=seed, start=datetime.fromtimestamp(time.time() // 1, UTC))
+    groups = [list(g) for _, g in itertools.islice(
+        itertools.groupby(sim.events(), key=lambda m: m.timestamp_ms // 1000), seconds)]
     dec, enc = msgspec.json.Decoder(dict), msgspec.json.Encoder()
 
-    def events() -> Any:
-        for sec, group in itertools.groupby(sim.events(), key=lambda m: m.timestamp_ms // 1000):
-            batch = list(group)
+    def paced(start_ms: int) -> Iterator[Outgoing]:
+        for i, batch in enumerate(groups):
+            base = start_ms + i * 1000
             for k, m in enumerate(batch):
-                ts = sec * 1000 + k * 1000 // len(batch)
+                ts = base + k * 1000 // len(batch)
                 doc = dec.decode(m.value)
                 doc["timestamp"] = _iso_ms(ts)
                 yield Outgoing(m.topic, m.key, enc.encode(doc), ts)
 
-    return sim.reference(), events()
+    return sim.reference(), paced
 
 
 def measure(log_url: str, rate: float, duration_s: float, group: str, work: str,
@@ -155,12 +164,13 @@ def measure(log_url: str, rate: float, duration_s: float, group: str, work: str,
     while not ready.exists() and time.monotonic() - t_start < 120 and proc.poll() is None:
         time.sleep(0.05)
     ready_after_s = time.monotonic() - t_start
+    reference, paced = smooth_vitals(patients, seed=11, seconds=math.ceil(duration_s) + 1)
     start_ms = int(time.time() * 1000) + 1000
     stored: list[float] = []
     reader = threading.Thread(target=_reader, args=(log_url, stop, alerts, scores, start_ms, stored), daemon=True)
     reader.start()
     producer = log.producer()
-    reference, stream = smooth_vitals(patients, seed=11, start_ms=start_ms)
+    stream = paced(start_ms)
     for m in reference:  # reference records first
         producer.send(m.topic, m.value, key=m.key, timestamp_ms=m.timestamp_ms)
     producer.flush()
