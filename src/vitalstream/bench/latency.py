@@ -32,6 +32,7 @@ from .. import topics as T
 from ..log import open_log
 from ..simulate import Outgoing, make
 from . import child
+from .stats import percentiles as percentiles  # re-exported: the dashboard scenario and tests use it from here
 
 _NATURAL_PER_PATIENT = 4.0  # smartwatch-vitals readings per patient per second of event time
 
@@ -50,17 +51,6 @@ def _ms(iso: str) -> float:
     from datetime import datetime
 
     return datetime.fromisoformat(iso).timestamp() * 1000
-
-
-def percentiles(values: list[float]) -> dict[str, float | None]:
-    if not values:
-        return {"p50_ms": None, "p95_ms": None, "p99_ms": None, "max_ms": None}
-    s = sorted(values)
-
-    def p(q: float) -> float:
-        return round(s[min(len(s) - 1, math.ceil(q * len(s)) - 1)], 1)
-
-    return {"p50_ms": p(0.50), "p95_ms": p(0.95), "p99_ms": p(0.99), "max_ms": round(s[-1], 1)}
 
 
 def _reader(log_url: str, stop: threading.Event, alerts: list[float],

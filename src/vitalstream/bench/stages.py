@@ -112,7 +112,7 @@ class _Timed:
 
     def batch_stages(self) -> dict[str, Any]:
         """Percentiles of batch size, record age at batch start and processing time."""
-        from .latency import percentiles
+        from .stats import percentiles
 
         b = self.batches
         return {"batches": len(b), "size": percentiles([x[0] for x in b]),
