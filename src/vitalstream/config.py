@@ -72,6 +72,10 @@ class ProcessSettings(_Section, frozen=True):
     # once records are there, wait this long for more before processing them: fewer, larger
     # batches at a ward's rate (each has fixed costs), at most this much added latency
     linger_ms: int = 10
+    # cap a batch at what the processor handles in about this long (measured as it runs):
+    # records wait for the batch ahead of them, so at a high rate this bounds alert latency;
+    # 0 = always up to max_batch
+    max_batch_ms: int = 20
     news2_freshness_s: int = 3600
     dedup_window: int = 100_000  # recent event ids remembered per worker
     # fused: one process runs both stages (one worker only); split: a stateless and a stateful
@@ -268,6 +272,7 @@ def _validate(s: Settings) -> Settings:
         ("process_max_batch", s.process.max_batch >= 1, "an integer >= 1"),
         ("process_max_wait_ms", s.process.max_wait_ms >= 0, "milliseconds >= 0"),
         ("process_linger_ms", s.process.linger_ms >= 0, "milliseconds >= 0"),
+        ("process_max_batch_ms", s.process.max_batch_ms >= 0, "milliseconds >= 0"),
         ("process_news2_freshness_s", s.process.news2_freshness_s > 0, "seconds > 0"),
         ("simulate_patients", s.simulate.patients >= 1, "an integer >= 1"),
         ("simulate_rate", s.simulate.rate > 0, "events per second > 0"),

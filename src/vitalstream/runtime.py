@@ -101,14 +101,17 @@ def run_worker(
     health: Health | None = None,
     until_idle: bool = False,
     linger_s: float = 0.0,
+    max_batch_s: float = 0.0,
 ) -> Health:
     """Drive ``worker`` until ``stop`` is set (or, with ``until_idle``, until a poll is empty
     and nothing is left to read). Always leaves the group and closes the worker.
 
     ``max_wait_s`` bounds a poll that finds nothing (then the loop checks ``stop`` and the
     assignment); ``linger_s`` is how long a batch may keep gathering after its first records
-    (see :func:`gather`). Catching up (``until_idle``) never lingers."""
+    (see :func:`gather`); ``max_batch_s`` > 0 caps a batch at what the worker processes in that
+    time (see :class:`BatchSizer`). Catching up (``until_idle``) neither lingers nor caps."""
     health = health or Health()
+    sizer = BatchSizer(max_records, 0.0 if until_idle else max_batch_s)
     consumer = retry_transient(
         lambda: log.consumer(worker.group, worker.topics), stop, health, f"{worker.group}: join group"
     )
@@ -116,7 +119,8 @@ def run_worker(
     commits = Commits(worker, consumer, stop, health, retry_transient)
     try:
         while not stop.is_set():
-            records = gather(consumer, max_records, max_wait_s, 0.0 if until_idle else linger_s)
+            limit = sizer.limit()
+            records = gather(consumer, limit, max_wait_s, 0.0 if until_idle else linger_s, sizer.enough)
             current = set(consumer.assignment())
             if current != owned:
                 retry_transient(partial(worker.assigned, current), stop, health, f"{worker.group}: assign")
@@ -129,6 +133,7 @@ def run_worker(
                 continue
             started = time.monotonic()
             retry_transient(partial(worker.process, records), stop, health, f"{worker.group}: process")
+            sizer.took(len(records), time.monotonic() - started, full=2 * len(records) >= limit)
             commits.batch(records)
             metrics.batch(worker.group, [r.topic for r in records], time.monotonic() - started)
             health.records += len(records)
@@ -141,13 +146,54 @@ def run_worker(
     return health
 
 
-def gather(consumer: Consumer, max_records: int, max_wait_s: float, linger_s: float) -> list[Record]:
+class BatchSizer:
+    """How many records the next batch may take. Records wait for the batch ahead of them, so
+    at a high rate a batch of ``max_records`` (hundreds of ms of work) is what an alert's
+    latency is made of; so while the worker keeps up a batch is capped at about
+    ``max_batch_s`` of work (time per record: a moving average of the recent batches', so a
+    slow machine or a busy core shrinks it; never below ``floor`` records). A batch that comes
+    back (half) full says the worker is behind (a poll may return less than it may take while
+    more is waiting, the embedded log shares the limit between its partitions): the cap then
+    doubles with each such batch, up to
+    ``max_records``, so catching up runs at full-batch throughput and only the records at the
+    front of a backlog get the short batches. ``max_batch_s`` = 0: always ``max_records``."""
+
+    def __init__(self, max_records: int, max_batch_s: float, floor: int = 200) -> None:
+        self.max_records = max_records
+        self.max_batch_s = max_batch_s
+        self.floor = min(floor, max_records)
+        self.per_record_s = 0.0  # moving average; 0 until the first batch was timed
+        self.behind = 1  # doubles with every full batch in a row
+        # a poll finding this many records needs no lingering for more (see gather)
+        self.enough = self.floor if max_batch_s > 0 else None
+
+    def limit(self) -> int:
+        if self.max_batch_s <= 0 or self.per_record_s <= 0:
+            return self.max_records
+        cap = max(self.floor, round(self.max_batch_s / self.per_record_s))
+        return min(self.max_records, cap * self.behind)
+
+    def took(self, records: int, seconds: float, full: bool) -> None:
+        if self.max_batch_s <= 0 or records <= 0:
+            return
+        self.behind = min(self.behind * 2, self.max_records) if full else 1
+        # A batch of a handful of records (its fixed costs) or one retried after a transient
+        # failure (backoff sleeps) says little about the time per record: weigh by size.
+        each = seconds / records
+        weight = min(1.0, records / max(self.floor, 1)) * 0.3
+        self.per_record_s = each if self.per_record_s <= 0 else self.per_record_s + weight * (each - self.per_record_s)
+
+
+def gather(consumer: Consumer, max_records: int, max_wait_s: float, linger_s: float,
+           enough: int | None = None) -> list[Record]:
     """One micro-batch: what a poll returns, then whatever else arrives within ``linger_s``
     (up to ``max_records``). At a ward's rate records come a few at a time, and every batch
     has fixed costs (a transaction, a commit, a file, a flush); waiting a few milliseconds
-    turns many tiny batches into one. A full batch never waits."""
+    turns many tiny batches into one. A full batch never waits, nor does a first poll that
+    found ``enough`` records (at a high rate the fixed costs are shared already, and lingering
+    would only add its time to every record's latency)."""
     records = consumer.poll(max_records=max_records, timeout=max_wait_s)
-    if not records or linger_s <= 0 or len(records) >= max_records:
+    if not records or linger_s <= 0 or len(records) >= min(max_records, enough or max_records):
         return records
     owned = consumer.assignment()
     deadline = time.monotonic() + linger_s

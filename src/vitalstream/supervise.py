@@ -182,7 +182,7 @@ def _processor(comp: Component, s: Settings, stop: threading.Event) -> None:
         ClinicalScorer(log, s.process, stop=stop) if comp.kind == "score" else
         VitalsProcessor(log, s.process, stop=stop, partitions=s.partitions, fused=comp.kind == "processor"))
     run_worker(log, proc, stop, max_records=s.process.max_batch, max_wait_s=s.process.max_wait_ms / 1000,
-               linger_s=s.process.linger_ms / 1000)
+               linger_s=s.process.linger_ms / 1000, max_batch_s=s.process.max_batch_ms / 1000)
     logger.info("%s stopped: %s", comp.name, dict(proc.stats))
 
 

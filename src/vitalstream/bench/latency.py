@@ -22,6 +22,7 @@ import math
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from .. import topics as T
 from ..log import open_log
 from ..simulate import Outgoing, make
 from . import child
+from .stats import percentiles as percentiles  # re-exported: the dashboard scenario and tests use it from here
 
 _NATURAL_PER_PATIENT = 4.0  # smartwatch-vitals readings per patient per second of event time
 
@@ -51,19 +53,8 @@ def _ms(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp() * 1000
 
 
-def percentiles(values: list[float]) -> dict[str, float | None]:
-    if not values:
-        return {"p50_ms": None, "p95_ms": None, "p99_ms": None, "max_ms": None}
-    s = sorted(values)
-
-    def p(q: float) -> float:
-        return round(s[min(len(s) - 1, math.ceil(q * len(s)) - 1)], 1)
-
-    return {"p50_ms": p(0.50), "p95_ms": p(0.95), "p99_ms": p(0.99), "max_ms": round(s[-1], 1)}
-
-
 def _reader(log_url: str, stop: threading.Event, alerts: list[float],
-            scores: list[tuple[float, str, float, float]], since_ms: float) -> None:
+            scores: list[tuple[float, str, float, float]], since_ms: float, stored: list[float]) -> None:
     """Collect alert latencies, and NEWS2 scores as (read ms, patient, minute start ms,
     computed ms) for :func:`news2_latencies`, of readings from this run only (event time >=
     since): on a shared broker the processor may re-emit for patients whose state it restored."""
@@ -83,6 +74,7 @@ def _reader(log_url: str, stop: threading.Event, alerts: list[float],
                             scores.append((now, doc.patient_id, event_ms, _ms(doc.computed_time)))
                     elif event_ms >= since_ms:
                         alerts.append(now - event_ms)
+                        stored.append(now - r.timestamp_ms)  # the alert's send → read
                 except (msgspec.DecodeError, ValueError):
                     continue
     finally:
@@ -111,25 +103,33 @@ def _iso_ms(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def smooth_vitals(patients: int, seed: int, start_ms: int) -> tuple[list[Outgoing], Any]:
-    """Smartwatch vitals at an even rate. The simulator stamps every patient's readings on the same
-    whole second, which would offer the load as one burst per second; real devices are not
-    synchronised, so each patient keeps a fixed offset inside the second instead."""
+def smooth_vitals(patients: int, seed: int, seconds: int) -> tuple[list[Outgoing], Callable[[int], Iterator[Outgoing]]]:
+    """Smartwatch vitals at an even rate: the reference records, and ``paced(start_ms)``, the
+    readings of ``seconds`` seconds from ``start_ms`` on. The simulator stamps every patient's
+    readings on the same whole second, which would offer the load as one burst per second; real
+    devices are not synchronised, so each patient keeps a fixed offset inside the second instead.
+
+    The simulator's seconds are generated here, before the clock starts: generated on the fly,
+    each second's batch (20,000 readings at 20k/s) stalled the paced producer for tens of ms at
+    every second boundary, and those readings were sent late in a burst, which the latency then
+    counted. Only the timestamp rewrite, a few µs per reading, stays in the paced loop."""
     from datetime import UTC, datetime
 
-    sim = make("vitals", patients=patients, seed=seed, start=datetime.fromtimestamp(start_ms // 1000, UTC))
+    sim = make("vitals", patients=patients, seed=seed, start=datetime.fromtimestamp(time.time() // 1, UTC))
+    groups = [list(g) for _, g in itertools.islice(
+        itertools.groupby(sim.events(), key=lambda m: m.timestamp_ms // 1000), seconds)]
     dec, enc = msgspec.json.Decoder(dict), msgspec.json.Encoder()
 
-    def events() -> Any:
-        for sec, group in itertools.groupby(sim.events(), key=lambda m: m.timestamp_ms // 1000):
-            batch = list(group)
+    def paced(start_ms: int) -> Iterator[Outgoing]:
+        for i, batch in enumerate(groups):
+            base = start_ms + i * 1000
             for k, m in enumerate(batch):
-                ts = sec * 1000 + k * 1000 // len(batch)
+                ts = base + k * 1000 // len(batch)
                 doc = dec.decode(m.value)
                 doc["timestamp"] = _iso_ms(ts)
                 yield Outgoing(m.topic, m.key, enc.encode(doc), ts)
 
-    return sim.reference(), events()
+    return sim.reference(), paced
 
 
 def measure(log_url: str, rate: float, duration_s: float, group: str, work: str,
@@ -154,22 +154,31 @@ def measure(log_url: str, rate: float, duration_s: float, group: str, work: str,
     while not ready.exists() and time.monotonic() - t_start < 120 and proc.poll() is None:
         time.sleep(0.05)
     ready_after_s = time.monotonic() - t_start
+    reference, paced = smooth_vitals(patients, seed=11, seconds=math.ceil(duration_s) + 1)
     start_ms = int(time.time() * 1000) + 1000
-    reader = threading.Thread(target=_reader, args=(log_url, stop, alerts, scores, start_ms), daemon=True)
+    stored: list[float] = []
+    reader = threading.Thread(target=_reader, args=(log_url, stop, alerts, scores, start_ms, stored), daemon=True)
     reader.start()
     producer = log.producer()
-    reference, stream = smooth_vitals(patients, seed=11, start_ms=start_ms)
+    stream = paced(start_ms)
     for m in reference:  # reference records first
         producer.send(m.topic, m.value, key=m.key, timestamp_ms=m.timestamp_ms)
     producer.flush()
     # the processor joins its group and restores state during the 3 s before the first event
     sent, t0 = 0, None
+    oldest: int | None = None  # event time of the oldest reading not yet flushed
+    flushes: list[tuple[float, float]] = []  # (oldest reading's age when its flush ended, flush ms)
     for m in stream:
         now = time.time() * 1000
         if m.timestamp_ms > now:  # next reading is in the future: make what we have visible
             producer.flush()
+            if oldest is not None:
+                done_ms = time.time() * 1000
+                flushes.append((done_ms - oldest, done_ms - now))
+                oldest = None
             time.sleep(max(0.005, (m.timestamp_ms - now) / 1000))
         t0 = t0 or time.time()
+        oldest = oldest or m.timestamp_ms
         producer.send(m.topic, m.value, key=m.key, timestamp_ms=m.timestamp_ms)
         if m.topic in _NEWS2_INPUTS and m.key is not None:
             sent_at.setdefault(m.key.decode(), []).append(m.timestamp_ms)
@@ -194,6 +203,12 @@ def measure(log_url: str, rate: float, duration_s: float, group: str, work: str,
                            "processor_cpu_s": result.get("cpu_s"), "peak_rss_mb": result.get("peak_rss_mb")}
     out.update(percentiles(alerts))
     out["news2"] = percentiles(news2)
+    # where the time goes: event time → stored (producer), batch start (processor side), the
+    # batch's processing, and the alert's own send → read (its flush and the reader's poll)
+    out["stages"] = {"produce_flush_age_ms": percentiles([f[0] for f in flushes]),
+                     "produce_flush_ms": percentiles([f[1] for f in flushes]),
+                     "alert_send_to_read_ms": percentiles(stored),
+                     "processor": result.get("batch_stages")}
     out["note"] = (f"{len(alerts)} alerts; NEWS2 p99 {out['news2']['p99_ms']} ms over {len(news2)} scores"
                    if alerts else f"no alerts raised; NEWS2 p99 {out['news2']['p99_ms']} ms")
     if not alerts and news2:  # fall back to the NEWS2 path, which runs through the same engine

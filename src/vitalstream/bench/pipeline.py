@@ -84,6 +84,21 @@ def run_pipeline(run: Any, url: str, inputs_path: str, n: int, lake: str | None,
     return summarise(n, res)
 
 
+def _caught_up(url: str, group: str) -> bool:
+    """Both stages' groups (``group`` on the raw topics, ``group``-scorer on the repartition
+    topic) have read everything there is."""
+    from .. import topics as T
+    from ..log import open_log
+    from ..processing.processor import INPUT_TOPICS
+
+    log = open_log(url)
+    try:
+        lags = [*log.group_lag(group, list(INPUT_TOPICS)), *log.group_lag(f"{group}-scorer", [T.REPARTITION_VITALS])]
+    finally:
+        log.close()
+    return all(g.lag <= 0 for g in lags)
+
+
 def summarise(n: int, res: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """One result from the components' own: wall from the first produce to the last commit."""
     t_first = res["produce"]["t_first"]
@@ -104,20 +119,24 @@ def summarise(n: int, res: dict[str, dict[str, Any]]) -> dict[str, Any]:
 def workers(log_url: str, events: int, done_file: str, group: str, ready_file: str, workers: int,
             timeout_s: float = 600.0) -> dict[str, Any]:
     """The split processor with ``workers`` per stage, as one measured component (for the
-    latency scenario): ready when every worker has joined and restored; finished when
-    ``done_file`` exists and both stages have read everything."""
+    latency scenario). Ready (``ready_file``) means steady state: every worker of both stages
+    owns partitions (so the group holds all N members and has restored their state) and
+    neither group has anything left to read, so the latency clock never counts a backlog
+    (another run's records) or a rebalance. Finished when ``done_file`` exists and both stages
+    have read everything."""
     from pathlib import Path
 
     work = str(Path(done_file).parent)
     ready: list[str] = []
     procs, _ = start_processor(log_url, work, uuid.uuid4().hex[:6], events, None, done_file, group, workers, ready)
     deadline = time.monotonic() + 120
-    while not all(Path(f).exists() for f in ready) and time.monotonic() < deadline:
+    while not (all(Path(f).exists() for f in ready) and _caught_up(log_url, group)) and time.monotonic() < deadline:
         if any(p.poll() is not None for p in procs.values()):
             break
-        time.sleep(0.05)
+        time.sleep(0.1)
     Path(ready_file).touch()
     res = {k: child.collect(p, timeout=timeout_s) for k, p in procs.items()}
     return {"events": events, "workers": workers, "cpu_s": sum(r["cpu_s"] for r in res.values()),
             "peak_rss_mb": max(r["peak_rss_mb"] for r in res.values()),
-            "stats": {k: r.get("stats") for k, r in res.items()}}
+            "stats": {k: r.get("stats") for k, r in res.items()},
+            "batch_stages": {k: r.get("batch_stages") for k, r in res.items()}}

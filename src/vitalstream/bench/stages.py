@@ -83,7 +83,10 @@ def consume_discard(log_url: str, topics: list[str], expected: int, group: str =
 
 # -- the vitalstream processor ---------------------------------------------------------------------
 class _Timed:
-    """Wraps a Worker: notes when the first record arrived (the clock starts there)."""
+    """Wraps a Worker: notes when the first record arrived (the clock starts there), and per
+    batch its size, the age of its oldest and newest record when processing started (record
+    time → batch start: the producer's flush, the poll, the gathering and the queue behind the
+    batch before) and how long ``process`` took: where a latency goes, stage by stage."""
 
     def __init__(self, worker: Any, ready_file: str | None = None) -> None:
         self.worker = worker
@@ -91,6 +94,7 @@ class _Timed:
         self.group = worker.group
         self.topics = worker.topics
         self.t_first: float | None = None
+        self.batches: list[tuple[int, float, float, float]] = []  # (records, oldest ms, newest ms, process ms)
 
     def assigned(self, partitions: set[TopicPartition]) -> None:
         self.worker.assigned(partitions)
@@ -98,9 +102,22 @@ class _Timed:
             Path(self.ready_file).touch()
 
     def process(self, records: list[Record]) -> None:
+        now = time.time()
         if self.t_first is None:
-            self.t_first = time.time()
+            self.t_first = now
         self.worker.process(records)
+        stamps = [r.timestamp_ms for r in records]
+        self.batches.append((len(records), now * 1000 - min(stamps), now * 1000 - max(stamps),
+                             (time.time() - now) * 1000))
+
+    def batch_stages(self) -> dict[str, Any]:
+        """Percentiles of batch size, record age at batch start and processing time."""
+        from .stats import percentiles
+
+        b = self.batches
+        return {"batches": len(b), "size": percentiles([x[0] for x in b]),
+                "oldest_age_ms": percentiles([x[1] for x in b]), "newest_age_ms": percentiles([x[2] for x in b]),
+                "process_ms": percentiles([x[3] for x in b])}
 
     def close(self) -> None:
         self.worker.close()
@@ -116,7 +133,7 @@ def _all_exist(done: str | list[str]) -> bool:
 def _run_until(log: Any, worker: Any, expected: int | None, done_file: str | list[str] | None,
                timeout_s: float, max_records: int = 5000,
                checkpoints: list[int] | None = None, ready_file: str | None = None,
-               linger_s: float = 0.0) -> dict[str, Any]:
+               linger_s: float = 0.0, max_batch_s: float = 0.0) -> dict[str, Any]:
     """Drive ``worker`` until ``expected`` records are committed, or (with ``done_file``) until
     that file (or every file of a list) exists and the group has nothing left to read; then
     report timings."""
@@ -141,12 +158,13 @@ def _run_until(log: Any, worker: Any, expected: int | None, done_file: str | lis
 
     threading.Thread(target=watch, daemon=True).start()
     with RssSampler(progress=lambda: health.records) as rss:
-        run_worker(log, timed, stop, max_records=max_records, max_wait_s=0.05, health=health, linger_s=linger_s)
+        run_worker(log, timed, stop, max_records=max_records, max_wait_s=0.05, health=health, linger_s=linger_s,
+                   max_batch_s=max_batch_s)
     t0, t1 = timed.t_first or health.last_commit, health.last_commit
     out: dict[str, Any] = {
         "records": health.records, "t_first": t0, "t_last": t1, "wall_s": t1 - t0,
         "records_per_s": health.records / (t1 - t0) if t1 > t0 else 0.0, "batches": health.batches,
-        "complete": expected is None or health.records >= expected,
+        "complete": expected is None or health.records >= expected, "batch_stages": timed.batch_stages(),
         "rss_mb_series": [(round(t, 2), done, round(r / 2**20, 1)) for t, done, r in rss.samples[::5]],
     }
     if checkpoints:
@@ -163,7 +181,6 @@ def process(log_url: str, events: int, expected: int | None = None, done_file: s
     ``fused=False``: the stateless stage only (its vitals go to the repartition topic, for
     :func:`score`). ``t_start`` (before the log is opened: reference tables, subscribe, join
     and the state restore count) and ``t_end`` (after the log is closed) are the peers' clock."""
-    from ..config import ProcessSettings
     from ..processing import VitalsProcessor
 
     t_start = time.time()
@@ -171,9 +188,9 @@ def process(log_url: str, events: int, expected: int | None = None, done_file: s
     proc = VitalsProcessor(log, stop=threading.Event(), fused=fused)
     if group:  # a private group on a shared broker (positions set by kafkaraw.commit_ends)
         proc.group = group
-    # batches gather as `vitalstream up` gathers them (process.linger_ms)
+    linger_s, max_batch_s = _batching()
     out = _run_until(log, proc, expected, done_file, timeout_s, max_records, checkpoints, ready_file,
-                     linger_s=ProcessSettings().linger_ms / 1000)
+                     linger_s=linger_s, max_batch_s=max_batch_s)
     log.close()
     t_end = time.time()
     if signal_file:
@@ -181,6 +198,15 @@ def process(log_url: str, events: int, expected: int | None = None, done_file: s
     out.update(events=events, events_per_s=events / out["wall_s"] if out["wall_s"] else 0.0,
                stats=dict(proc.stats), t_start=t_start, t_end=t_end)
     return out
+
+
+def _batching() -> tuple[float, float]:
+    """Batches gather and are capped as `vitalstream up` does it (process.linger_ms,
+    process.max_batch_ms)."""
+    from ..config import ProcessSettings
+
+    s = ProcessSettings()
+    return s.linger_ms / 1000, s.max_batch_ms / 1000
 
 
 def score(log_url: str, done_file: str | list[str], group: str, signal_file: str | None = None,
@@ -193,7 +219,9 @@ def score(log_url: str, done_file: str | list[str], group: str, signal_file: str
     log = open_log(log_url)
     scorer = ClinicalScorer(log, stop=threading.Event())
     scorer.group = group
-    out = _run_until(log, scorer, None, done_file, timeout_s, ready_file=ready_file)
+    linger_s, max_batch_s = _batching()
+    out = _run_until(log, scorer, None, done_file, timeout_s, ready_file=ready_file, linger_s=linger_s,
+                     max_batch_s=max_batch_s)
     log.close()
     if signal_file:
         Path(signal_file).touch()

@@ -5,6 +5,7 @@ Pure functions (no I/O), so they are unit-tested apart from any broker.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -48,3 +49,15 @@ def counts_line(comparison: Mapping[str, Any]) -> str:
         shown = " · ".join(f"{impl} {'-' if n is None else format(n, ',')}" for impl, n in row["counts"].items())
         lines.append(f"{kind}: {shown}{'' if row['agree'] else ' (differ)'}")
     return "\n".join(lines)
+
+
+def percentiles(values: list[float]) -> dict[str, float | None]:
+    """p50/p95/p99 (nearest rank) and the maximum, rounded to 0.1."""
+    if not values:
+        return {"p50_ms": None, "p95_ms": None, "p99_ms": None, "max_ms": None}
+    s = sorted(values)
+
+    def p(q: float) -> float:
+        return round(s[min(len(s) - 1, math.ceil(q * len(s)) - 1)], 1)
+
+    return {"p50_ms": p(0.50), "p95_ms": p(0.95), "p99_ms": p(0.99), "max_ms": round(s[-1], 1)}
