@@ -61,12 +61,17 @@ def _raw_records(log_url: str) -> int:
 
 
 def _groups(log_url: str) -> tuple[set[str], int]:
-    """vitalstream's own groups with a member or a commit, and their total lag."""
+    """vitalstream's own groups that committed at least once, and their total lag (the lake
+    groups' left out: they commit only what they wrote, every ``flush_s``, by design)."""
     from ..log import is_private_group, open_log
+    from ..sinks.lake.landing import LANDING_GROUP
+    from ..sinks.lake.sink import LAKE_GROUP
 
     with open_log(log_url) as log:
-        groups = {g for g in log.list_groups() if g.startswith("vitalstream-") and not is_private_group(g)}
-        return groups, sum(x.lag for g in groups for x in log.group_lag(g))
+        lags = {g: log.group_lag(g) for g in log.list_groups()
+                if g.startswith("vitalstream-") and not is_private_group(g)}
+        committed = {g for g, lag in lags.items() if lag}
+        return committed, sum(x.lag for g in committed - {LAKE_GROUP, LANDING_GROUP} for x in lags[g])
 
 
 def _expected_groups() -> set[str]:
@@ -152,8 +157,9 @@ def _children_cpu() -> float:
 
 
 def _warm_up(proc: subprocess.Popen[bytes], log_url: str) -> bool:
-    """Wait until start-up is over: every component's consumer group has joined (the notes
-    stage loads its vocabularies first, ~15 CPU-s) and nothing lags by more than ~5 s."""
+    """Wait until start-up is over: every component's consumer group has committed (the notes
+    stage joins, then loads its vocabularies on its first entry, ~15 CPU-s, then commits) and
+    nothing lags by more than ~5 s."""
     expected = _expected_groups()
     deadline = time.monotonic() + _WARMUP_MAX_S
     while time.monotonic() < deadline and proc.poll() is None:
