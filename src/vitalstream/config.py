@@ -132,6 +132,11 @@ class Settings(_Section, frozen=True):
     # Copy dead letters' keys and payloads (PHI) into the warehouse's dead_letters table too;
     # off: the table keeps where and why, the payload stays on the log's dlq-topic only.
     warehouse_dead_letter_payloads: bool = False
+    # How long the warehouse sink's batches gather once records are there (``up``: in the
+    # dashboard process on DuckDB, else in ``sinks``). Each batch costs a transaction and a
+    # dedup scan per table whatever its size: at a ward's rate that, not the rows, is the
+    # sink's CPU. History and reports may lag the live board (fed from the log) by this much.
+    warehouse_linger_ms: int = 2000
     partitions: int = 6
     retention_hours: float = 168.0  # one week, as the seed topics
     replication_factor: int = 1
@@ -269,6 +274,7 @@ def _validate(s: Settings) -> Settings:
          "set together with http_tls_cert (both or neither)"),
         ("dashboard_port", 0 <= s.dashboard.port <= 65535, "a port 0-65535"),
         ("dashboard_session_minutes", s.dashboard.session_minutes > 0, "minutes > 0"),
+        ("warehouse_linger_ms", s.warehouse_linger_ms >= 0, "milliseconds >= 0"),
         ("process_max_batch", s.process.max_batch >= 1, "an integer >= 1"),
         ("process_max_wait_ms", s.process.max_wait_ms >= 0, "milliseconds >= 0"),
         ("process_linger_ms", s.process.linger_ms >= 0, "milliseconds >= 0"),

@@ -34,6 +34,8 @@ T = TypeVar("T")
 #: How long a sink's batch may keep gathering (see :func:`gather`): sinks feed archives and
 #: the warehouse, where half a second is nothing, and each batch costs a file or a transaction.
 SINK_LINGER_S = 0.5
+#: How often a lingering batch looks for more records (a full batch leaves at the next look).
+LINGER_LOOKS = 4
 
 
 class Worker(Protocol):
@@ -187,24 +189,25 @@ class BatchSizer:
 def gather(consumer: Consumer, max_records: int, max_wait_s: float, linger_s: float,
            enough: int | None = None) -> list[Record]:
     """One micro-batch: what a poll returns, then whatever else arrives within ``linger_s``
-    (up to ``max_records``). At a ward's rate records come a few at a time, and every batch
-    has fixed costs (a transaction, a commit, a file, a flush); waiting a few milliseconds
-    turns many tiny batches into one. A full batch never waits, nor does a first poll that
-    found ``enough`` records (at a high rate the fixed costs are shared already, and lingering
-    would only add its time to every record's latency)."""
+    (up to ``max_records``, looked for :data:`LINGER_LOOKS` times). At a ward's rate records
+    come a few at a time, and every batch has fixed costs (a transaction, a commit, a file, a
+    flush); waiting a few milliseconds turns many tiny batches into one. A full batch never
+    waits, nor does a first poll that found ``enough`` records (at a high rate the fixed costs
+    are shared already, and lingering would only add its time to every record's latency)."""
     records = consumer.poll(max_records=max_records, timeout=max_wait_s)
     if not records or linger_s <= 0 or len(records) >= min(max_records, enough or max_records):
         return records
     owned = consumer.assignment()
     deadline = time.monotonic() + linger_s
+    # Look a few times, not at every write: at a ward's rate a poll that returns as soon as
+    # anything arrived finds a handful of records and still costs a fetch per partition.
+    step = linger_s / LINGER_LOOKS
     while len(records) < max_records:
         left = deadline - time.monotonic()
         if left <= 0:
             break
-        more = consumer.poll(max_records=max_records - len(records), timeout=left)
-        if not more:
-            break
-        records += more
+        time.sleep(min(step, left))
+        records += consumer.poll(max_records=max_records - len(records), timeout=0)
     now = consumer.assignment()
     if now != owned:  # a partition revoked meanwhile: its new owner reads it from the commit
         keep = set(now)

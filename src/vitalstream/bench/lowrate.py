@@ -60,13 +60,20 @@ def _raw_records(log_url: str) -> int:
         return sum(log.describe_topic(t).records for t in T.RAW_TOPICS if t in names)
 
 
-def _groups(log_url: str) -> tuple[set[str], int]:
-    """vitalstream's own groups with a member or a commit, and their total lag."""
+def _groups(log_url: str, committed_only: bool) -> tuple[set[str], int]:
+    """vitalstream's own groups with a member or a commit (``committed_only``: that committed
+    at least once), and their total lag (the lake groups' left out: they commit only what they
+    wrote, every ``flush_s``, by design)."""
     from ..log import is_private_group, open_log
+    from ..sinks.lake.landing import LANDING_GROUP
+    from ..sinks.lake.sink import LAKE_GROUP
 
     with open_log(log_url) as log:
-        groups = {g for g in log.list_groups() if g.startswith("vitalstream-") and not is_private_group(g)}
-        return groups, sum(x.lag for g in groups for x in log.group_lag(g))
+        lags = {g: log.group_lag(g) for g in log.list_groups()
+                if g.startswith("vitalstream-") and not is_private_group(g)}
+        committed = {g for g, lag in lags.items() if lag}
+        lag = sum(x.lag for g in committed - {LAKE_GROUP, LANDING_GROUP} for x in lags[g])
+        return (committed if committed_only else set(lags)), lag
 
 
 def _expected_groups() -> set[str]:
@@ -109,7 +116,7 @@ def measure(work: str, seconds: float, simulate: bool) -> dict[str, Any]:
                             start_new_session=True)
     root = psutil.Process(proc.pid)
     try:
-        ready = _warm_up(proc, log_url)
+        ready = _warm_up(proc, log_url, traffic=simulate)
         time.sleep(5.0)  # let the last start-up work (first polls, DuckDB schema) pass
         startup_s = time.monotonic() - t_start
         before, raw0, t0 = _tree_cpu(root), _raw_records(log_url), time.monotonic()
@@ -151,15 +158,16 @@ def _children_cpu() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-def _warm_up(proc: subprocess.Popen[bytes], log_url: str) -> bool:
-    """Wait until start-up is over: every component's consumer group has joined (the notes
-    stage loads its vocabularies first, ~15 CPU-s) and nothing lags by more than ~5 s."""
+def _warm_up(proc: subprocess.Popen[bytes], log_url: str, traffic: bool) -> bool:
+    """Wait until start-up is over: every component's consumer group has joined and, with
+    ``traffic``, committed (the notes stage joins, then loads its vocabularies on its first
+    entry, ~15 CPU-s, then commits), and nothing lags by more than ~5 s."""
     expected = _expected_groups()
     deadline = time.monotonic() + _WARMUP_MAX_S
     while time.monotonic() < deadline and proc.poll() is None:
         time.sleep(1.0)
         try:
-            groups, lag = _groups(log_url)
+            groups, lag = _groups(log_url, committed_only=traffic)
         except Exception:  # the supervisor is still creating the log
             continue
         if expected <= groups and lag < 2000:

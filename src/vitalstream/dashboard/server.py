@@ -11,7 +11,7 @@ from .. import topics as T
 from ..config import Settings
 from ..errors import ConfigError
 from ..log import open_log
-from ..runtime import SINK_LINGER_S, Health, WorkerThreads
+from ..runtime import Health, WorkerThreads
 from ..sources.serving import is_loopback
 from .accounts import Accounts
 from .app import create_app
@@ -68,10 +68,12 @@ def run(settings: Settings, stop: threading.Event, host: str | None = None, port
         warn(line)
     ctx, access = build(settings, stop, warn)
     threads: list[threading.Thread] = []
-    # a failed warehouse sink stops the dashboard too (exit non-zero), so `up` notices it
+    # a failed warehouse sink stops the dashboard too (exit non-zero), so `up` notices it.
+    # Its batches gather for warehouse_linger_ms: at a ward's rate the per-batch cost, not the
+    # rows, is most of this process's CPU; the live board reads the log, not the warehouse.
     sink = WorkerThreads(ctx.log, [access.sink] if access.sink is not None else [], stop,
                          health={access.sink.group: ctx.sink_health} if access.sink is not None else None,
-                         max_records=20_000, max_wait_s=0.2, linger_s=SINK_LINGER_S)
+                         max_records=20_000, max_wait_s=0.2, linger_s=settings.warehouse_linger_ms / 1000)
     ctx.feed.start()
     sink.start()
     if access.sink is not None:  # this process holds the DuckDB file: the model runs here too
