@@ -23,6 +23,8 @@ from . import child
 from .inputs import mixed_vitals, save_inputs
 
 MAX_EVENTS = 500_000  # the full plan's 1M would double the pre-load for little more accuracy
+#: A sink's batch as ``vitalstream up`` and the dashboard poll it (supervise.py, dashboard/server.py)
+SINK_MAX_RECORDS = 20_000
 _STAGES = "vitalstream.bench.stages"
 TARGETS = {"sink_duckdb": 150_000, "sink_postgres": 80_000, "sink_lake": 200_000}
 
@@ -49,7 +51,7 @@ def measure(log_url: str, sink: str, lake_url: str, warehouse_url: str, group: s
         importlib.import_module(module)
 
     cpu0 = time.process_time()
-    out = _run_until(log, worker, expected, None, timeout_s)
+    out = _run_until(log, worker, expected, None, timeout_s, max_records=SINK_MAX_RECORDS)
     cpu = time.process_time() - cpu0
     log.close()
     records = out["records"]
