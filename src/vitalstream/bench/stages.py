@@ -232,13 +232,14 @@ def sink(log_url: str, name: str, lake_url: str, warehouse_url: str, done_file: 
     (``done_file``) and the sink's group has caught up."""
     from ..config import Settings
     from ..sinks import build_sinks
+    from .sinks import SINK_MAX_RECORDS
 
     log = open_log(log_url)
     settings = Settings(log_url=log_url, lake_url=lake_url, warehouse_url=warehouse_url)
     [worker] = build_sinks(log, settings, [name])
     if group_prefix:
         worker.group = group_prefix + worker.group
-    out = _run_until(log, worker, None, done_file, timeout_s)
+    out = _run_until(log, worker, None, done_file, timeout_s, max_records=SINK_MAX_RECORDS)
     log.close()
     out.update(name=type(worker).__name__, group=worker.group)
     return out
