@@ -70,7 +70,12 @@ class WarehouseSink(Sink):
         for topic, run in groupby(records, _TOPIC):
             tables = fed_by.get(topic, ())
             if len(tables) == 1 and tables[0].prepare == "raw":
-                docs.setdefault(tables[0].name, []).extend(map(_VALUE, run))
+                values = list(map(_VALUE, run))
+                if None in values:  # a tombstone has no document
+                    kept = [v for v in values if v is not None]
+                    self.skipped += len(values) - len(kept)
+                    values = kept
+                docs.setdefault(tables[0].name, []).extend(values)
                 continue
             for r in run:
                 doc: bytes | None = None
