@@ -23,8 +23,6 @@ from . import child
 from .inputs import mixed_vitals, save_inputs
 
 MAX_EVENTS = 500_000  # the full plan's 1M would double the pre-load for little more accuracy
-#: A sink's batch as ``vitalstream up`` and the dashboard poll it (supervise.py, dashboard/server.py)
-SINK_MAX_RECORDS = 20_000
 _STAGES = "vitalstream.bench.stages"
 TARGETS = {"sink_duckdb": 150_000, "sink_postgres": 80_000, "sink_lake": 200_000}
 
@@ -37,7 +35,7 @@ def measure(log_url: str, sink: str, lake_url: str, warehouse_url: str, group: s
     from ..log import open_log
     from ..sinks import build_sinks
     from ..sinks.warehouse import open_warehouse
-    from .stages import _run_until
+    from .stages import SINK_MAX_RECORDS, _run_until
 
     if sink == "warehouse":
         with open_warehouse(warehouse_url) as wh:

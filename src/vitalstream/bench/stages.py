@@ -81,6 +81,10 @@ def consume_discard(log_url: str, topics: list[str], expected: int, group: str =
     return {"events": n, "wall_s": wall, "events_per_s": n / wall if wall else 0.0}
 
 
+#: A sink's batch as ``vitalstream up`` and the dashboard poll it (supervise.py, dashboard/server.py)
+SINK_MAX_RECORDS = 20_000
+
+
 # -- the vitalstream processor ---------------------------------------------------------------------
 class _Timed:
     """Wraps a Worker: notes when the first record arrived (the clock starts there)."""
@@ -232,7 +236,6 @@ def sink(log_url: str, name: str, lake_url: str, warehouse_url: str, done_file: 
     (``done_file``) and the sink's group has caught up."""
     from ..config import Settings
     from ..sinks import build_sinks
-    from .sinks import SINK_MAX_RECORDS
 
     log = open_log(log_url)
     settings = Settings(log_url=log_url, lake_url=lake_url, warehouse_url=warehouse_url)
