@@ -35,7 +35,7 @@ def measure(log_url: str, sink: str, lake_url: str, warehouse_url: str, group: s
     from ..log import open_log
     from ..sinks import build_sinks
     from ..sinks.warehouse import open_warehouse
-    from .stages import _run_until
+    from .stages import SINK_MAX_RECORDS, _run_until
 
     if sink == "warehouse":
         with open_warehouse(warehouse_url) as wh:
@@ -49,7 +49,7 @@ def measure(log_url: str, sink: str, lake_url: str, warehouse_url: str, group: s
         importlib.import_module(module)
 
     cpu0 = time.process_time()
-    out = _run_until(log, worker, expected, None, timeout_s)
+    out = _run_until(log, worker, expected, None, timeout_s, max_records=SINK_MAX_RECORDS)
     cpu = time.process_time() - cpu0
     log.close()
     records = out["records"]

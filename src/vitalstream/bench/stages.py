@@ -81,6 +81,10 @@ def consume_discard(log_url: str, topics: list[str], expected: int, group: str =
     return {"events": n, "wall_s": wall, "events_per_s": n / wall if wall else 0.0}
 
 
+#: A sink's batch as ``vitalstream up`` and the dashboard poll it (supervise.py, dashboard/server.py)
+SINK_MAX_RECORDS = 20_000
+
+
 # -- the vitalstream processor ---------------------------------------------------------------------
 class _Timed:
     """Wraps a Worker: notes when the first record arrived (the clock starts there), and per
@@ -266,7 +270,7 @@ def sink(log_url: str, name: str, lake_url: str, warehouse_url: str, done_file: 
     [worker] = build_sinks(log, settings, [name])
     if group_prefix:
         worker.group = group_prefix + worker.group
-    out = _run_until(log, worker, None, done_file, timeout_s)
+    out = _run_until(log, worker, None, done_file, timeout_s, max_records=SINK_MAX_RECORDS)
     log.close()
     out.update(name=type(worker).__name__, group=worker.group)
     return out

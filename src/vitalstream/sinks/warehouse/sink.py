@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from itertools import groupby
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from ...log.base import Record
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 WAREHOUSE_GROUP = "vitalstream-warehouse"
+_TOPIC, _VALUE = attrgetter("topic"), attrgetter("value")
 
 
 class WarehouseSink(Sink):
@@ -62,18 +65,30 @@ class WarehouseSink(Sink):
     def _documents(self, records: list[Record]) -> dict[str, list[bytes]]:
         docs: dict[str, list[bytes]] = {}
         fed_by = S.FED_BY
-        for r in records:
-            doc: bytes | None = None
-            for table in fed_by.get(r.topic, ()):
-                if table.prepare in ("problems", "medications"):  # one row per mention in a note
-                    docs.setdefault(table.name, []).extend(mention_docs(r, table.prepare))
-                    continue
-                if doc is None:  # a reference record: one document for its current row and its history
-                    doc = document(table, r, self.dead_letter_payloads)
-                    if doc is None:
-                        self.skipped += 1
-                        break
-                docs.setdefault(table.name, []).append(doc)
+        # A poll returns each partition's records together: take them run by run, and a run of a
+        # table whose document is the record's value (vitals, alerts, scores) in one C call.
+        for topic, run in groupby(records, _TOPIC):
+            tables = fed_by.get(topic, ())
+            if len(tables) == 1 and tables[0].prepare == "raw":
+                values = list(map(_VALUE, run))
+                if None in values:  # a tombstone has no document
+                    kept = [v for v in values if v is not None]
+                    self.skipped += len(values) - len(kept)
+                    values = kept
+                docs.setdefault(tables[0].name, []).extend(values)
+                continue
+            for r in run:
+                doc: bytes | None = None
+                for table in tables:
+                    if table.prepare in ("problems", "medications"):  # one row per mention in a note
+                        docs.setdefault(table.name, []).extend(mention_docs(r, table.prepare))
+                        continue
+                    if doc is None:  # a reference record: one document for its current row and its history
+                        doc = document(table, r, self.dead_letter_payloads)
+                        if doc is None:
+                            self.skipped += 1
+                            break
+                    docs.setdefault(table.name, []).append(doc)
         return docs
 
     def _isolate(self, name: str, data: pa.Table) -> None:
