@@ -158,15 +158,17 @@ class VitalsProcessor:
                 if plan is None:
                     raise KeyError(topic)
                 event = plan[0](r.value)
-            except Exception:  # noqa: BLE001 - decode() below says why (or raises what it raised)
+            except Exception:  # decode() below says why (or raises what it raised)
                 try:
                     event = decode(topic, r.value)
                 except InvalidEvent as exc:
                     self._dead_letter("process.validate", exc, r)
                     continue
-            if plan is None or plan[1] is None:
-                continue  # reference topics: validation only (the tables are read by ReferenceTables)
+            if plan is None:
+                continue
             _, normalise_, out_topic, data_type, ref_topic, device_keyed = plan
+            if normalise_ is None:
+                continue  # reference topics: validation only (the tables are read by ReferenceTables)
             try:
                 for v in normalise_(topic, event):
                     body = encode(v)
