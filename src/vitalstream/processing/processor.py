@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import msgspec
@@ -30,9 +30,8 @@ from ..clinical import EngineConfig, PatientContext, SystemClock
 from ..clinical.clock import Clock
 from ..config import ProcessSettings
 from ..deadletter import send_dead_letter
-from ..events import InvalidEvent, decode
+from ..events import InvalidEvent, decode, normalise
 from ..events.canonical import Vital, enrichment_fragment
-from ..events.registry import CODECS
 from ..log.base import Log, Record, TopicPartition
 from ..runtime import retry_transient
 from . import repartition
@@ -63,17 +62,8 @@ OUTPUT_TOPICS = (
     *(t for t, _ in ROUTES.values()), *(t for t, _, _ in DEVICE_PARTS),
     T.ALERTS, T.NEWS2, T.DEAD_LETTERS, T.ALERT_STATE, T.REPARTITION_VITALS,
 )
-
-# per input topic: (decoder, normaliser or None, processed topic or None for the device
-# gateway's decomposition, data_type, reference topic of its enrichment, keyed by device id?)
-_Plan = tuple[Callable[[bytes], Any], Callable[[str, Any], list[Vital]] | None, str | None, str, str, bool]
-_PLANS: dict[str, _Plan] = {
-    topic: (codec.decode, codec.normalise if (topic in ROUTES or topic == T.DEVICE_DATA) else None,
-            ROUTES[topic][0] if topic in ROUTES else None, ROUTES[topic][1] if topic in ROUTES else "",
-            T.USER_PROFILES if topic == T.SMARTWATCH else T.PATIENT_METADATA, topic in (T.DEVICE_DATA, T.SMARTWATCH))
-    for topic, codec in CODECS.items()
-}
-
+# Sources whose patient_id is a device id, resolved through the reference tables.
+_DEVICE_KEYED = frozenset(("device", "smartwatch"))
 
 def _scale_for(history: str | None) -> Literal[1, 2]:
     """NEWS2 SpO2 scale 2 only with a prescribed 88–92 % target, recorded in the history."""
@@ -146,31 +136,22 @@ class VitalsProcessor:
         out = BatchOutputs(self.clock.now())
         check = self.recent.check_encoded
         encode = _enc.encode
-        fragments, patient_of, by_patient = self._fragments, self._patient_of, self._contexts
+        fragments = self._fragments
         vitals: list[Vital] = []
         contexts: list[PatientContext | None] = []
-        add_vital, add_context = vitals.append, contexts.append
         stats = self.stats
         for r in records:
             topic = r.topic
-            plan = _PLANS.get(topic)
             try:
-                if plan is None:
-                    raise KeyError(topic)
-                event = plan[0](r.value)
-            except Exception:  # decode() below says why (or raises what it raised)
-                try:
-                    event = decode(topic, r.value)
-                except InvalidEvent as exc:
-                    self._dead_letter("process.validate", exc, r)
-                    continue
-            if plan is None:
+                event = decode(topic, r.value)
+            except InvalidEvent as exc:
+                self._dead_letter("process.validate", exc, r)
                 continue
-            _, normalise_, out_topic, data_type, ref_topic, device_keyed = plan
-            if normalise_ is None:
+            route = ROUTES.get(topic)
+            if route is None and topic != T.DEVICE_DATA:
                 continue  # reference topics: validation only (the tables are read by ReferenceTables)
             try:
-                for v in normalise_(topic, event):
+                for v in normalise(topic, event):
                     body = encode(v)
                     seen = check(v.event_id, body)
                     if seen is not Seen.NEW:
@@ -180,18 +161,15 @@ class VitalsProcessor:
                         else:
                             stats["duplicates"] += 1
                         continue
-                    pid = v.patient_id
-                    if out_topic is None:
+                    if route is None:
                         out.device(r.key, event, v, body)
                     else:
-                        out.vital(out_topic, data_type, r.key, event, v, body, fragments.get((ref_topic, pid), b""))
-                    if device_keyed:  # a device id: score it as its patient
-                        owner = patient_of.get(pid)
-                        if owner is not None and owner != pid:
-                            v = msgspec.structs.replace(v, patient_id=owner)
-                            pid = owner
-                    add_vital(v)
-                    add_context(by_patient.get(pid))
+                        ref_topic = T.USER_PROFILES if topic == T.SMARTWATCH else T.PATIENT_METADATA
+                        out.vital(route[0], route[1], r.key, event, v, body,
+                                  fragments.get((ref_topic, v.patient_id), b""))
+                    v, ctx = self._clinical(v)
+                    vitals.append(v)
+                    contexts.append(ctx)
             except Exception as exc:  # a poison record must never stop the partition
                 logger.warning("dead-lettering a %s record: %s", topic, type(exc).__name__)
                 self._dead_letter("process.normalise", exc, r)
@@ -210,6 +188,14 @@ class VitalsProcessor:
     def _dead_letter(self, stage: str, exc: BaseException, r: Record) -> None:
         send_dead_letter(self.producer, stage, exc, r.value, record=r)
         self.stats["dead_letters"] += 1
+
+    def _clinical(self, v: Vital) -> tuple[Vital, PatientContext | None]:
+        """``v`` keyed by its patient (a device resolved to its patient), and its context."""
+        if v.source in _DEVICE_KEYED:
+            owner = self._patient_of.get(v.patient_id)
+            if owner is not None and owner != v.patient_id:
+                v = msgspec.structs.replace(v, patient_id=owner)
+        return v, self._contexts.get(v.patient_id)
 
     def close(self) -> None:
         try:
