@@ -51,7 +51,15 @@ from vitalstream.clinical.state import (
     RuleState,
     encode,
 )
-from vitalstream.clinical.tracker import MINUTE_TAG, NEWS2_FIELDS, NEWS2_MASK, News2Tracker, minute_key, params_of
+from vitalstream.clinical.tracker import (
+    MINUTE_TAG,
+    NEWS2_FIELDS,
+    NEWS2_MASK,
+    News2Tracker,
+    minute_key,
+    params_of,
+    restore_newest,
+)
 from vitalstream.errors import ConfigError
 from vitalstream.events.canonical import Alert, News2Score, Vital
 
@@ -240,6 +248,7 @@ class AlertEngine:
             state.n2_minute = newest
             for m in [m for m in minutes if m <= newest - window]:
                 del minutes[m]
+            restore_newest(state, minutes)
         if bad:
             logger.warning("%d alert-state records were corrupt and not restored", bad)
         return len(set(cores) | touched)

@@ -28,7 +28,10 @@ The patient's snapshot (:class:`~.state.PatientState`) holds the newest minute a
 of minutes that left the window; each minute is its own changelog record keyed
 ``<patient>\\x1fn2:<minute mod window>`` (see :func:`minute_key`), so a batch rewrites the
 minutes it changed, not the whole window, and a patient never has more than a window's worth
-of keys.
+of keys. In-order readings of the patient's newest minute do not rewrite it: they are the
+patient's latest readings, which the snapshot written with them holds, and a restore puts
+them back (:func:`restore_newest`); the minute is written when it is created, when its score
+changes and when a newer minute takes over.
 """
 
 from __future__ import annotations
@@ -171,14 +174,20 @@ class News2Tracker:
             cells = store.minutes[pid] = {}
         m = int(t.timestamp() // 60)
         cell = cells.get(m)
+        newest = state.n2_minute
         if cell is None:
             cell = cells[m] = Minute(m, {})
+            store.dirty_minutes.add((pid, m))
+        elif m != newest:
+            store.dirty_minutes.add((pid, m))
+        # else: more readings of the newest minute, which are the patient's latest ones: the
+        # snapshot written with them restores them (restore_newest), the minute is not rewritten
         last = cell.last
         for p in params:
             last[p] = (getattr(v, p), t)
-        store.dirty_minutes.add((pid, m))
-        newest = state.n2_minute
         if newest is None or m > newest:
+            if newest is not None:  # no longer the newest: its final readings
+                store.dirty_minutes.add((pid, newest))
             state.n2_minute = m
             if newest is not None and min(cells) <= m - self.window:
                 self._roll(state, cells, m)
@@ -309,6 +318,21 @@ class News2Tracker:
         if t is None:
             t = self._times[epoch_s] = datetime.fromtimestamp(epoch_s, UTC)
         return t
+
+
+def restore_newest(state: PatientState, cells: dict[int, Minute]) -> None:
+    """After a restore: the newest minute's readings that only the snapshot holds (the minute
+    is not rewritten while it stays the newest, see :meth:`News2Tracker.add_in_order`). A
+    reading of the newest minute is the newest of its parameter, so it is in ``latest``."""
+    m = state.n2_minute
+    cell = cells.get(m) if m is not None else None
+    if cell is None:
+        return
+    latest = state.latest
+    for p in news2.PARAMETERS:
+        e = latest.get(p)
+        if e is not None and minute_of(e[1]) == m:
+            _keep(cell.last, p, e[0], e[1])
 
 
 def _keep(into: dict[str, tuple[Value, datetime]], p: str, x: Value, t: datetime) -> bool:
