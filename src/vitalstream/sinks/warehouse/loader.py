@@ -125,7 +125,7 @@ class Loader:
             try:
                 if item is not None:
                     self._load(item)
-            except BaseException as exc:  # noqa: BLE001 - every failure is the worker's to raise
+            except BaseException as exc:  # every failure is the worker's to raise
                 with self._cond:
                     self._failure = exc
                     self._retrying = False
