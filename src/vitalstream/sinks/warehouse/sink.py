@@ -5,6 +5,11 @@ each table's documents become one Arrow table (:mod:`.columns`), and the backend
 all in one transaction (:meth:`.base.Warehouse.load`). The loop commits the batch's offsets
 only after that transaction committed; a replay after a crash changes nothing, because every
 load is idempotent on the table's key.
+
+Driven by :func:`~vitalstream.runtime.run_worker`, the sink decodes a batch on the loop's
+thread and loads it on a :class:`.loader.Loader` thread while the loop polls and decodes the
+next one; ``checkpoint`` tells the loop the offsets of the batches whose transaction committed
+(:mod:`vitalstream.commits`). Called directly, :meth:`process` loads before it returns.
 """
 
 from __future__ import annotations
@@ -15,11 +20,12 @@ from itertools import groupby
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
-from ...log.base import Record
+from ...log.base import Record, TopicPartition
 from ..base import Sink
 from . import schema as S
 from .base import BadBatch, Warehouse
 from .documents import document, mention_docs
+from .loader import Loader
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -39,8 +45,15 @@ class WarehouseSink(Sink):
         self.dead_letter_payloads = dead_letter_payloads  # PHI: off unless configured
         self.topics = tuple(topics)
         self.group = group
-        self.skipped = 0
+        self._skipped = 0  # left out while decoding (the loop's thread)
+        self._refused = 0  # left out by the database (the loader's thread)
         self._migrated = False
+        self._loader: Loader | None = None  # set by the first checkpoint(): loads overlap polls
+
+    @property
+    def skipped(self) -> int:
+        """Records left out: no document, a document that does not convert, a row refused."""
+        return self._skipped + self._refused
 
     def write(self, records: list[Record]) -> None:
         from .columns import tables_to_arrow
@@ -49,10 +62,32 @@ class WarehouseSink(Sink):
             self.warehouse.migrate()
             self._migrated = True
         tables, left_out = tables_to_arrow(self._documents(records))
-        self.skipped += left_out
-        batch = {name: data for name, data in tables.items() if data.num_rows}
-        if not batch:
-            return
+        self._skipped += left_out
+        batch = {name: data for name, data in tables.items() if data.num_rows} or None
+        if self._loader is not None:
+            # in offset order within a partition: the last record of each is its highest offset
+            self._loader.put(batch, {(r.topic, r.partition): r.offset + 1 for r in records})
+        elif batch:
+            self._load(batch)
+
+    def checkpoint(self, force: bool = False) -> dict[TopicPartition, int]:
+        """Per partition, the offset before which every record is loaded (with ``force``, once
+        everything handed over is). The first call tells the sink that its driver commits only
+        these offsets, so from then on :meth:`process` hands batches to the loader thread and
+        returns (see :mod:`vitalstream.commits`). A failure of the loader is raised here or by
+        the next :meth:`process` (see :mod:`.loader`)."""
+        if self._loader is None:
+            self._loader = Loader(self._load, f"{self.group}-loader")
+        return self._loader.durable(drain=force)
+
+    def assigned(self, partitions: set[TopicPartition]) -> None:
+        # What is loaded stays committable only for partitions still owned: finish loading what
+        # was handed over first, so a late batch cannot bring back a partition let go of.
+        if self._loader is not None:
+            self._loader.durable(drain=True)
+            self._loader.forget(partitions)
+
+    def _load(self, batch: dict[str, pa.Table]) -> None:
         try:
             self.warehouse.load(batch)
         except BadBatch as exc:
@@ -73,7 +108,7 @@ class WarehouseSink(Sink):
                 values = list(map(_VALUE, run))
                 if None in values:  # a tombstone has no document
                     kept = [v for v in values if v is not None]
-                    self.skipped += len(values) - len(kept)
+                    self._skipped += len(values) - len(kept)
                     values = kept
                 docs.setdefault(tables[0].name, []).extend(values)
                 continue
@@ -86,7 +121,7 @@ class WarehouseSink(Sink):
                     if doc is None:  # a reference record: one document for its current row and its history
                         doc = document(table, r, self.dead_letter_payloads)
                         if doc is None:
-                            self.skipped += 1
+                            self._skipped += 1
                             break
                     docs.setdefault(table.name, []).append(doc)
         return docs
@@ -97,7 +132,7 @@ class WarehouseSink(Sink):
             self.warehouse.load({name: data})
         except BadBatch:
             if data.num_rows == 1:
-                self.skipped += 1
+                self._refused += 1
                 logger.warning("%s: left out 1 row the database refuses", name)
                 return
             half = data.num_rows // 2
@@ -105,4 +140,8 @@ class WarehouseSink(Sink):
             self._isolate(name, data.slice(half))
 
     def close(self) -> None:
-        self.warehouse.close()
+        try:
+            if self._loader is not None:
+                self._loader.close()
+        finally:
+            self.warehouse.close()
