@@ -143,9 +143,11 @@ def sink(
     stop = _stop_on_signals()
     with open_configured_log(ctx) as log:
         [chosen] = build_sinks(log, s, [name.value], new_incarnation=new_incarnation)
+        # the warehouse gathers as it does in `up` (each batch costs a transaction per table)
+        linger_s = s.warehouse_linger_ms / 1000 if name.value == "warehouse" else SINK_LINGER_S
         health = run_worker(log, chosen, stop, max_records=max_records or s.process.max_batch,
                             max_wait_s=s.process.max_wait_ms / 1000, until_idle=until_idle,
-                            linger_s=SINK_LINGER_S)
+                            linger_s=linger_s)
     typer.echo(f"{name.value}: {health.records} records in {health.batches} batches", err=True)
 
 
