@@ -30,7 +30,6 @@ logger = logging.getLogger(__name__)
 
 OWN_GROUP_PREFIX = "vitalstream-"  # the processor's and the sinks' consumer groups
 ORPHAN_GRACE_S = 15.0  # how long a component may take to stop once its supervisor died
-LAKE_LINGER_S = 2.0  # how long a lake-only sinks process's batches gather (see _sinks_linger_s)
 
 
 @dataclass(frozen=True)
@@ -204,7 +203,7 @@ def _notes(comp: Component, s: Settings, stop: threading.Event) -> None:
 def _sinks(comp: Component, s: Settings, stop: threading.Event) -> None:
     from .log import open_log
     from .runtime import WorkerThreads
-    from .sinks import build_sinks
+    from .sinks import build_sinks, linger_s
 
     log = open_log(s.log_url)
     T.ensure_all(log, s.partitions, s.retention_ms, s.replication_factor)
@@ -212,7 +211,7 @@ def _sinks(comp: Component, s: Settings, stop: threading.Event) -> None:
     writes_warehouse = names is None or "warehouse" in names
     sinks = build_sinks(log, s, names)
     threads = WorkerThreads(log, sinks, stop, max_records=20_000, max_wait_s=0.2,
-                            linger_s=_sinks_linger_s(s, sinks, writes_warehouse)).start()
+                            linger_s=linger_s(s, sinks)).start()
     from .model import schedule
 
     # the model shares the DuckDB file with the warehouse sink, so it runs where that sink runs
@@ -223,21 +222,6 @@ def _sinks(comp: Component, s: Settings, stop: threading.Event) -> None:
     finally:
         if model is not None:
             model.join()
-
-
-def _sinks_linger_s(s: Settings, sinks: Sequence[Any], writes_warehouse: bool) -> float:
-    """How long the sinks process's batches gather. With the warehouse sink here,
-    ``warehouse_linger_ms`` (how stale the warehouse may be). Without it the lake sinks keep
-    records in memory for up to the lake's ``flush_s`` (10 s) anyway, so gathering up to
-    :data:`LAKE_LINGER_S` costs them no freshness and saves polls, buffer appends and
-    checkpoints per batch at a ward's rate."""
-    from .runtime import SINK_LINGER_S
-
-    if writes_warehouse:
-        return s.warehouse_linger_ms / 1000
-    flush = min((float(w.flush_s) for w in sinks if isinstance(getattr(w, "flush_s", None), int | float)),
-                default=SINK_LINGER_S)
-    return max(SINK_LINGER_S, min(LAKE_LINGER_S, flush))
 
 
 def _model(comp: Component, s: Settings, stop: threading.Event) -> None:

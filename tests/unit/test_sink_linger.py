@@ -14,8 +14,7 @@ from vitalstream.config import load
 from vitalstream.errors import ConfigError
 from vitalstream.log import TopicSpec, open_log
 from vitalstream.runtime import LINGER_LOOKS, SINK_LINGER_S, gather
-from vitalstream.sinks import build_sinks
-from vitalstream.supervise import LAKE_LINGER_S, _sinks_linger_s
+from vitalstream.sinks import LAKE_LINGER_S, build_sinks, linger_s
 from vitalstream.testing import memory_log
 
 
@@ -43,7 +42,7 @@ def test_the_sinks_process_gathers_as_its_sinks_allow(tmp_path: Path, lake_query
         T.ensure_all(log)
         sinks = build_sinks(log, settings, names)
         try:
-            assert _sinks_linger_s(settings, sinks, names is None) == expected
+            assert linger_s(settings, sinks) == expected
         finally:
             for s in sinks:
                 s.close()

@@ -136,18 +136,16 @@ def sink(
     new_incarnation: bool = typer.Option(False, "--new-incarnation", help="lake/landing: after a topic reset or with a new log, archive the log's new incarnation of a topic beside the archived one (which stays untouched)"),
 ) -> None:
     """Run one sink as a process: write each batch durably, then commit its offsets."""
-    from ..runtime import SINK_LINGER_S, run_worker
-    from ..sinks import build_sinks
+    from ..runtime import run_worker
+    from ..sinks import build_sinks, linger_s
 
     s = settings_from(ctx)
     stop = _stop_on_signals()
     with open_configured_log(ctx) as log:
         [chosen] = build_sinks(log, s, [name.value], new_incarnation=new_incarnation)
-        # the warehouse gathers as it does in `up` (each batch costs a transaction per table)
-        linger_s = s.warehouse_linger_ms / 1000 if name.value == "warehouse" else SINK_LINGER_S
         health = run_worker(log, chosen, stop, max_records=max_records or s.process.max_batch,
                             max_wait_s=s.process.max_wait_ms / 1000, until_idle=until_idle,
-                            linger_s=linger_s)
+                            linger_s=linger_s(s, [chosen]))  # as the same sink gathers in `up`
     typer.echo(f"{name.value}: {health.records} records in {health.batches} batches", err=True)
 
 

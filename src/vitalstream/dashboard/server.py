@@ -66,14 +66,17 @@ def run(settings: Settings, stop: threading.Event, host: str | None = None, port
     bind = host or settings.dashboard.host
     for line in check_exposure(settings, bind):
         warn(line)
+    from ..sinks import linger_s
+
     ctx, access = build(settings, stop, warn)
     threads: list[threading.Thread] = []
     # a failed warehouse sink stops the dashboard too (exit non-zero), so `up` notices it.
     # Its batches gather for warehouse_linger_ms: at a ward's rate the per-batch cost, not the
     # rows, is most of this process's CPU; the live board reads the log, not the warehouse.
-    sink = WorkerThreads(ctx.log, [access.sink] if access.sink is not None else [], stop,
+    workers = [access.sink] if access.sink is not None else []
+    sink = WorkerThreads(ctx.log, workers, stop,
                          health={access.sink.group: ctx.sink_health} if access.sink is not None else None,
-                         max_records=20_000, max_wait_s=0.2, linger_s=settings.warehouse_linger_ms / 1000)
+                         max_records=20_000, max_wait_s=0.2, linger_s=linger_s(settings, workers))
     ctx.feed.start()
     sink.start()
     if access.sink is not None:  # this process holds the DuckDB file: the model runs here too
