@@ -64,7 +64,7 @@ class LakeSink(Sink):
         self.extra_columns = extra_columns
         self._open: dict[TopicPartition, OpenSegment] = {}
         self._closed: list[OpenSegment] = []  # closed with staged parts: removed once committed
-        self._errors = transient_errors()
+        self._errors = transient_errors(self.fs)
         self._topic_id = topic_id
         self._new_incarnation = new_incarnation
         self._tags: dict[str, str] = {}  # topic → tag of the incarnation this sink archives
