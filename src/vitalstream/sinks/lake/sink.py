@@ -249,7 +249,7 @@ class LakeSink(Sink):
     def _write_part(self, seg: OpenSegment) -> None:
         table = seg.pending_table()
         name = part_name(seg.start, seg.pending_first, self._tags[seg.topic])
-        self._put(f"{staging_dir(self.root, seg.topic, seg.partition)}/{name}", parquet_bytes(table))
+        self._put(f"{staging_dir(self.root, seg.topic, seg.partition)}/{name}", parquet_bytes(table, "lz4"))
         seg.made_durable(table)
 
     def _put(self, path: str, data: bytes) -> None:
