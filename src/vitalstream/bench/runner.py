@@ -46,7 +46,7 @@ SCENARIOS: dict[str, str] = {
     "notes": f"{_B}.product:notes",  # notes_embedded
     "model": f"{_B}.product:model",
     "dashboard": f"{_B}.product:dashboard",  # dashboard_api, dashboard_dom
-    "sinks": f"{_B}.sinks:run",  # sink_duckdb, sink_postgres, sink_lake: each sink alone
+    "sinks": f"{_B}.sinks:run",  # sink_duckdb, sink_postgres, sink_lake, sink_landing: each sink alone
     "lowrate": f"{_B}.lowrate:run",  # demo_rate, idle
 }
 NEEDS_MIXED = {"limit", "e2e", "memory"}  # the scenarios that read the pre-generated mixed vitals

@@ -1,4 +1,5 @@
-"""One sink alone on a pre-loaded log: ``sink_duckdb``, ``sink_postgres``, ``sink_lake``.
+"""One sink alone on a pre-loaded log: ``sink_duckdb``, ``sink_postgres``, ``sink_lake``,
+``sink_landing``.
 
 The log is loaded once: the bench's mixed vitals are produced into an embedded log and the
 real processor runs over them to the end, so the processed topics, alerts and NEWS2 scores
@@ -24,12 +25,13 @@ from .inputs import mixed_vitals, save_inputs
 
 MAX_EVENTS = 500_000  # the full plan's 1M would double the pre-load for little more accuracy
 _STAGES = "vitalstream.bench.stages"
-TARGETS = {"sink_duckdb": 150_000, "sink_postgres": 80_000, "sink_lake": 200_000}
+TARGETS = {"sink_duckdb": 150_000, "sink_postgres": 80_000, "sink_lake": 200_000,
+           "sink_landing": 200_000}  # the landing is a lake sink: the lake's target
 
 
 def measure(log_url: str, sink: str, lake_url: str, warehouse_url: str, group: str,
             timeout_s: float = 900.0) -> dict[str, Any]:
-    """Child stage: run the sink ``sink`` (``lake`` or ``warehouse``) as consumer ``group`` over
+    """Child stage: run the sink ``sink`` (``lake``, ``landing`` or ``warehouse``) as consumer ``group`` over
     everything its topics hold; the clock and the CPU count start at its first poll."""
     from ..config import Settings
     from ..log import open_log
@@ -94,6 +96,7 @@ def scenarios(run: Any) -> dict[str, dict[str, Any]]:
                                 "postgresql://user:password@host:port/db to measure"}
         run.say(f"sink_postgres: {out['sink_postgres']['note']}")
     out["sink_lake"] = _one(run, "sink_lake", log_url, "lake", lake, f"duckdb:///{work}/unused.duckdb")
+    out["sink_landing"] = _one(run, "sink_landing", log_url, "landing", lake, f"duckdb:///{work}/unused.duckdb")
     return out
 
 

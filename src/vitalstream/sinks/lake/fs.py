@@ -90,9 +90,13 @@ def open_lake(url: str, format: str | None = None, rotate_records: int | None = 
     return LakeLocation(fs, root.rstrip("/"), fmt, rotate, clean, flush)
 
 
-def transient_errors() -> tuple[type[BaseException], ...]:
-    """The exceptions of the installed filesystem stacks that mean "unavailable, retry"."""
+def transient_errors(fs: Any = None) -> tuple[type[BaseException], ...]:
+    """The exceptions of the installed filesystem stacks that mean "unavailable, retry"; for
+    ``fs`` local or in memory only ``OSError`` and ``TimeoutError`` (the S3 stacks are not
+    imported for it: aiohttp alone costs a sink process ~0.1 s of CPU at start)."""
     errors: list[type[BaseException]] = [OSError, TimeoutError]
+    if fs is not None and _protocol(fs) in ("file", "local", "memory"):
+        return tuple(errors)
     try:
         from botocore.exceptions import BotoCoreError
 
@@ -108,9 +112,12 @@ def transient_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+def _protocol(fs: Any) -> str:
+    return fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+
+
 def is_local(fs: Any) -> bool:
-    protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
-    return protocol in ("file", "local")
+    return _protocol(fs) in ("file", "local")
 
 
 def put_file(fs: Any, path: str, data: bytes) -> None:

@@ -45,12 +45,13 @@ def runs(table: pa.Table, rotate: int) -> list[Run]:
     topics = pc.dictionary_encode(table.column("topic")).combine_chunks()
     names = topics.dictionary.to_pylist()
     tp = (topics.indices.to_numpy().astype(np.int64) << 32) | table.column("partition").to_numpy()
-    if np.count_nonzero(tp[1:] != tp[:-1]) + 1 != len(np.unique(tp)):
+    changes = np.flatnonzero(tp[1:] != tp[:-1]) + 1
+    if len(changes) + 1 != len({tp[0].item(), *tp[changes].tolist()}):  # a partition in two blocks
         # partitions interleaved (a log returns them in blocks): group them, each in its order
         order = np.argsort(tp, kind="stable")
         table, tp = table.take(pa.array(order)), tp[order]
     offsets = table.column("offset").to_numpy()
-    hours = table.column("timestamp").cast(pa.int64()).to_numpy() // HOUR_MS
+    hours = table.column("timestamp").to_numpy().view(np.int64) // HOUR_MS  # datetime64[ms] as ms
     chunks = offsets // rotate
     cut = np.flatnonzero((tp[1:] != tp[:-1]) | (hours[1:] != hours[:-1]) | (chunks[1:] != chunks[:-1])) + 1
     starts = np.concatenate(([0], cut))

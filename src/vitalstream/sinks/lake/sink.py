@@ -64,7 +64,7 @@ class LakeSink(Sink):
         self.extra_columns = extra_columns
         self._open: dict[TopicPartition, OpenSegment] = {}
         self._closed: list[OpenSegment] = []  # closed with staged parts: removed once committed
-        self._errors = transient_errors()
+        self._errors = transient_errors(self.fs)
         self._topic_id = topic_id
         self._new_incarnation = new_incarnation
         self._tags: dict[str, str] = {}  # topic → tag of the incarnation this sink archives
@@ -249,7 +249,7 @@ class LakeSink(Sink):
     def _write_part(self, seg: OpenSegment) -> None:
         table = seg.pending_table()
         name = part_name(seg.start, seg.pending_first, self._tags[seg.topic])
-        self._put(f"{staging_dir(self.root, seg.topic, seg.partition)}/{name}", parquet_bytes(table))
+        self._put(f"{staging_dir(self.root, seg.topic, seg.partition)}/{name}", parquet_bytes(table, "lz4"))
         seg.made_durable(table)
 
     def _put(self, path: str, data: bytes) -> None:
