@@ -1,4 +1,4 @@
-"""The smartwatch landing's typed columns: Arrow's JSON reader in one pass, the same columns
+"""The smartwatch landing's typed columns: a typed decoder per value in one pass, the same columns
 as decoding one value at a time, and a bad value never costs the others their columns."""
 
 import pyarrow as pa
