@@ -53,7 +53,6 @@ from vitalstream.clinical.state import (
 )
 from vitalstream.clinical.tracker import (
     MINUTE_TAG,
-    NEWS2_FIELDS,
     NEWS2_MASK,
     News2Tracker,
     minute_key,
@@ -100,8 +99,8 @@ class AlertEngine:
             else None
         )
         # mask of fields new in a vital -> (rules to evaluate, any of them breached?,
-        # NEWS2 input changed)
-        self._plan: dict[int, tuple[tuple[Rule, ...], Predicate, bool]] = {}
+        # its NEWS2 parameters)
+        self._plan: dict[int, tuple[tuple[Rule, ...], Predicate, tuple[str, ...]]] = {}
 
     @property
     def rules(self) -> tuple[Rule, ...]:
@@ -144,20 +143,19 @@ class AlertEngine:
                 v = msgspec.structs.replace(v, event_time=t)
             in_order = ps.newest is None or t > ps.newest
             fresh = ps.record(v, t)
-            if tracker is not None:
-                # NEWS2 sees every reading, late ones too (they may re-score past minutes);
-                # in order, the fresh fields are exactly the vital's fields.
-                if not in_order:
-                    tracker.add(pid, ps, v, t)
-                elif fresh & NEWS2_MASK:
-                    tracker.add_in_order(pid, ps, v, t, params_of(fresh & NEWS2_MASK))
+            # NEWS2 sees every reading, late ones too (they may re-score past minutes)
+            if not in_order and tracker is not None:
+                tracker.add(pid, ps, v, t)
             if not fresh:
                 continue
             dirty.add(pid)
             todo = plan.get(fresh)
             if todo is None:
                 todo = plan[fresh] = self._plan_for(fresh)
-            rules, any_breach, _ = todo
+            rules, any_breach, news2_params = todo
+            if in_order and news2_params and tracker is not None:
+                # in order, the fresh fields are exactly the vital's fields
+                tracker.add_in_order(pid, ps, v, t, news2_params)
             prs = ps.rules
             if not prs and not any_breach(v):
                 continue  # the common path: nothing open, nothing breaching
@@ -267,7 +265,7 @@ class AlertEngine:
         """Patients the engine holds state for."""
         return set(self._store.states)
 
-    def _plan_for(self, mask: int) -> tuple[tuple[Rule, ...], Predicate, bool]:
+    def _plan_for(self, mask: int) -> tuple[tuple[Rule, ...], Predicate, tuple[str, ...]]:
         fresh = {f for f, bit in FIELD_BITS.items() if mask & bit}
         rules = tuple(r for r in self._rules if not fresh.isdisjoint(r.fields))
-        return rules, any_breach(rules), not NEWS2_FIELDS.isdisjoint(fresh)
+        return rules, any_breach(rules), params_of(mask & NEWS2_MASK)
