@@ -101,6 +101,9 @@ class AlertEngine:
         # mask of fields new in a vital -> (rules to evaluate, any of them breached?,
         # its NEWS2 parameters)
         self._plan: dict[int, tuple[tuple[Rule, ...], Predicate, tuple[str, ...]]] = {}
+        # the context object last applied to each patient's state: a caller passes one shared
+        # object per patient, so applying it again (a no-op) is skipped
+        self._applied: dict[str, PatientContext] = {}
 
     @property
     def rules(self) -> tuple[Rule, ...]:
@@ -126,17 +129,21 @@ class AlertEngine:
             zip(vitals, itertools.repeat(None)) if contexts is None or by_pid is not None
             else zip(vitals, contexts, strict=True)  # type: ignore[arg-type]
         )
+        applied = self._applied
         for v, ctx in pairs:
             pid = v.patient_id
             ps = states.get(pid)
             if ps is None:
                 ps = states[pid] = PatientState()
+                applied.pop(pid, None)
             if by_pid is not None:
                 ctx = by_pid.get(pid)
-            if ctx is not None and ps.apply(ctx):
-                dirty.add(pid)
-                if tracker is not None:
-                    tracker.touch(pid, ps)
+            if ctx is not None and applied.get(pid) is not ctx:
+                applied[pid] = ctx
+                if ps.apply(ctx):
+                    dirty.add(pid)
+                    if tracker is not None:
+                        tracker.touch(pid, ps)
             t = v.event_time
             if t.tzinfo is None:  # validated upstream; never let one reading crash a worker
                 t = t.replace(tzinfo=UTC)
@@ -189,6 +196,7 @@ class AlertEngine:
         Episodes of rules this engine does not run (disabled since the snapshot) are dropped.
         """
         self._store.restore(patient_id, data)
+        self._applied.pop(patient_id, None)
         state = self._store.states.get(patient_id)
         if state is not None and state.rules:
             known = {r.name for r in self._rules}
@@ -258,6 +266,8 @@ class AlertEngine:
         """Forget patients (their partition was revoked)."""
         ids = list(patient_ids)
         self._store.drop(ids)
+        for pid in ids:
+            self._applied.pop(pid, None)
         if self.news2 is not None:
             self.news2.drop(ids)
 

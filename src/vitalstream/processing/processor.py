@@ -67,6 +67,7 @@ OUTPUT_TOPICS = (
 _DEVICE_KEYED = frozenset(("device", "smartwatch"))
 # raw vital topic -> its normaliser (the one `normalise` dispatches to), looked up once a record
 _NORMALISERS = {t: CODECS[t].normalise for t in VITAL_INPUTS}
+_DECODERS = {t: CODECS[t].decode for t in INPUT_TOPICS}  # the strict decoders `decode` calls
 
 def _scale_for(history: str | None) -> Literal[1, 2]:
     """NEWS2 SpO2 scale 2 only with a prescribed 88–92 % target, recorded in the history."""
@@ -148,10 +149,13 @@ class VitalsProcessor:
         for r in records:
             topic = r.topic
             try:
-                event = decode(topic, r.value)
-            except InvalidEvent as exc:
-                self._dead_letter("process.validate", exc, r)
-                continue
+                event = _DECODERS[topic](r.value)
+            except Exception:  # decode() says what was wrong (or raises it)
+                try:
+                    event = decode(topic, r.value)
+                except InvalidEvent as exc:
+                    self._dead_letter("process.validate", exc, r)
+                    continue
             to_vitals = _NORMALISERS.get(topic)
             if to_vitals is None:
                 continue  # reference topics: validation only (the tables are read by ReferenceTables)
