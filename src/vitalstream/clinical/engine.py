@@ -53,7 +53,6 @@ from vitalstream.clinical.state import (
 )
 from vitalstream.clinical.tracker import (
     MINUTE_TAG,
-    NEWS2_FIELDS,
     NEWS2_MASK,
     News2Tracker,
     minute_key,
@@ -100,8 +99,11 @@ class AlertEngine:
             else None
         )
         # mask of fields new in a vital -> (rules to evaluate, any of them breached?,
-        # NEWS2 input changed)
-        self._plan: dict[int, tuple[tuple[Rule, ...], Predicate, bool]] = {}
+        # its NEWS2 parameters)
+        self._plan: dict[int, tuple[tuple[Rule, ...], Predicate, tuple[str, ...]]] = {}
+        # the context object last applied to each patient's state: a caller passes one shared
+        # object per patient, so applying it again (a no-op) is skipped
+        self._applied: dict[str, PatientContext] = {}
 
     @property
     def rules(self) -> tuple[Rule, ...]:
@@ -127,37 +129,40 @@ class AlertEngine:
             zip(vitals, itertools.repeat(None)) if contexts is None or by_pid is not None
             else zip(vitals, contexts, strict=True)  # type: ignore[arg-type]
         )
+        applied = self._applied
         for v, ctx in pairs:
             pid = v.patient_id
             ps = states.get(pid)
             if ps is None:
                 ps = states[pid] = PatientState()
+                applied.pop(pid, None)
             if by_pid is not None:
                 ctx = by_pid.get(pid)
-            if ctx is not None and ps.apply(ctx):
-                dirty.add(pid)
-                if tracker is not None:
-                    tracker.touch(pid, ps)
+            if ctx is not None and applied.get(pid) is not ctx:
+                applied[pid] = ctx
+                if ps.apply(ctx):
+                    dirty.add(pid)
+                    if tracker is not None:
+                        tracker.touch(pid, ps)
             t = v.event_time
             if t.tzinfo is None:  # validated upstream; never let one reading crash a worker
                 t = t.replace(tzinfo=UTC)
                 v = msgspec.structs.replace(v, event_time=t)
             in_order = ps.newest is None or t > ps.newest
             fresh = ps.record(v, t)
-            if tracker is not None:
-                # NEWS2 sees every reading, late ones too (they may re-score past minutes);
-                # in order, the fresh fields are exactly the vital's fields.
-                if not in_order:
-                    tracker.add(pid, ps, v, t)
-                elif fresh & NEWS2_MASK:
-                    tracker.add_in_order(pid, ps, v, t, params_of(fresh & NEWS2_MASK))
+            # NEWS2 sees every reading, late ones too (they may re-score past minutes)
+            if not in_order and tracker is not None:
+                tracker.add(pid, ps, v, t)
             if not fresh:
                 continue
             dirty.add(pid)
             todo = plan.get(fresh)
             if todo is None:
                 todo = plan[fresh] = self._plan_for(fresh)
-            rules, any_breach, _ = todo
+            rules, any_breach, news2_params = todo
+            if in_order and news2_params and tracker is not None:
+                # in order, the fresh fields are exactly the vital's fields
+                tracker.add_in_order(pid, ps, v, t, news2_params)
             prs = ps.rules
             if not prs and not any_breach(v):
                 continue  # the common path: nothing open, nothing breaching
@@ -191,6 +196,7 @@ class AlertEngine:
         Episodes of rules this engine does not run (disabled since the snapshot) are dropped.
         """
         self._store.restore(patient_id, data)
+        self._applied.pop(patient_id, None)
         state = self._store.states.get(patient_id)
         if state is not None and state.rules:
             known = {r.name for r in self._rules}
@@ -260,6 +266,8 @@ class AlertEngine:
         """Forget patients (their partition was revoked)."""
         ids = list(patient_ids)
         self._store.drop(ids)
+        for pid in ids:
+            self._applied.pop(pid, None)
         if self.news2 is not None:
             self.news2.drop(ids)
 
@@ -267,7 +275,7 @@ class AlertEngine:
         """Patients the engine holds state for."""
         return set(self._store.states)
 
-    def _plan_for(self, mask: int) -> tuple[tuple[Rule, ...], Predicate, bool]:
+    def _plan_for(self, mask: int) -> tuple[tuple[Rule, ...], Predicate, tuple[str, ...]]:
         fresh = {f for f, bit in FIELD_BITS.items() if mask & bit}
         rules = tuple(r for r in self._rules if not fresh.isdisjoint(r.fields))
-        return rules, any_breach(rules), not NEWS2_FIELDS.isdisjoint(fresh)
+        return rules, any_breach(rules), params_of(mask & NEWS2_MASK)

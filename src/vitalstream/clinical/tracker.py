@@ -112,6 +112,7 @@ class News2Tracker:
         # at least a minute; only then can a new reading be compared with the last score alone.
         self._quick = freshness_s >= 60
         self._times: dict[float, datetime] = {}
+        self._minutes: dict[datetime, int] = {}  # event time -> epoch minute
 
     def observe(self, vital: Vital, context: PatientContext | None = None) -> None:
         pid = vital.patient_id
@@ -172,7 +173,11 @@ class News2Tracker:
         cells = store.minutes.get(pid)
         if cells is None:
             cells = store.minutes[pid] = {}
-        m = int(t.timestamp() // 60)
+        m = self._minutes.get(t)
+        if m is None:  # the event times of a batch are a few shared objects (hash cached)
+            if len(self._minutes) > 8192:
+                self._minutes.clear()
+            m = self._minutes[t] = int(t.timestamp() // 60)
         cell = cells.get(m)
         newest = state.n2_minute
         if cell is None:

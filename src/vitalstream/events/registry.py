@@ -67,10 +67,6 @@ def _decode_notes(value: bytes) -> notes.MedicalEntry:
     return notes.from_csv_row(value)
 
 
-def _vital_event(topic: str, event: vitals.VitalEvent) -> list[Vital]:
-    return vitals.to_vitals(event)
-
-
 class _PatientKeyed(Protocol):
     @property
     def patient_id(self) -> str: ...
@@ -116,10 +112,10 @@ def _activity(event: _ActivityKeyed) -> str:
     return str(event.activity_id)
 
 CODECS: dict[str, TopicCodec] = {
-    t.HEART_RATE: _codec(vitals.HeartRateEvent, _patient, _vital_event),
-    t.BLOOD_OXYGEN: _codec(vitals.BloodOxygenEvent, _patient, _vital_event),
-    t.BLOOD_PRESSURE: _codec(vitals.BloodPressureEvent, _patient, _vital_event),
-    t.FALL_DETECTION: _codec(vitals.FallDetectionEvent, _patient, _vital_event),
+    t.HEART_RATE: _codec(vitals.HeartRateEvent, _patient, vitals.to_vitals),
+    t.BLOOD_OXYGEN: _codec(vitals.BloodOxygenEvent, _patient, vitals.to_vitals),
+    t.BLOOD_PRESSURE: _codec(vitals.BloodPressureEvent, _patient, vitals.to_vitals),
+    t.FALL_DETECTION: _codec(vitals.FallDetectionEvent, _patient, vitals.to_vitals),
     t.PATIENT_METADATA: _codec(vitals.PatientMetadata, _patient),
     t.DEVICE_DATA: _codec(device.DeviceReading, _device, device.to_vitals),
     t.MEDICAL_ENTRIES: _checked(notes.MedicalEntry, _decode_notes, _patient),

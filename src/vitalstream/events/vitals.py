@@ -89,7 +89,7 @@ class PatientMetadata(msgspec.Struct, frozen=True, kw_only=True):
 VitalEvent = HeartRateEvent | BloodOxygenEvent | BloodPressureEvent | FallDetectionEvent
 
 
-def to_vitals(event: VitalEvent) -> list[Vital]:
+def to_vitals(topic: str, event: VitalEvent) -> list[Vital]:
     # Keyword arguments spelt out per type: building a Vital from a shared dict (``**common``)
     # costs several times as much, and this runs for every smartwatch vital.
     pid, client_id = event.patient_id, event.event_id

@@ -30,8 +30,9 @@ from ..clinical import EngineConfig, PatientContext, SystemClock
 from ..clinical.clock import Clock
 from ..config import ProcessSettings
 from ..deadletter import send_dead_letter
-from ..events import InvalidEvent, decode, normalise
+from ..events import InvalidEvent, decode
 from ..events.canonical import Vital, enrichment_fragment
+from ..events.registry import CODECS
 from ..log.base import Log, Record, TopicPartition
 from ..runtime import retry_transient
 from . import repartition
@@ -64,6 +65,9 @@ OUTPUT_TOPICS = (
 )
 # Sources whose patient_id is a device id, resolved through the reference tables.
 _DEVICE_KEYED = frozenset(("device", "smartwatch"))
+# raw vital topic -> its normaliser (the one `normalise` dispatches to), looked up once a record
+_NORMALISERS = {t: CODECS[t].normalise for t in VITAL_INPUTS}
+_DECODERS = {t: CODECS[t].decode for t in INPUT_TOPICS}  # the strict decoders `decode` calls
 
 def _scale_for(history: str | None) -> Literal[1, 2]:
     """NEWS2 SpO2 scale 2 only with a prescribed 88–92 % target, recorded in the history."""
@@ -99,7 +103,8 @@ class VitalsProcessor:
         self.stats: Counter[str] = Counter()
         self.scorer = ClinicalScorer(log, self.settings, clock=self.clock, engine_config=engine_config,
                                      stop=self.stop, producer=self.producer, stats=self.stats) if fused else None
-        self._fragments: dict[tuple[str, str], bytes] = {}  # (topic, key) -> b',"age":..'
+        # enrichment fragments (b',"age":..') by reference topic, then by key
+        self._fragments: dict[str, dict[str, bytes]] = {T.PATIENT_METADATA: {}, T.USER_PROFILES: {}}
         self._contexts: dict[str, PatientContext] = {}  # by (resolved) patient id
         self._patient_of: dict[str, str] = {}  # device id -> patient (or smartwatch user) id
         self.refs = ReferenceTables(log, (T.PATIENT_METADATA, T.USER_PROFILES), self._reference_changed)
@@ -114,7 +119,7 @@ class VitalsProcessor:
         else:  # user profile: device -> user
             self._contexts[ref.user_id] = PatientContext(age=ref.age)
             self._patient_of[key] = ref.user_id
-        self._fragments[(topic, key)] = enrichment_fragment(ref)
+        self._fragments[topic][key] = enrichment_fragment(ref)
 
     # -- assignment: the fused processor holds every patient ----------------------------------
     def assigned(self, partitions: set[TopicPartition]) -> None:
@@ -136,22 +141,28 @@ class VitalsProcessor:
         out = BatchOutputs(self.clock.now())
         check = self.recent.check_encoded
         encode = _enc.encode
-        fragments = self._fragments
+        metadata, profiles = self._fragments[T.PATIENT_METADATA], self._fragments[T.USER_PROFILES]
+        patient_of, contexts_of = self._patient_of, self._contexts
         vitals: list[Vital] = []
         contexts: list[PatientContext | None] = []
         stats = self.stats
         for r in records:
             topic = r.topic
             try:
-                event = decode(topic, r.value)
-            except InvalidEvent as exc:
-                self._dead_letter("process.validate", exc, r)
-                continue
-            route = ROUTES.get(topic)
-            if route is None and topic != T.DEVICE_DATA:
+                event = _DECODERS[topic](r.value)
+            except Exception:  # decode() says what was wrong (or raises it)
+                try:
+                    event = decode(topic, r.value)
+                except InvalidEvent as exc:
+                    self._dead_letter("process.validate", exc, r)
+                    continue
+            to_vitals = _NORMALISERS.get(topic)
+            if to_vitals is None:
                 continue  # reference topics: validation only (the tables are read by ReferenceTables)
+            route = ROUTES.get(topic)
+            fragments = profiles if topic == T.SMARTWATCH else metadata
             try:
-                for v in normalise(topic, event):
+                for v in to_vitals(topic, event):
                     body = encode(v)
                     seen = check(v.event_id, body)
                     if seen is not Seen.NEW:
@@ -161,15 +172,18 @@ class VitalsProcessor:
                         else:
                             stats["duplicates"] += 1
                         continue
+                    pid = v.patient_id
                     if route is None:
                         out.device(r.key, event, v, body)
                     else:
-                        ref_topic = T.USER_PROFILES if topic == T.SMARTWATCH else T.PATIENT_METADATA
-                        out.vital(route[0], route[1], r.key, event, v, body,
-                                  fragments.get((ref_topic, v.patient_id), b""))
-                    v, ctx = self._clinical(v)
+                        out.vital(route[0], route[1], r.key, event, v, body, fragments.get(pid, b""))
+                    if v.source in _DEVICE_KEYED:  # a device: its vitals are its patient's
+                        owner = patient_of.get(pid)
+                        if owner is not None and owner != pid:
+                            v = msgspec.structs.replace(v, patient_id=owner)
+                            pid = owner
                     vitals.append(v)
-                    contexts.append(ctx)
+                    contexts.append(contexts_of.get(pid))
             except Exception as exc:  # a poison record must never stop the partition
                 logger.warning("dead-lettering a %s record: %s", topic, type(exc).__name__)
                 self._dead_letter("process.normalise", exc, r)
@@ -188,14 +202,6 @@ class VitalsProcessor:
     def _dead_letter(self, stage: str, exc: BaseException, r: Record) -> None:
         send_dead_letter(self.producer, stage, exc, r.value, record=r)
         self.stats["dead_letters"] += 1
-
-    def _clinical(self, v: Vital) -> tuple[Vital, PatientContext | None]:
-        """``v`` keyed by its patient (a device resolved to its patient), and its context."""
-        if v.source in _DEVICE_KEYED:
-            owner = self._patient_of.get(v.patient_id)
-            if owner is not None and owner != v.patient_id:
-                v = msgspec.structs.replace(v, patient_id=owner)
-        return v, self._contexts.get(v.patient_id)
 
     def close(self) -> None:
         try:

@@ -152,15 +152,17 @@ class ClinicalScorer:
         """:meth:`score` for vitals and their aligned contexts (the fused processor's call)."""
         if not vitals:
             return
-        engine, send = self.engine, self.producer.send
-        for alert in engine.observe_batch(vitals, contexts):
-            send(T.ALERTS, _enc.encode(alert), key=alert.patient_id.encode())
-            self.stats["alerts"] += 1
+        engine, producer, encode = self.engine, self.producer, _enc.encode
+        alerts = engine.observe_batch(vitals, contexts)
+        if alerts:
+            producer.send_batch(T.ALERTS, [(a.patient_id.encode(), encode(a), None) for a in alerts])
+            self.stats["alerts"] += len(alerts)
         # One score per patient and minute of event time, sent again only when it changes
         # (same score_id; see vitalstream.clinical.tracker).
-        for score in engine.take_scores():
-            send(T.NEWS2, _enc.encode(score), key=score.patient_id.encode())
-            self.stats["news2"] += 1
+        scores = engine.take_scores()
+        if scores:
+            producer.send_batch(T.NEWS2, [(s.patient_id.encode(), encode(s), None) for s in scores])
+            self.stats["news2"] += len(scores)
 
     def flush(self) -> None:
         """Make the buffered outputs durable, then the changed state (see the module doc); in
