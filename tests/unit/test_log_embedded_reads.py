@@ -3,9 +3,12 @@ polls, gaps that retention leaves between batches, and logs written in the older
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from contextlib import closing
 
 from vitalstream.log import TopicSpec, open_log
+from vitalstream.log.embedded.db import PAGE_SIZE
 
 
 def _drain(consumer, max_records: int, want: int) -> list:
@@ -48,3 +51,22 @@ def test_reads_skip_a_batch_removed_by_retention(tmp_path) -> None:
     assert [r.value for r in got] == [b"a%d" % i for i in range(30)] + [b"b%d" % i for i in range(30)]
     assert [r.offset for r in got] == list(range(30)) + list(range(60, 90))
     log.close()
+
+
+def test_a_log_created_with_small_pages_keeps_them_and_works(tmp_path) -> None:
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)  # as a log written before pages were 16 KiB
+    old.execute("PRAGMA page_size=4096")
+    old.execute("PRAGMA journal_mode=WAL")
+    old.close()
+    log = open_log(f"sqlite:///{path}")
+    log.create_topic(TopicSpec("t", partitions=1))
+    with log.producer() as p:
+        p.send_batch("t", [(b"k", b"v%d" % i, None) for i in range(100)])
+    with log.consumer("g", ["t"]) as c:
+        assert [r.value for r in _drain(c, 1000, 100)] == [b"v%d" % i for i in range(100)]
+    log.close()
+    open_log(f"sqlite:///{tmp_path}/new.db").close()
+    for db, size in ((path, 4096), (tmp_path / "new.db", PAGE_SIZE)):
+        with closing(sqlite3.connect(db)) as conn:
+            assert conn.execute("PRAGMA page_size").fetchone()[0] == size
