@@ -7,6 +7,8 @@ import sqlite3
 import time
 from contextlib import closing
 
+import msgspec
+
 from vitalstream.log import TopicSpec, open_log
 from vitalstream.log.embedded.db import PAGE_SIZE
 
@@ -70,3 +72,32 @@ def test_a_log_created_with_small_pages_keeps_them_and_works(tmp_path) -> None:
     for db, size in ((path, 4096), (tmp_path / "new.db", PAGE_SIZE)):
         with closing(sqlite3.connect(db)) as conn:
             assert conn.execute("PRAGMA page_size").fetchone()[0] == size
+
+
+def _v1(records: list[tuple[int, int, bytes | None, bytes, list[tuple[str, bytes]] | None]]) -> bytes:
+    """A batch as logs written before issue 17's session 6 stored it."""
+    return msgspec.msgpack.encode(records)
+
+
+def test_batches_in_the_older_format_still_read_and_compact(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path}/log.db"
+    log = open_log(url)
+    log.create_topic(TopicSpec("t", partitions=1, retention_ms=None, compacted=True))
+    old = [(0, 1000, b"a", b"a0", [("h", b"x")]), (1, 1001, b"b", b"b1", None), (2, 1002, None, b"n2", None),
+           (3, 1003, b"a", b"a3", None), (4, 1004, b"c", b"c4", None)]
+    with closing(sqlite3.connect(tmp_path / "log.db")) as conn, conn:
+        (tid,) = conn.execute("SELECT id FROM topics WHERE name='t'").fetchone()
+        conn.execute("INSERT INTO batches VALUES(?,0,0,4,1004,?)", (tid, _v1(old)))
+        conn.execute("UPDATE partitions SET high=5 WHERE topic_id=?", (tid,))
+    with log.producer() as p:  # a new batch after the old one, with headers
+        p.send("t", b"b5", key=b"b", headers=(("h", b"y"),), timestamp_ms=1005)
+    with log.consumer("g", ["t"]) as c:
+        got = _drain(c, 2, 6)
+    assert [(r.offset, r.key, r.value, r.timestamp_ms, r.headers) for r in got] == [
+        (o, k, v, ts, tuple(h or ())) for o, ts, k, v, h in old] + [(5, b"b", b"b5", 1005, (("h", b"y"),))]
+    assert log.enforce_retention() == 2  # a0 and b1 superseded
+    with log.consumer("g2", ["t"]) as c:
+        got = _drain(c, 2, 4)
+    assert [(r.offset, r.value, r.headers) for r in got] == [
+        (2, b"n2", ()), (3, b"a3", ()), (4, b"c4", ()), (5, b"b5", (("h", b"y"),))]
+    log.close()

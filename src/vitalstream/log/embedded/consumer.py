@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from ..base import Consumer, Record, TopicPartition
-from .db import batch_decoder
+from . import batches
+from .batches import Stored
 from .groups import GroupMember
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ class EmbeddedConsumer(GroupMember, Consumer):
         session_timeout: float,
     ) -> None:
         # (topic id, partition) -> (base offset, last offset, records) of the batch read last
-        self._cache: dict[tuple[int, int], tuple[int, int, list[Any]]] = {}
+        self._cache: dict[tuple[int, int], tuple[int, int, Stored]] = {}
         self._pause = self._MIN_PAUSE_S  # the next wait when a poll finds nothing
         self._last_records = time.monotonic()  # when a fetch last found records
         self._quiet: tuple[int, int] | None = None  # (data_version, local epoch) of the last empty fetch
@@ -115,11 +116,11 @@ class EmbeddedConsumer(GroupMember, Consumer):
     def _read_partition(self, tid: int, p: int, topic: str, pos: int, limit: int, hi: int) -> list[Record]:
         """Up to ``limit`` records at offsets >= pos (below the high watermark ``hi``), from
         the batch holding pos onwards (cached when a batch is read in several polls)."""
-        parts: list[tuple[list[Any], int]] = []  # (stored batch, index of its first wanted record)
+        parts: list[tuple[Stored, int]] = []  # (stored batch, index of its first wanted record)
         need, last = limit, pos - 1  # records still wanted; last offset covered so far
         cached = self._cache.get((tid, p))
         if cached is not None and cached[0] <= pos <= cached[1]:
-            start = _index(cached[2], pos)
+            start = cached[2].index(pos)
             parts.append((cached[2], start))
             need, last = need - (len(cached[2]) - start), cached[1]
         # Fetch exactly the batches holding the offsets still wanted, [last + 1, last + need]:
@@ -142,15 +143,14 @@ class EmbeddedConsumer(GroupMember, Consumer):
                 last = nxt - 1
                 continue
             for base, last_off, data in rows:
-                decoded = batch_decoder.decode(data)
+                decoded = batches.decode(data)
                 self._cache[(tid, p)] = (base, last_off, decoded)
-                start = _index(decoded, last + 1)
+                start = decoded.index(last + 1)
                 parts.append((decoded, start))
                 need, last = need - (len(decoded) - start), last_off
         out: list[Record] = []
         for decoded, start in parts:
-            out.extend([Record(topic, p, o, k, v, ts, tuple(h) if h else ())
-                        for o, ts, k, v, h in decoded[start:start + limit - len(out)]])
+            out.extend(decoded.records(topic, p, start, start + limit - len(out)))
             if len(out) >= limit:
                 break
         return out
@@ -193,12 +193,3 @@ class EmbeddedConsumer(GroupMember, Consumer):
     def position(self, tp: TopicPartition) -> int | None:
         return self._positions.get(tp)
 
-
-def _index(decoded: list[Any], pos: int) -> int:
-    """Index of the first record at offset >= pos in a stored batch."""
-    if not decoded or decoded[0][0] >= pos:
-        return 0
-    start = pos - decoded[0][0]  # offsets are consecutive within a stored batch...
-    if start < len(decoded) and decoded[start][0] == pos:
-        return start
-    return next((i for i, row in enumerate(decoded) if row[0] >= pos), len(decoded))  # ...unless compacted
