@@ -15,7 +15,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from ...errors import LogUnavailable, TopicError
-from ..base import Headers, Producer, partition_for
+from ..base import Headers, Producer, known_partitions, partition_for
 from . import batches
 from .batches import Row
 from .db import Db, TopicCache, epoch_ms
@@ -60,7 +60,8 @@ class EmbeddedProducer(Producer):
         timestamp_ms: int | None = None,
         partition: int | None = None,
     ) -> None:
-        tid, parts = self._topics.get(topic)
+        # The lookups inline, not through helper methods: this runs once per record.
+        tid, parts = self._topics.by_name.get(topic) or self._topics.get(topic)
         if partition is None:
             if key is not None:
                 partition = partition_for(key, parts)
@@ -69,7 +70,9 @@ class EmbeddedProducer(Producer):
                 self._rr[topic] += 1
         elif not 0 <= partition < parts:
             raise TopicError(f"topic {topic!r} has no partition {partition}")
-        into = self._pending(tid, partition)
+        into = self._buffer.get((tid, partition))
+        if into is None:
+            into = self._buffer[(tid, partition)] = _Pending()
         if headers:
             into.headers[len(into.rows)] = tuple(headers)
         into.rows.append((key, value, epoch_ms() if timestamp_ms is None else timestamp_ms))
@@ -102,6 +105,7 @@ class EmbeddedProducer(Producer):
             raise TopicError(f"topic {topic!r} has no partition {max(partitions)}")
         lists: dict[int, list[Row]] = {}  # by partition
         now: int | None = None
+        known = known_partitions(parts)
         for i, row in enumerate(rows):
             key, value, ts = row
             if partitions is not None:
@@ -110,7 +114,10 @@ class EmbeddedProducer(Producer):
                 p = self._rr[topic] % parts
                 self._rr[topic] += 1
             else:
-                p = partition_for(key, parts)
+                q = known.get(key)
+                if q is None:
+                    q = known[key] = partition_for(key, parts)
+                p = q
             if ts is None:
                 ts = now = now or epoch_ms()
                 row = (key, value, ts)
@@ -125,23 +132,20 @@ class EmbeddedProducer(Producer):
         buffer, self._buffer = self._buffer, {}
         try:
             with self._db.write() as c:
+                tids = sorted({tid for tid, _ in buffer})
+                highs = {(t, p): h for t, p, h in c.execute(
+                    f"SELECT topic_id, partition, high FROM partitions WHERE topic_id IN ({','.join('?' * len(tids))})",
+                    tids)}
+                added, moved = [], []
                 for (tid, p), pending in buffer.items():
-                    rows = pending.rows
-                    row = c.execute(
-                        "SELECT high FROM partitions WHERE topic_id=? AND partition=?", (tid, p)
-                    ).fetchone()
-                    if row is None:
+                    rows, high = pending.rows, highs.get((tid, p))
+                    if high is None:
                         raise TopicError("a topic was deleted while records for it were buffered")
-                    high = row[0]
-                    c.execute(
-                        "INSERT INTO batches VALUES(?,?,?,?,?,?)",
-                        (tid, p, high, high + len(rows) - 1, max(map(_TS, rows)),
-                         batches.encode(high, rows, pending.headers)),
-                    )
-                    c.execute(
-                        "UPDATE partitions SET high=? WHERE topic_id=? AND partition=?",
-                        (high + len(rows), tid, p),
-                    )
+                    added.append((tid, p, high, high + len(rows) - 1, max(map(_TS, rows)),
+                                  batches.encode(high, rows, pending.headers)))
+                    moved.append((high + len(rows), tid, p))
+                c.executemany("INSERT INTO batches VALUES(?,?,?,?,?,?)", added)
+                c.executemany("UPDATE partitions SET high=? WHERE topic_id=? AND partition=?", moved)
         except sqlite3.Error as exc:
             # Keep the records buffered (before any sent since) so a retry loses nothing.
             for k, old in buffer.items():
