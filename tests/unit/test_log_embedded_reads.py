@@ -10,6 +10,7 @@ from contextlib import closing
 import msgspec
 
 from vitalstream.log import TopicSpec, open_log
+from vitalstream.log.base import known_partitions, partition_for
 from vitalstream.log.embedded.db import PAGE_SIZE
 
 
@@ -101,3 +102,24 @@ def test_batches_in_the_older_format_still_read_and_compact(tmp_path) -> None:
     assert [(r.offset, r.value, r.headers) for r in got] == [
         (2, b"n2", ()), (3, b"a3", ()), (4, b"c4", ()), (5, b"b5", (("h", b"y"),))]
     log.close()
+
+
+def test_send_batch_places_keys_as_partition_for_and_keeps_them_in_order(tmp_path) -> None:
+    log = open_log(f"sqlite:///{tmp_path}/log.db")
+    log.create_topic(TopicSpec("t", partitions=5))
+    keys = [f"patient-{i % 37}".encode() for i in range(400)]
+    with log.producer() as p:
+        p.send_batch("t", [(k, b"%d" % i, 1000 + i) for i, k in enumerate(keys)])
+    with log.consumer("g", ["t"]) as c:
+        got = _drain(c, 1000, 400)
+    assert all(r.partition == partition_for(r.key, 5) for r in got)
+    for part in range(5):
+        assert [int(r.value) for r in got if r.partition == part] == sorted(
+            i for i, k in enumerate(keys) if partition_for(k, 5) == part)
+    log.close()
+
+
+def test_known_partitions_is_bounded() -> None:
+    known = known_partitions(7)
+    known.update({b"k%d" % i: 0 for i in range(1 << 16)})
+    assert known_partitions(7) == {}
