@@ -8,9 +8,12 @@ import time
 from contextlib import closing
 
 import msgspec
+import pytest
 
+from vitalstream.errors import ConfigError
 from vitalstream.log import TopicSpec, open_log
 from vitalstream.log.base import known_partitions, partition_for
+from vitalstream.log.embedded import batches
 from vitalstream.log.embedded.db import PAGE_SIZE
 
 
@@ -123,3 +126,9 @@ def test_known_partitions_is_bounded() -> None:
     known = known_partitions(7)
     known.update({b"k%d" % i: 0 for i in range(1 << 16)})
     assert known_partitions(7) == {}
+
+
+def test_a_batch_format_from_a_newer_version_is_a_clear_error() -> None:
+    assert batches.decode(batches.encode(7, [(b"k", b"v", 1)])).records("t", 0, 0, 1)[0].offset == 7
+    with pytest.raises(ConfigError, match="format 3, newer"):
+        batches.decode(msgspec.msgpack.encode((3, 0, [], None, None)))

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import msgspec
 
+from ...errors import ConfigError
 from ..base import Headers, Record
 
 Row = tuple["bytes | None", bytes, int]  # (key, value, timestamp_ms)
@@ -79,6 +80,9 @@ def encode(base: int, rows: Sequence[Row], headers: dict[int, Headers] | None = 
 def decode(data: bytes) -> Stored:
     if data[:2] == _V2:
         return _v2_decoder.decode(data)
+    if data[:1] == b"\x95" and data[1:2] < b"\x80":  # [version, ...]: a format from a newer version
+        raise ConfigError(f"the embedded log holds batches in format {data[1]}, newer than this "
+                          "version of vitalstream reads (2): upgrade it")
     old = _v1_decoder.decode(data)
     headers = {i: tuple(h) for i, (*_, h) in enumerate(old) if h}
     consecutive = not old or old[-1][0] - old[0][0] == len(old) - 1
