@@ -93,12 +93,8 @@ def _read_backlog(log, topics: list[str], group: str, expected: int) -> float:
     with log.consumer(group, topics) as c:
         deadline = time.monotonic() + 120
         while n < expected and time.monotonic() < deadline:
-            c0 = time.process_time()
-            got = c.poll(max_records=5000, timeout=0.2)
-            if got:
-                c.commit()
-            spent += time.process_time() - c0
-            n += len(got)
+            got, cpu = _poll_commit(c, 5000, 0.2)
+            n, spent = n + got, spent + cpu
     return spent / max(n, 1) * 1e6
 
 
@@ -112,13 +108,18 @@ def _read_head(log, topics: list[str], group: str, batches: list) -> float:
             for t, r in per_topic.items():
                 p.send_batch(t, r[: max(1, len(r) // 5)])  # 100 events' worth
             p.flush()
-            c0 = time.process_time()
-            got = c.poll(max_records=20_000, timeout=0.5)
-            if got:
-                c.commit()
-            spent += time.process_time() - c0
-            n += len(got)
+            got, cpu = _poll_commit(c, 20_000, 0.5)
+            n, spent = n + got, spent + cpu
     return spent / max(n, 1) * 1e6
+
+
+def _poll_commit(consumer, max_records: int, timeout: float) -> tuple[int, float]:
+    """One poll and, when it returned records, a commit: (records, CPU seconds)."""
+    c0 = time.process_time()
+    got = consumer.poll(max_records=max_records, timeout=timeout)
+    if got:
+        consumer.commit()
+    return len(got), time.process_time() - c0
 
 
 def main() -> None:
