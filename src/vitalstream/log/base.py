@@ -150,6 +150,20 @@ def partition_for(key: bytes, partitions: int) -> int:
     return (murmur2(key) & 0x7FFFFFFF) % partitions
 
 
+_KNOWN: dict[int, dict[bytes, int]] = {}
+
+
+def known_partitions(partitions: int) -> dict[bytes, int]:
+    """``key -> partition_for(key, partitions)`` for the keys seen so far, for producers'
+    batch loops: ``p = known.get(key)``, and on a miss ``p = known[key] = partition_for(...)``.
+    A dict lookup per record costs half the call to the cached :func:`partition_for`.
+    Bounded like that cache: emptied once it holds 65,536 keys."""
+    known = _KNOWN.get(partitions)
+    if known is None or len(known) >= 1 << 16:
+        known = _KNOWN[partitions] = {}
+    return known
+
+
 class Producer(abc.ABC):
     """Buffers records and makes them durable on :meth:`flush`."""
 

@@ -15,8 +15,9 @@ from typing import Literal
 
 from ...errors import TopicError
 from ..base import Consumer, GroupLag, Log, PartitionInfo, Producer, TopicInfo, TopicSpec
+from . import batches
 from .consumer import EmbeddedConsumer
-from .db import Db, TopicCache, batch_decoder, batch_encoder, epoch_ms, path_from_url
+from .db import Db, TopicCache, epoch_ms, path_from_url
 from .producer import EmbeddedProducer
 
 
@@ -149,7 +150,7 @@ class EmbeddedLog(Log):
             rows = c.execute(
                 "SELECT data FROM batches WHERE topic_id=? AND partition=? ORDER BY base_offset", (tid, p)
             ).fetchall()
-            records = [r for (data,) in rows for r in batch_decoder.decode(data)]
+            records = [r for (data,) in rows for r in batches.decode(data).entries()]
             latest = {r[2]: r[0] for r in records if r[2] is not None}
             kept = [r for r in records if r[2] is None or latest[r[2]] == r[0]]
             if len(kept) == len(records):
@@ -159,7 +160,9 @@ class EmbeddedLog(Log):
             if kept:
                 c.execute(
                     "INSERT INTO batches VALUES(?,?,?,?,?,?)",
-                    (tid, p, kept[0][0], kept[-1][0], max(r[1] for r in kept), batch_encoder.encode(kept)),
+                    (tid, p, kept[0][0], kept[-1][0], max(r[1] for r in kept),
+                     batches.encode(kept[0][0], [(k, v, ts) for _, ts, k, v, _ in kept],
+                                    {i: r[4] for i, r in enumerate(kept) if r[4]}, [r[0] for r in kept])),
                 )
         return removed
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from ..base import Consumer, Record, TopicPartition
-from .db import batch_decoder
+from . import batches
+from .batches import Stored
 from .groups import GroupMember
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ class EmbeddedConsumer(GroupMember, Consumer):
         session_timeout: float,
     ) -> None:
         # (topic id, partition) -> (base offset, last offset, records) of the batch read last
-        self._cache: dict[tuple[int, int], tuple[int, int, list[Any]]] = {}
+        self._cache: dict[tuple[int, int], tuple[int, int, Stored]] = {}
         self._pause = self._MIN_PAUSE_S  # the next wait when a poll finds nothing
         self._last_records = time.monotonic()  # when a fetch last found records
         self._quiet: tuple[int, int] | None = None  # (data_version, local epoch) of the last empty fetch
@@ -95,16 +96,16 @@ class EmbeddedConsumer(GroupMember, Consumer):
             if pos < lo:  # retention removed what we had not read yet: continue at the start
                 self._positions[tp] = pos = lo
             if hi > pos:
-                ready.append((tid, p, tp, pos))
+                ready.append((tid, p, tp, pos, hi))
         if not ready:
             return []
         share = max(max_records // len(ready), 64)
         out: list[Record] = []
-        for tid, p, tp, pos in ready:
+        for tid, p, tp, pos, hi in ready:
             limit = min(share, max_records - len(out))
             if limit <= 0:
                 break
-            got = self._read_partition(tid, p, tp[0], pos, limit)
+            got = self._read_partition(tid, p, tp[0], pos, limit, hi)
             if got:
                 out.extend(got)
                 nxt = got[-1].offset + 1
@@ -112,46 +113,44 @@ class EmbeddedConsumer(GroupMember, Consumer):
                 self._returned[tp] = nxt
         return out
 
-    def _read_partition(self, tid: int, p: int, topic: str, pos: int, limit: int) -> list[Record]:
-        """Records at offsets >= pos, from the batch holding pos onwards (cached when a batch
-        is read in several polls)."""
+    def _read_partition(self, tid: int, p: int, topic: str, pos: int, limit: int, hi: int) -> list[Record]:
+        """Up to ``limit`` records at offsets >= pos (below the high watermark ``hi``), from
+        the batch holding pos onwards (cached when a batch is read in several polls)."""
+        parts: list[tuple[Stored, int]] = []  # (stored batch, index of its first wanted record)
+        need, last = limit, pos - 1  # records still wanted; last offset covered so far
         cached = self._cache.get((tid, p))
         if cached is not None and cached[0] <= pos <= cached[1]:
-            batches = [cached[2]]
-            last = cached[1]  # read only batches after the cached one
-        else:
-            batches, last = [], -1
-        if cached is None or not batches or cached[1] < pos + limit:
-            # Two batches first, more only when those fall short: a poll usually needs one or
-            # two, and fetching blobs it then drops cost as much as decoding the ones it keeps.
-            have, want = sum(map(len, batches)), 2
-            while have <= limit:
-                rows = self._db.query(
-                    "SELECT base_offset, last_offset, data FROM batches WHERE topic_id=? AND partition=? "
-                    "AND base_offset >= coalesce((SELECT max(base_offset) FROM batches WHERE topic_id=? "
-                    "AND partition=? AND base_offset <= ?), 0) AND last_offset >= ? AND base_offset > ? "
-                    "ORDER BY base_offset LIMIT ?",
-                    (tid, p, tid, p, pos, pos, last, want),
-                )
-                for base, last_off, data in rows:
-                    decoded = batch_decoder.decode(data)
-                    batches.append(decoded)
-                    self._cache[(tid, p)] = (base, last_off, decoded)
-                    last, have = last_off, have + len(decoded)
-                    if have > limit:
-                        break
-                if len(rows) < want:
-                    break  # nothing more stored
-                want = 64
+            start = cached[2].index(pos)
+            parts.append((cached[2], start))
+            need, last = need - (len(cached[2]) - start), cached[1]
+        # Fetch exactly the batches holding the offsets still wanted, [last + 1, last + need]:
+        # blobs fetched and then dropped cost as much as decoding the ones kept.
+        while need > 0 and last < hi - 1:
+            rows = self._db.query(
+                "SELECT base_offset, last_offset, data FROM batches WHERE topic_id=? AND partition=? "
+                "AND base_offset >= coalesce((SELECT max(base_offset) FROM batches WHERE topic_id=? "
+                "AND partition=? AND base_offset <= ?), 0) AND last_offset >= ? AND base_offset < ? "
+                "ORDER BY base_offset",
+                (tid, p, tid, p, last + 1, last + 1, min(last + 1 + need, hi)),
+            )
+            if not rows:  # a gap left by compaction: go on at the next stored batch
+                nxt = self._db.query(
+                    "SELECT min(base_offset) FROM batches WHERE topic_id=? AND partition=? AND base_offset > ?",
+                    (tid, p, last),
+                )[0][0]
+                if nxt is None:
+                    break
+                last = nxt - 1
+                continue
+            for base, last_off, data in rows:
+                decoded = batches.decode(data)
+                self._cache[(tid, p)] = (base, last_off, decoded)
+                start = decoded.index(last + 1)
+                parts.append((decoded, start))
+                need, last = need - (len(decoded) - start), last_off
         out: list[Record] = []
-        for decoded in batches:
-            start = 0
-            if decoded and decoded[0][0] < pos:
-                start = pos - decoded[0][0]  # offsets are consecutive within a stored batch...
-                if start >= len(decoded) or decoded[start][0] != pos:  # ...unless compacted
-                    start = next((i for i, row in enumerate(decoded) if row[0] >= pos), len(decoded))
-            out.extend([Record(topic, p, o, k, v, ts, tuple(h) if h else ())
-                        for o, ts, k, v, h in decoded[start:start + limit - len(out)]])
+        for decoded, start in parts:
+            out.extend(decoded.records(topic, p, start, start + limit - len(out)))
             if len(out) >= limit:
                 break
         return out
@@ -193,3 +192,4 @@ class EmbeddedConsumer(GroupMember, Consumer):
 
     def position(self, tp: TopicPartition) -> int | None:
         return self._positions.get(tp)
+

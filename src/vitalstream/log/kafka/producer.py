@@ -19,7 +19,7 @@ import confluent_kafka as ck
 from confluent_kafka import KafkaError, KafkaException
 
 from ...errors import LogUnavailable, TopicError
-from ..base import Headers, Producer, partition_for
+from ..base import Headers, Producer, known_partitions, partition_for
 from .config import ADMIN_TIMEOUT
 from .errors import ErrorReporter, translate
 
@@ -107,12 +107,18 @@ class KafkaProducer(Producer):
             raise TopicError(f"topic {topic!r} has no partition {max(partitions)} (it has {n})")
         produce = self._producer.produce
         rr = self._round_robin.setdefault(topic, itertools.count())
+        known = known_partitions(n)
         try:
             for i, (key, value, ts) in enumerate(rows):
                 if partitions is not None:
                     partition = partitions[i]
+                elif key is None:
+                    partition = next(rr) % n
                 else:
-                    partition = partition_for(key, n) if key is not None else next(rr) % n
+                    q = known.get(key)
+                    if q is None:
+                        q = known[key] = partition_for(key, n)
+                    partition = q
                 while True:
                     try:
                         produce(topic, value, key, partition=partition, timestamp=ts or 0)
