@@ -67,7 +67,9 @@ class MqttSettings(_Section, frozen=True):
 
 
 class ProcessSettings(_Section, frozen=True):
-    max_batch: int = 5000
+    # records per batch while catching up: each batch writes one state snapshot per patient it
+    # touched, so a backlog drains with fewer of them (5000 -> 20000: -2 CPU-us per event)
+    max_batch: int = 20000
     max_wait_ms: int = 100  # micro-batch time bound: latency stays low at low rates
     # once records are there, wait this long for more before processing them: fewer, larger
     # batches at a ward's rate (each has fixed costs), at most this much added latency

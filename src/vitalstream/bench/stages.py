@@ -178,7 +178,7 @@ def _run_until(log: Any, worker: Any, expected: int | None, done_file: str | lis
 
 def process(log_url: str, events: int, expected: int | None = None, done_file: str | list[str] | None = None,
             signal_file: str | None = None, checkpoints: list[int] | None = None,
-            max_records: int = 5000, timeout_s: float = 900.0, group: str | None = None,
+            max_records: int | None = None, timeout_s: float = 900.0, group: str | None = None,
             ready_file: str | None = None, fused: bool = True) -> dict[str, Any]:
     """Run the VitalsProcessor until ``expected`` records are committed (see :func:`_run_until`);
     touch ``signal_file`` when done, so the sinks downstream know nothing more is coming.
@@ -193,6 +193,10 @@ def process(log_url: str, events: int, expected: int | None = None, done_file: s
     if group:  # a private group on a shared broker (positions set by kafkaraw.commit_ends)
         proc.group = group
     linger_s, max_batch_s = _batching()
+    if max_records is None:
+        from ..config import ProcessSettings
+
+        max_records = ProcessSettings().max_batch  # as `vitalstream up` runs it
     out = _run_until(log, proc, expected, done_file, timeout_s, max_records, checkpoints, ready_file,
                      linger_s=linger_s, max_batch_s=max_batch_s)
     log.close()
