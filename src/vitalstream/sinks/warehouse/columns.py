@@ -21,6 +21,7 @@ batch for an event, the last for reference data, as the merge would if it saw th
 
 from __future__ import annotations
 
+import atexit
 import io
 import logging
 import threading
@@ -140,6 +141,7 @@ def _duck_read(table: S.Table, docs: Sequence[bytes]) -> pa.Table | None:
         except ImportError:  # the lake extra brings it; without it Arrow reads everything
             return None
         con = duckdb.connect()  # in memory, this thread's own
+        atexit.register(con.close)  # before the interpreter tears DuckDB's bindings down
         con.execute("SET threads = 1")  # a batch is small; the other core runs the loader
         con.execute("SET TimeZone = 'UTC'")
         _local.duckdb, _local.error = con, duckdb.Error
