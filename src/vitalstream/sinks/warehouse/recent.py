@@ -42,7 +42,7 @@ LOADS_TABLE_SQL = (
     "INSERT INTO warehouse_loads SELECT '', 0 WHERE NOT EXISTS (SELECT 1 FROM warehouse_loads)",
 )
 MARK_SQL = "UPDATE warehouse_loads SET writer = ?, seq = ?"
-_SEEN_SQL = "SELECT writer, seq FROM warehouse_loads"
+_TAKE_SQL = "UPDATE warehouse_loads SET writer = ?, seq = ? WHERE writer = ? AND seq = ?"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 
@@ -76,10 +76,13 @@ class RecentIds:
         self.appended = self.checked = 0  # batches appended as is / checked against the table
 
     def begin(self, conn: Any) -> None:
-        """At the start of a load transaction: forget every table if another writer loaded since."""
-        row = conn.execute(_SEEN_SQL).fetchone()
-        if row is None or (str(row[0]), int(row[1])) != self._seen:
+        """At the start of a load transaction: note this writer as the last one, and forget every
+        table if another writer loaded since (one statement: each costs ~0.3 ms to parse and plan)."""
+        seq = self._seen[1] if self._seen and self._seen[0] == self.token else -1
+        [mine] = conn.execute(_TAKE_SQL, [self.token, self._seq + 1, self.token, seq]).fetchone()
+        if not mine:
             self._tables.clear()
+            conn.execute(MARK_SQL, [self.token, self._seq + 1])
 
     def check(self, conn: Any, table: S.Table, rows: pa.Table) -> tuple[bool, Added]:
         """Whether ``rows`` (one per id) can be appended as is, and what they add once committed."""
@@ -100,12 +103,8 @@ class RecentIds:
             self.checked += 1
         return fresh, Added(table.name, ((span["max"] - _EPOCH) // _US) // BUCKET_US, hashes)
 
-    def mark(self, conn: Any) -> None:
-        """Within the transaction: note this writer as the last one (see the module doc)."""
-        conn.execute(MARK_SQL, [self.token, self._seq + 1])
-
     def committed(self, added: list[Added]) -> None:
-        """The transaction that :meth:`mark`-ed committed: note its ids, keep within the bounds."""
+        """The transaction :meth:`begin` started committed: note its ids, keep within the bounds."""
         self._seq += 1
         self._seen = (self.token, self._seq)
         for a in added:
