@@ -25,17 +25,17 @@ def _docs(n: int) -> list[bytes]:
 
 
 def test_duckdb_and_arrow_read_the_same_columns() -> None:
-    docs = _docs(50)
+    docs = _docs(C.DUCK_MIN_DOCS)  # enough for to_arrow to take DuckDB's reader
     fast = C._duck_read(HR, docs)
     assert fast is not None, "DuckDB's reader read the batch"
     assert fast.equals(C._arrow_read(HR, docs))
     rows = C.to_arrow(HR, docs)[0].to_pylist()
-    assert [r["event_id"] for r in rows] == [eid(i) for i in range(50)]
+    assert [r["event_id"] for r in rows] == [eid(i) for i in range(C.DUCK_MIN_DOCS)]
     assert rows[3]["event_time"] == T0 + timedelta(seconds=3) and rows[3]["steps"] == 2**40 + 3
 
 
 def test_a_batch_duckdb_cannot_read_goes_to_arrow_and_leaves_out_only_the_bad_document() -> None:
-    docs = _docs(4)
+    docs = _docs(C.DUCK_MIN_DOCS)
     bad = vital(9, "p1", "heart_rate", T0, heart_rate=70)
     bad["heart_rate"] = "fast"
     docs.insert(2, msgspec.json.encode(bad))
@@ -43,7 +43,7 @@ def test_a_batch_duckdb_cannot_read_goes_to_arrow_and_leaves_out_only_the_bad_do
     assert C._duck_read(HR, docs) is None
     rows, left_out = C.to_arrow(HR, docs)
     assert left_out == 2
-    assert rows.column("event_id").to_pylist() == [eid(i) for i in range(4)]
+    assert rows.column("event_id").to_pylist() == [eid(i) for i in range(C.DUCK_MIN_DOCS)]
 
 
 def test_a_document_spanning_lines_is_read() -> None:
