@@ -21,10 +21,10 @@ batch for an event, the last for reference data, as the merge would if it saw th
 
 from __future__ import annotations
 
-import atexit
 import io
 import logging
 import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from functools import cache
 
@@ -143,7 +143,8 @@ def _duck_read(table: S.Table, docs: Sequence[bytes]) -> pa.Table | None:
         except ImportError:  # the lake extra brings it; without it Arrow reads everything
             return None
         con = duckdb.connect()  # in memory, this thread's own
-        atexit.register(con.close)  # before the interpreter tears DuckDB's bindings down
+        # closed with its thread, or at exit before the interpreter tears DuckDB's bindings down
+        weakref.finalize(threading.current_thread(), con.close)
         con.execute("SET threads = 1")  # a batch is small; the other core runs the loader
         con.execute("SET TimeZone = 'UTC'")
         _local.duckdb, _local.error = con, duckdb.Error
