@@ -1,9 +1,14 @@
 """JSON documents of one table -> one Arrow table, once per batch, for every backend.
 
-The documents (the records' values, or the ones :mod:`.documents` builds) are parsed by
-Arrow's JSON reader straight into typed columns: one C++ pass over the batch, no Python object
-per value, no JSON round trip through the database. Each column reads its JSON field
-(``Column.source``) with its portable type; ``json`` columns hold the value's JSON text.
+The documents (the records' values, or the ones :mod:`.documents` builds) are parsed straight
+into typed columns: one C++ pass over the batch, no Python object per value. Each column reads
+its JSON field (``Column.source``) with its portable type; ``json`` columns hold the value's
+JSON text. Many documents of a table without ``json`` columns (the vitals: ~95 % of the rows)
+are read by DuckDB's JSON reader (an in-memory database of the reading thread's own, never the warehouse): measured
+here 1.4 CPU-µs per 500-byte vital against 3.3 with Arrow's reader, the same columns. A batch
+DuckDB does not read whole (a malformed document, a value it cannot cast) is read again by
+Arrow's reader, the reference: DuckDB casts more leniently (``"7"`` to an int) but only ever
+sees what Arrow would read the same way or what the processor already validated.
 
 A document that does not convert (not JSON, a value of the wrong type, a time Arrow cannot
 parse) or lacks its key is left out and counted: the batch loads without it. The processor has
@@ -18,6 +23,8 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from functools import cache
 
@@ -37,6 +44,11 @@ ARROW_TYPES: dict[str, pa.DataType] = {
 _enc = msgspec.json.Encoder()
 _dec = msgspec.json.Decoder()
 _BLOCK = 1 << 20  # the JSON reader's block size (see _read)
+_DUCK_TYPES = {"text": "VARCHAR", "int": "INTEGER", "bigint": "BIGINT", "double": "DOUBLE", "bool": "BOOLEAN",
+               "timestamptz": "TIMESTAMPTZ"}
+# DuckDB's reader costs ~3 ms a call to set up (Arrow's far less): worth it from ~1,500 documents
+DUCK_MIN_DOCS = 2000
+_local = threading.local()  # per thread: its DuckDB reader (a connection is not shared between threads)
 
 
 @cache
@@ -47,8 +59,7 @@ def arrow_schema(table: S.Table) -> pa.Schema:
 
 @cache
 def _parse_options(table: S.Table) -> pj.ParseOptions:
-    fields = [pa.field(c.source, ARROW_TYPES[c.type]) for c in table.columns]
-    return pj.ParseOptions(explicit_schema=pa.schema(fields), unexpected_field_behavior="ignore")
+    return pj.ParseOptions(explicit_schema=_field_schema(table), unexpected_field_behavior="ignore")
 
 
 def to_arrow(table: S.Table, docs: Sequence[bytes]) -> tuple[pa.Table, int]:
@@ -58,7 +69,7 @@ def to_arrow(table: S.Table, docs: Sequence[bytes]) -> tuple[pa.Table, int]:
         docs = [d for d in (_json_as_text(fields, d) for d in docs) if d is not None]
     rows = _read(table, docs)
     if rows is None:  # some document does not convert: find it, keep the others
-        parts = [p for p in (_read(table, [d]) for d in docs) if p is not None]
+        parts = [p for p in (_arrow_read(table, [d]) for d in docs) if p is not None]
         rows = pa.concat_tables(parts) if parts else None
     return _finish(table, rows, given)
 
@@ -105,6 +116,52 @@ def _finish(table: S.Table, rows: pa.Table | None, given: int) -> tuple[pa.Table
 
 
 def _read(table: S.Table, docs: Sequence[bytes]) -> pa.Table | None:
+    """The columns of every document (named by JSON field), or None if one does not convert."""
+    if not docs:
+        return None
+    if len(docs) >= DUCK_MIN_DOCS and not _json_fields(table) and (rows := _duck_read(table, docs)) is not None:
+        return rows
+    return _arrow_read(table, docs)
+
+
+@cache
+def _duck_columns(table: S.Table) -> dict[str, str]:
+    return {c.source: _DUCK_TYPES[c.type] for c in table.columns}
+
+
+@cache
+def _field_schema(table: S.Table) -> pa.Schema:
+    return pa.schema([pa.field(c.source, ARROW_TYPES[c.type]) for c in table.columns])
+
+
+def _duck_read(table: S.Table, docs: Sequence[bytes]) -> pa.Table | None:
+    """DuckDB's JSON reader over the documents, one per line (None: read them with Arrow's)."""
+    con = getattr(_local, "duckdb", None)
+    if con is None:
+        try:
+            import duckdb
+        except ImportError:  # the lake extra brings it; without it Arrow reads everything
+            return None
+        con = duckdb.connect()  # in memory, this thread's own
+        # closed with its thread, or at exit before the interpreter tears DuckDB's bindings down
+        weakref.finalize(threading.current_thread(), con.close)
+        con.execute("SET threads = 1")  # a batch is small; the other core runs the loader
+        con.execute("SET TimeZone = 'UTC'")
+        _local.duckdb, _local.error = con, duckdb.Error
+    buf = b"\n".join(docs)
+    if buf.count(b"\n") != len(docs) - 1:
+        return None  # a document spans lines: Arrow's path blanks them
+    try:
+        rel = con.read_json(io.BytesIO(buf), columns=_duck_columns(table), format="newline_delimited")
+        rows = rel.to_arrow_table()
+    except _local.error:
+        return None
+    if rows.num_rows != len(docs):
+        return None
+    return rows.cast(_field_schema(table))
+
+
+def _arrow_read(table: S.Table, docs: Sequence[bytes]) -> pa.Table | None:
     if not docs:
         return None
     buf = b"\n".join(docs)

@@ -10,7 +10,8 @@ statement per table, all in one transaction:
   row groups. An alert or score replaces the rows of its key in that slice (its id covers its
   event time, so its rows can be nowhere else). A re-delivered record has the same event time
   as its stored copy, so a replay is recognised however old it is; the window only bounds how
-  far apart the times of a *conflicting* duplicate may be (docs/warehouse.md, "Idempotent loads");
+  far apart the times of a *conflicting* duplicate may be (docs/warehouse.md, "Idempotent loads").
+  A vital batch whose ids :mod:`.recent` knows to be new skips that scan: it is appended as is;
 * the other tables (reference data and its history, notes, dead letters: small or slow) keep
   their primary key and ``INSERT ... ON CONFLICT``.
 
@@ -39,6 +40,7 @@ from ...errors import ConfigError, require
 from ..base import WarehouseUnavailable
 from . import schema as S
 from .base import BadBatch, Result, Session, Warehouse
+from .recent import LOADS_TABLE_SQL, Added, RecentIds
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -49,6 +51,8 @@ RELEASE_AFTER_S = 1.0  # longest the sink keeps the file at a time
 READER_GAP_S = 0.1  # then free this long: readers retry every 5-50 ms
 LOCK_WAIT_S = 10.0  # how long to wait for another process to let go of the file
 DEDUP_WINDOW_S = 60.0
+DEDUP_CACHE_ROWS = 1_000_000  # ids of recent vital rows known in the process (recent.py), ~60 MB
+DEDUP_CACHE_KEEP_S = 300.0  # event time they cover behind the newest (at least the window)
 # DuckDB checkpoints when the WAL passes 16 MB by default: at the sink's rate that was every
 # other batch, and each checkpoint re-compresses the tables' open row groups (~3 µs a row in
 # all). The sink's file is checkpointed when it lets it go (about once a second) anyway.
@@ -60,6 +64,8 @@ CHECKPOINT_THRESHOLD = "64MB"
 # functions (python_arrow_scan) mid-batch. See docs/warehouse.md, "Single writer".
 PROCESS_LOCK = threading.RLock()
 _STAGE = "vs_batch"
+# the vital tables: appended as is when recent.py knows their batch's ids are new
+_INDEXED = frozenset(t.name for t in S.TABLES if t.window is not None and t.keep == "first")
 
 
 def _IN_USE(duckdb: Any) -> type[Exception]:
@@ -88,6 +94,13 @@ def load_sql(table: S.Table, stage: str = _STAGE) -> tuple[str, ...]:
             insert)
 
 
+def append_sql(table: S.Table, stage: str = _STAGE) -> str:
+    """The statement that appends ``stage`` (the table's columns, by name) to ``table`` as is.
+    Short on purpose: DuckDB parses every statement anew, and parsing the column list twice cost
+    ~0.3 ms a statement, ten statements a batch."""
+    return f"INSERT INTO {S.q(table.name)} BY NAME SELECT * FROM {stage}"
+
+
 class DuckDbWarehouse(Warehouse):
     dialect = S.Dialect.DUCKDB
 
@@ -110,6 +123,13 @@ class DuckDbWarehouse(Warehouse):
             raise ConfigError(f"warehouse url {url!r}: dedup_window_s must be seconds") from None
         if self.window < timedelta(0):
             raise ConfigError(f"warehouse url {url!r}: dedup_window_s must be >= 0")
+        try:
+            cache_rows = int(query.get("dedup_cache_rows", DEDUP_CACHE_ROWS))
+        except ValueError:
+            raise ConfigError(f"warehouse url {url!r}: dedup_cache_rows must be a number of rows") from None
+        # 0: every batch is checked against the table (the anti-join alone)
+        keep = timedelta(seconds=DEDUP_CACHE_KEEP_S) + self.window
+        self.recent = RecentIds(self.window, keep, cache_rows) if cache_rows > 0 and not read_only else None
         self.read_only = read_only
         self.url = url
         from .encryption import key_from
@@ -121,6 +141,7 @@ class DuckDbWarehouse(Warehouse):
         self._free_until = 0.0
         self._opened = 0  # connections opened so far (the timer's is still the one open?)
         self._sql = {t.name: load_sql(t) for t in S.TABLES}
+        self._append = {t.name: append_sql(t) for t in S.TABLES}
 
     # -- connection -------------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -232,8 +253,19 @@ class DuckDbWarehouse(Warehouse):
 
         return self._run(run, wrote)
 
+    def _migrate(self, db: Session) -> list[int]:
+        done = super()._migrate(db)
+        for sql in LOADS_TABLE_SQL:  # bookkeeping, like schema_migrations: no version of its own
+            db.execute(sql)
+        if done:  # a migration may rewrite vital rows (their ids): every process reads them again
+            db.execute("UPDATE warehouse_loads SET writer = 'migrate', seq = seq + 1")
+        return done
+
     def load(self, batch: Mapping[str, pa.Table]) -> None:
         import pyarrow.compute as pc
+
+        recent = self.recent if any(n in _INDEXED and t.num_rows for n, t in batch.items()) else None
+        added: list[Added] = []
 
         def load(db: Session) -> None:
             conn = db.cursor
@@ -243,19 +275,33 @@ class DuckDbWarehouse(Warehouse):
                 # other core. The setting lasts while this connection is open (about a second).
                 conn.execute("SET threads = 1")
                 self._tuned = conn
+            if recent is not None:
+                recent.begin(conn)
             for name, vs_batch in batch.items():
                 # The statements read ``vs_batch``, this local, through DuckDB's replacement scan
                 # of Python variables: no catalog change, unlike register() (~1 ms a table).
                 if not vs_batch.num_rows:
                     continue
                 table = S.BY_TABLE[name]
-                params = []
+                statements, params = self._sql[name], []
                 if table.window is not None:
                     params = [pc.min(vs_batch.column(table.window)).as_py() - self.window]
-                for sql in self._sql[name]:
+                if recent is not None and name in _INDEXED:
+                    fresh, add = recent.check(conn, table, vs_batch)
+                    added.append(add)
+                    if fresh:  # provably no stored row repeats an id of the batch (recent.py)
+                        statements = (self._append[name],)
+                for sql in statements:
                     conn.execute(sql, params if "?" in sql else None)
 
-        self._transaction(load, wrote=True)
+        try:
+            self._transaction(load, wrote=True)
+        except BaseException:
+            if recent is not None:
+                recent.forget()
+            raise
+        if recent is not None:
+            recent.committed(added)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple[Any, ...]]]:
         def run(conn: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
