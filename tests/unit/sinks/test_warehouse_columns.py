@@ -51,3 +51,12 @@ def test_a_document_spanning_lines_is_read() -> None:
     docs[1] = docs[1].replace(b",", b",\n", 1)
     rows, left_out = C.to_arrow(HR, docs)
     assert left_out == 0 and rows.num_rows == 3
+
+
+def test_a_document_that_is_just_null_is_left_out_not_a_crash() -> None:
+    # pyarrow 26's JSON reader kills the process (SIGSEGV) on a bare null with a schema given
+    for docs in (_docs(3), _docs(C.DUCK_MIN_DOCS)):
+        docs[1:1] = [b"null", b" null\r"]
+        rows, left_out = C.to_arrow(HR, docs)
+        assert left_out == 2 and rows.num_rows == len(docs) - 2
+    assert C._arrow_read(HR, [b"null"]) is None

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import threading
 import weakref
 from collections.abc import Mapping, Sequence
@@ -55,6 +56,10 @@ _local = threading.local()  # per thread: its DuckDB reader (a connection is not
 def arrow_schema(table: S.Table) -> pa.Schema:
     """The table's columns as Arrow fields (column names, not JSON field names)."""
     return pa.schema([pa.field(c.name, ARROW_TYPES[c.type]) for c in table.columns])
+
+
+# a line holding nothing but JSON null, wherever it is in the buffer
+_BARE_NULL = re.compile(rb"(?:^|\n)[ \t\r]*null[ \t\r]*(?:\n|$)")
 
 
 @cache
@@ -169,6 +174,8 @@ def _arrow_read(table: S.Table, docs: Sequence[bytes]) -> pa.Table | None:
         # A newline in a JSON document can only be whitespace between tokens (inside a string it
         # must be escaped), so it can be blanked; the reader wants one document per line.
         buf = b"\n".join(d.replace(b"\n", b" ").replace(b"\r", b" ") for d in docs)
+    if _BARE_NULL.search(buf):
+        return None  # Arrow's reader kills the process on a document that is just null (pyarrow 26)
     try:
         # One thread, blocks of ~1 MB: a 20,000-document batch read as one 7 MB block cost ~15 %
         # more CPU per document (cache misses). A block must hold the longest document.
