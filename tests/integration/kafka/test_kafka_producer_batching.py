@@ -1,0 +1,43 @@
+"""The Kafka producer's batching, on a real broker: ``linger.ms`` never holds a flushed record
+back, and ``send``'s key → partition cache places keys as :func:`partition_for` does, also
+after the cache filled up and started again."""
+
+from __future__ import annotations
+
+import time
+
+from test_kafka_backend import _drain, log, topic  # noqa: F401  (fixtures)
+
+from vitalstream.log import TopicSpec, open_log
+from vitalstream.log.base import Log, partition_for
+
+
+def test_flush_does_not_wait_for_linger(kafka_bootstrap: str, topic: str, log: Log) -> None:  # noqa: F811
+    # The default linger.ms (50) is safe only because librdkafka's flush sends at once: with a
+    # linger of a minute, flush must still store the record within seconds.
+    log.create_topic(TopicSpec(topic, partitions=1))
+    slow = open_log(f"kafka://{kafka_bootstrap}?linger.ms=60000")
+    try:
+        with slow.producer() as p:
+            p.send(topic, b"v", key=b"k")
+            t0 = time.monotonic()
+            p.flush()
+            took = time.monotonic() - t0
+    finally:
+        slow.close()
+    assert took < 10.0, f"flush took {took:.1f}s with linger.ms=60000"
+    with log.consumer(f"{topic}-g", [topic]) as c:
+        assert [r.value for r in _drain(c, 1)] == [b"v"]
+
+
+def test_send_places_keys_like_partition_for_past_the_cache_bound(log: Log, topic: str) -> None:  # noqa: F811
+    log.create_topic(TopicSpec(topic, partitions=5))
+    keys = [b"patient-%06d" % i for i in range((1 << 16) + 500)]  # fills the cache, which starts over
+    with log.producer() as p:
+        for k in [*keys, *keys[:300]]:  # keys seen before the cache started over come again
+            p.send(topic, b"", key=k, timestamp_ms=1_700_000_000_000)
+    with log.consumer(f"{topic}-g", [topic]) as c:
+        got = _drain(c, len(keys) + 300)
+    assert len(got) == len(keys) + 300
+    wrong = [(r.key, r.partition) for r in got if r.partition != partition_for(r.key, 5)]
+    assert not wrong, wrong[:5]
