@@ -17,6 +17,7 @@ takes the struct-by-struct path (:func:`device_part`), which is what the cut mus
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -87,11 +88,31 @@ class BatchOutputs:
     def vital(self, topic: str, data_type: str, key: bytes | None, event: Any, v: Vital, body: bytes,
               fragment: bytes) -> None:
         """One processed record of ``v`` (whose JSON is ``body``) on ``topic``."""
+        self.writer(topic, data_type)(key, event, v, body, fragment)
+
+    def writer(self, topic: str, data_type: str) -> Callable[[bytes | None, Any, Vital, bytes, bytes], None]:
+        """:meth:`vital` for one topic, as a function with the topic's rows, suffix and the
+        batch's caches bound: it is called once per vital, so no method calls inside."""
         rows = self.rows.get(topic)
         if rows is None:
             rows = self.rows[topic] = []
-        rows.append((key, b"".join((body[:-1], self.original(original_timestamp(event)), self.suffix(data_type),
-                                    fragment, b"}")), self.millis(v.event_time)))
+        append, suffix, times, ms_of, join = rows.append, self.suffix(data_type), self._times, self._ms, b"".join
+        original, millis = self.original, self.millis
+
+        def add(key: bytes | None, event: Any, v: Vital, body: bytes, fragment: bytes) -> None:
+            value = getattr(event, "timestamp", None)  # original_timestamp(), inlined
+            if value is None:
+                value = getattr(event, "date", None)
+            head = times.get(value)
+            if head is None:
+                head = original(value)
+            t = v.event_time
+            ms = ms_of.get(t)
+            if ms is None:
+                ms = millis(t)
+            append((key, join((body[:-1], head, suffix, fragment, b"}")), ms))
+
+        return add
 
     def device(self, key: bytes | None, event: Any, v: Vital, full: bytes) -> None:
         """One record per measure (of ``v``, whose JSON is ``full``) on the four device topics
