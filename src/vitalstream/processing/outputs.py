@@ -41,6 +41,7 @@ _FIRST, _AFTER = b',"heart_rate":', b',"device_id":'
 _enc = msgspec.json.Encoder()
 
 Row = tuple[bytes | None, bytes, int]
+_HAS_TIMESTAMP: dict[type, bool] = {}  # event type -> can its events have a `timestamp`
 
 
 def original_timestamp(event: Any) -> Any:
@@ -97,10 +98,16 @@ class BatchOutputs:
         if rows is None:
             rows = self.rows[topic] = []
         append, suffix, times, ms_of, join = rows.append, self.suffix(data_type), self._times, self._ms, b"".join
-        original, millis = self.original, self.millis
+        original, millis, has_stamp = self.original, self.millis, _HAS_TIMESTAMP
 
         def add(key: bytes | None, event: Any, v: Vital, body: bytes, fragment: bytes) -> None:
-            value = getattr(event, "timestamp", None)  # original_timestamp(), inlined
+            # original_timestamp(), inlined; a getattr that misses raises and catches an
+            # AttributeError inside (~0.3 us), so struct types without ``timestamp`` skip it
+            kind = type(event)
+            stamped = has_stamp.get(kind)
+            if stamped is None:
+                stamped = has_stamp[kind] = hasattr(kind, "timestamp") or not isinstance(event, msgspec.Struct)
+            value = getattr(event, "timestamp", None) if stamped else None
             if value is None:
                 value = getattr(event, "date", None)
             head = times.get(value)
