@@ -14,6 +14,7 @@ Crash tests can stop the loop exactly between the durable write and the commit (
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -93,6 +94,22 @@ def retry_transient(fn: Callable[[], T], stop: threading.Event, health: Health |
             delay = min(delay * 2, max_delay)
 
 
+# The cyclic GC's young generation is collected every GC_THRESHOLD[0] net container
+# allocations (CPython's default: 700). A worker allocates a few structs per record and keeps
+# patients' state and dedup memory alive, so at the default it runs a young collection every
+# ~100 records (~1,900 per 200k events; 0.45 CPU-us per event in the processor). 5,000 cuts
+# them 6-fold and their cost by ~40 %, with the measured processor ~0.5-1 CPU-us per event
+# cheaper (better cache use). Process-wide: set once by the first worker loop of a process.
+GC_THRESHOLD = (5_000, 20, 10)
+
+
+def tune_gc() -> None:
+    """Raise the cyclic GC's thresholds to :data:`GC_THRESHOLD` (never lowers them)."""
+    current = gc.get_threshold()
+    if current[0] and current[0] < GC_THRESHOLD[0]:  # 0: the GC is disabled; leave it so
+        gc.set_threshold(*GC_THRESHOLD)
+
+
 def run_worker(
     log: Log,
     worker: Worker,
@@ -113,6 +130,7 @@ def run_worker(
     (see :func:`gather`); ``max_batch_s`` > 0 caps a batch at what the worker processes in that
     time (see :class:`BatchSizer`). Catching up (``until_idle``) neither lingers nor caps."""
     health = health or Health()
+    tune_gc()
     sizer = BatchSizer(max_records, 0.0 if until_idle else max_batch_s)
     consumer = retry_transient(
         lambda: log.consumer(worker.group, worker.topics), stop, health, f"{worker.group}: join group"

@@ -36,7 +36,7 @@ from ..events.registry import CODECS
 from ..log.base import Log, Record, TopicPartition
 from ..runtime import retry_transient
 from . import repartition
-from .dedup import CONFLICT_STAGE, ConflictingDuplicate, RecentEvents, Seen
+from .dedup import CONFLICT, CONFLICT_STAGE, NEW, ConflictingDuplicate, RecentEvents
 from .outputs import DEVICE_PARTS, BatchOutputs
 from .reference import ReferenceTables
 from .repartition import ClinicalInput
@@ -146,37 +146,42 @@ class VitalsProcessor:
         vitals: list[Vital] = []
         contexts: list[PatientContext | None] = []
         stats = self.stats
+        last = None
         for r in records:
             topic = r.topic
+            if topic != last:  # a poll returns runs of one partition: look the topic up per run
+                last = topic
+                decoder = _DECODERS.get(topic)
+                to_vitals = _NORMALISERS.get(topic)
+                route = ROUTES.get(topic)
+                add = None if route is None else out.writer(*route)
+                fragments = profiles if topic == T.SMARTWATCH else metadata
             try:
-                event = _DECODERS[topic](r.value)
+                event = decoder(r.value)  # type: ignore[misc]
             except Exception:  # decode() says what was wrong (or raises it)
                 try:
                     event = decode(topic, r.value)
                 except InvalidEvent as exc:
                     self._dead_letter("process.validate", exc, r)
                     continue
-            to_vitals = _NORMALISERS.get(topic)
             if to_vitals is None:
                 continue  # reference topics: validation only (the tables are read by ReferenceTables)
-            route = ROUTES.get(topic)
-            fragments = profiles if topic == T.SMARTWATCH else metadata
             try:
                 for v in to_vitals(topic, event):
                     body = encode(v)
                     seen = check(v.event_id, body)
-                    if seen is not Seen.NEW:
-                        if seen is Seen.CONFLICT:  # the first reading stands
+                    if seen is not NEW:
+                        if seen is CONFLICT:  # the first reading stands
                             self._dead_letter(CONFLICT_STAGE, ConflictingDuplicate(), r)
                             stats["conflicts"] += 1
                         else:
                             stats["duplicates"] += 1
                         continue
                     pid = v.patient_id
-                    if route is None:
+                    if add is None:
                         out.device(r.key, event, v, body)
                     else:
-                        out.vital(route[0], route[1], r.key, event, v, body, fragments.get(pid, b""))
+                        add(r.key, event, v, body, fragments.get(pid, b""))
                     if v.source in _DEVICE_KEYED:  # a device: its vitals are its patient's
                         owner = patient_of.get(pid)
                         if owner is not None and owner != pid:

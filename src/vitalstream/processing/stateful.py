@@ -77,6 +77,7 @@ class ClinicalScorer:
         # which may come while the cluster is restarting.
         self._state_partitions = _partitions(log, T.ALERT_STATE)
         self._input_partitions: int | None = None
+        self._partition_of: dict[str, int] = {}
 
     # -- assignment: keep, drop and restore per-patient state --------------------------------
     def assigned(self, partitions: set[TopicPartition]) -> None:
@@ -175,8 +176,17 @@ class ClinicalScorer:
         changelog = engine.changelog()
         if changelog:
             # a NEWS2 minute's key is not the patient id: place every record by the patient
+            known = self._partition_of  # patient -> changelog partition: one dict probe a record
+            if len(known) >= 1 << 16:
+                known.clear()
+            parts = []
+            for pid, _, _ in changelog:
+                p = known.get(pid)
+                if p is None:
+                    p = known[pid] = partition_for(pid.encode(), n)
+                parts.append(p)
             producer.send_batch(T.ALERT_STATE, [(key.encode(), value, None) for _, key, value in changelog],
-                                partitions=[partition_for(pid.encode(), n) for pid, _, _ in changelog])
+                                partitions=parts)
         retry_transient(producer.flush, self.stop, what="scorer flush" if atomic else "state changelog flush")
         engine.clear_dirty()
 

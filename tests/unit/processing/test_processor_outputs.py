@@ -75,3 +75,23 @@ def test_send_batch_places_records_like_send(tmp_path) -> None:  # type: ignore[
     one_by_one = _placed(tmp_path / "send.db", batch=False)
     assert len(one_by_one) == 60 and len({p for p, *_ in one_by_one}) > 1
     assert _placed(tmp_path / "batch.db", batch=True) == one_by_one
+
+
+def test_a_writer_carries_each_events_original_time_whether_timestamp_or_date() -> None:
+    from types import SimpleNamespace
+
+    from vitalstream.events.smartwatch import SmartwatchEvent, SmartwatchEventLabelled
+
+    stamped = SmartwatchEvent(device_id="w1", hr=71.0, steps=3, state="awake", timestamp=1711943972.5)
+    dated = SmartwatchEventLabelled(device_id="w1", heart_rate=71.0, step_count=3, sleeping_state="awake",
+                                    date=datetime(2024, 4, 1, 8, 59, tzinfo=UTC))
+    loose = SimpleNamespace(date="2024-04-01 08:59:00.000")  # not a struct: the getattr path
+    v = Vital(event_id="e1", patient_id="w1", source="smartwatch", event_time=NOW, heart_rate=71)
+    body = msgspec.json.encode(v)
+    out = BatchOutputs(NOW)
+    add = out.writer(T.PROCESSED_SMARTWATCH, "smartwatch")
+    for event in (stamped, dated, loose, stamped, dated):  # the per-type choice is cached
+        add(b"w1", event, v, body, b"")
+    for event, (_, value, _) in zip((stamped, dated, loose, stamped, dated), out.rows[T.PROCESSED_SMARTWATCH],
+                                    strict=True):
+        assert value == body[:-1] + out.original(original_timestamp(event)) + out.suffix("smartwatch") + b"}"
