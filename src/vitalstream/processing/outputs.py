@@ -86,14 +86,10 @@ class BatchOutputs:
             ms = self._ms[t] = int(t.timestamp() * 1000)
         return ms
 
-    def vital(self, topic: str, data_type: str, key: bytes | None, event: Any, v: Vital, body: bytes,
-              fragment: bytes) -> None:
-        """One processed record of ``v`` (whose JSON is ``body``) on ``topic``."""
-        self.writer(topic, data_type)(key, event, v, body, fragment)
-
     def writer(self, topic: str, data_type: str) -> Callable[[bytes | None, Any, Vital, bytes, bytes], None]:
-        """:meth:`vital` for one topic, as a function with the topic's rows, suffix and the
-        batch's caches bound: it is called once per vital, so no method calls inside."""
+        """The function that adds one processed record of a vital (``v``, whose JSON is ``body``)
+        on ``topic``, with the topic's rows, suffix and the batch's caches bound: it is called
+        once per vital, so no method calls inside."""
         rows = self.rows.get(topic)
         if rows is None:
             rows = self.rows[topic] = []

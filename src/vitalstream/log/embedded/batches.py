@@ -1,6 +1,6 @@
 """How the embedded log stores a batch: one ``batches`` row per partition per flush.
 
-Version 2 (written since issue 17's session 6) is a msgpack array
+Version 2 (what this version writes) is a msgpack array
 ``[2, base_offset, rows, headers, offsets]``:
 
 * ``rows`` — ``[key, value, timestamp_ms]`` per record, in offset order; the producer encodes

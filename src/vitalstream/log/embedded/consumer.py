@@ -192,4 +192,3 @@ class EmbeddedConsumer(GroupMember, Consumer):
 
     def position(self, tp: TopicPartition) -> int | None:
         return self._positions.get(tp)
-

@@ -55,7 +55,6 @@ class KafkaProducer(Producer):
         conf.update(log._conf)
         self._producer = ck.Producer(conf)
         self._produce = self._producer.produce
-        self._known: dict[int, dict[bytes, int]] = {}  # partition count -> key -> partition
         self._partitions: dict[str, int] = {}
         self._round_robin: dict[str, itertools.count[int]] = {}
         self._closed = False
@@ -91,13 +90,9 @@ class KafkaProducer(Producer):
         n = self._partitions.get(topic) or self._partition_count(topic)
         if partition is None:
             if key is not None:
-                known = self._known.get(n)
-                if known is None:
-                    known = self._known[n] = known_partitions(n)
+                known = known_partitions(n)
                 partition = known.get(key)
                 if partition is None:
-                    if len(known) >= 1 << 16:
-                        known.clear()  # bounded like known_partitions' own cache
                     partition = known[key] = partition_for(key, n)
             else:
                 partition = next(self._round_robin.setdefault(topic, itertools.count())) % n
