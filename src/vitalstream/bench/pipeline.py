@@ -106,8 +106,11 @@ def summarise(n: int, res: dict[str, dict[str, Any]]) -> dict[str, Any]:
     stages = {}
     for k, r in res.items():
         rate = r.get("events_per_s") or r.get("records_per_s")
+        # when each component took its first record and made its last commit, in seconds from
+        # the first produce: how much of the wall each one spans (the start and the tail)
         stages[k] = {"records": r.get("records", r.get("events")), "per_s": rate,
-                     "cpu_s": r["cpu_s"], "peak_rss_mb": r["peak_rss_mb"]}
+                     "cpu_s": r["cpu_s"], "peak_rss_mb": r["peak_rss_mb"],
+                     "from_s": round(r["t_first"] - t_first, 3), "to_s": round(r["t_last"] - t_first, 3)}
     wall = t_last - t_first
     return {"events": n, "wall_s": wall, "events_per_s": n / wall if wall else 0.0, "stages": stages,
             "cpu_s": sum(r["cpu_s"] for r in res.values()),
