@@ -105,15 +105,18 @@ AnySmartwatchEvent = SmartwatchEvent | SmartwatchEventLabelled
 
 def to_vitals(topic: str, event: AnySmartwatchEvent) -> list[Vital]:
     if type(event) is SmartwatchEvent:
-        device, hr, steps, when = event.device_id, event.hr, event.steps, event.event_time
+        device, hr, steps, state, raw = event.device_id, event.hr, event.steps, event.state, event.timestamp
     else:
         assert type(event) is SmartwatchEventLabelled
-        device, hr, steps, when = (
-            event.device_id, event.heart_rate, event.step_count, event.event_time
+        device, hr, steps, state, raw = (
+            event.device_id, event.heart_rate, event.step_count, event.sleeping_state, event.date
         )
     heart_rate = max(1, round(hr))
-    sleeping = event.sleeping
-    time_ms = round(when.timestamp() * 1000)
+    sleeping = state if state is True or state is False else parse_sleeping(state)
+    timed = _TIMES.get(raw)
+    if timed is None:
+        timed = _time_of(raw)
+    when, time_ms = timed
     return [
         Vital(
             event_id=uuid5_str(
@@ -128,3 +131,16 @@ def to_vitals(topic: str, event: AnySmartwatchEvent) -> list[Vital]:
             device_id=device,
         )
     ]
+
+
+# the source's time (epoch seconds, or a datetime) -> (UTC event time, epoch ms): watches
+# reporting at the same tick share one entry, so most events skip the datetime arithmetic
+_TIMES: dict[float | datetime, tuple[datetime, int]] = {}
+
+
+def _time_of(raw: float | datetime) -> tuple[datetime, int]:
+    when = as_utc(raw) if isinstance(raw, datetime) else from_epoch(raw)
+    if len(_TIMES) >= 4096:
+        _TIMES.clear()
+    timed = _TIMES[raw] = (when, round(when.timestamp() * 1000))
+    return timed
