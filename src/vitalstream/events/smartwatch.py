@@ -104,6 +104,7 @@ AnySmartwatchEvent = SmartwatchEvent | SmartwatchEventLabelled
 
 
 def to_vitals(topic: str, event: AnySmartwatchEvent) -> list[Vital]:
+    raw: float | datetime  # the source's time: epoch seconds or a datetime
     if type(event) is SmartwatchEvent:
         device, hr, steps, state, raw = event.device_id, event.hr, event.steps, event.state, event.timestamp
     else:
