@@ -28,7 +28,7 @@ from .physiology import (
 )
 
 
-class DeviceReading(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+class DeviceReading(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True, gc=False):
     """Avro record ``com.example.HealthData`` (see :mod:`vitalstream.events.avro`)."""
 
     device_id: NonEmpty

@@ -52,7 +52,7 @@ def parse_sleeping(state: SleepState, field: str = "state") -> bool:
     raise ValueError(f"{field}: expected sleeping/awake, true/false or 1/0")
 
 
-class SmartwatchEvent(msgspec.Struct, frozen=True, kw_only=True):
+class SmartwatchEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     device_id: NonEmpty
     hr: HeartRateF
     steps: Steps
@@ -71,7 +71,7 @@ class SmartwatchEvent(msgspec.Struct, frozen=True, kw_only=True):
         return from_epoch(self.timestamp)
 
 
-class SmartwatchEventLabelled(msgspec.Struct, frozen=True, kw_only=True):
+class SmartwatchEventLabelled(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     device_id: NonEmpty = msgspec.field(name="Device ID")
     heart_rate: HeartRateF = msgspec.field(name="Heart Rate")
     step_count: Steps = msgspec.field(name="Step Count")
