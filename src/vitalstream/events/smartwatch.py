@@ -46,7 +46,9 @@ def parse_sleeping(state: SleepState, field: str = "state") -> bool:
         if state in (0, 1):
             return state == 1
     elif type(state) is str:
-        found = _SLEEPING.get(state.strip().lower())
+        found = _SLEEPING.get(state)  # as spelt in the table: the common case, no copies
+        if found is None:
+            found = _SLEEPING.get(state.strip().lower())
         if found is not None:
             return found
     raise ValueError(f"{field}: expected sleeping/awake, true/false or 1/0")
