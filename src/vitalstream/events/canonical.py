@@ -15,7 +15,7 @@ import msgspec
 Source = Literal["vitals", "device", "heart-rate", "smartwatch"]
 
 
-class Vital(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True):
+class Vital(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True, gc=False):
     """One normalised measurement (or a combined device reading) of one patient.
 
     ``patient_id`` is the smartwatch-vitals patient id, the gateway's device id, the heart-rate

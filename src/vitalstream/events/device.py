@@ -28,7 +28,7 @@ from .physiology import (
 )
 
 
-class DeviceReading(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
+class DeviceReading(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True, gc=False):
     """Avro record ``com.example.HealthData`` (see :mod:`vitalstream.events.avro`)."""
 
     device_id: NonEmpty
@@ -48,11 +48,15 @@ class DeviceReading(msgspec.Struct, frozen=True, kw_only=True, rename="camel", o
 
 
 def to_vitals(topic: str, event: DeviceReading) -> list[Vital]:
-    temperature_c = f_to_c(event.body_temperature)
+    fahrenheit = event.body_temperature
+    temperature = _TEMPERATURES.get(fahrenheit)
+    if temperature is None or type(fahrenheit) is not float:
+        temperature = _temperature(fahrenheit)
+    temperature_c, fahrenheit_text = temperature
     event_id = uuid5_str(
         f"{topic}\x1f{event.device_id}\x1f{event.timestamp * 1000}\x1f{event.heart_rate}"
         f"\x1f{event.systolic}\x1f{event.diastolic}\x1f{event.oxygen_saturation}"
-        f"\x1f{event.body_temperature}"
+        f"\x1f{fahrenheit_text}"
     )
     return [
         Vital(
@@ -70,3 +74,18 @@ def to_vitals(topic: str, event: DeviceReading) -> list[Vital]:
             longitude=event.longitude,
         )
     ]
+
+
+# °F as sent -> (°C, its text in the event id): a gateway sends a few distinct readings, and
+# rounding and float-to-text each cost more than the dict lookup. Floats only (the decoder
+# gives floats): an int 98 would equal 98.0 as a key but reads "98" in the id.
+_TEMPERATURES: dict[float, tuple[float, str]] = {}
+
+
+def _temperature(fahrenheit: float) -> tuple[float, str]:
+    value = (f_to_c(fahrenheit), str(fahrenheit))
+    if type(fahrenheit) is float:
+        if len(_TEMPERATURES) >= 4096:
+            _TEMPERATURES.clear()
+        _TEMPERATURES[fahrenheit] = value
+    return value

@@ -30,17 +30,17 @@ from .physiology import (
 PositiveId = Annotated[int, msgspec.Meta(gt=0)]
 
 
-class Location(msgspec.Struct, frozen=True):
+class Location(msgspec.Struct, frozen=True, gc=False):
     latitude: Latitude
     longitude: Longitude
 
 
-class HeartRateMeta(msgspec.Struct, frozen=True):
+class HeartRateMeta(msgspec.Struct, frozen=True, gc=False):
     activity_id: PositiveId
     location: Location | None = None
 
 
-class HeartRateReading(msgspec.Struct, frozen=True, kw_only=True):
+class HeartRateReading(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     user_id: PositiveId
     heart_rate: HeartRate
     timestamp: EpochSeconds

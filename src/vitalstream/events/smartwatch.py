@@ -46,13 +46,15 @@ def parse_sleeping(state: SleepState, field: str = "state") -> bool:
         if state in (0, 1):
             return state == 1
     elif type(state) is str:
-        found = _SLEEPING.get(state.strip().lower())
+        found = _SLEEPING.get(state)  # as spelt in the table: the common case, no copies
+        if found is None:
+            found = _SLEEPING.get(state.strip().lower())
         if found is not None:
             return found
     raise ValueError(f"{field}: expected sleeping/awake, true/false or 1/0")
 
 
-class SmartwatchEvent(msgspec.Struct, frozen=True, kw_only=True):
+class SmartwatchEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     device_id: NonEmpty
     hr: HeartRateF
     steps: Steps
@@ -71,7 +73,7 @@ class SmartwatchEvent(msgspec.Struct, frozen=True, kw_only=True):
         return from_epoch(self.timestamp)
 
 
-class SmartwatchEventLabelled(msgspec.Struct, frozen=True, kw_only=True):
+class SmartwatchEventLabelled(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     device_id: NonEmpty = msgspec.field(name="Device ID")
     heart_rate: HeartRateF = msgspec.field(name="Heart Rate")
     step_count: Steps = msgspec.field(name="Step Count")
@@ -104,16 +106,20 @@ AnySmartwatchEvent = SmartwatchEvent | SmartwatchEventLabelled
 
 
 def to_vitals(topic: str, event: AnySmartwatchEvent) -> list[Vital]:
+    raw: float | datetime  # the source's time: epoch seconds or a datetime
     if type(event) is SmartwatchEvent:
-        device, hr, steps, when = event.device_id, event.hr, event.steps, event.event_time
+        device, hr, steps, state, raw = event.device_id, event.hr, event.steps, event.state, event.timestamp
     else:
         assert type(event) is SmartwatchEventLabelled
-        device, hr, steps, when = (
-            event.device_id, event.heart_rate, event.step_count, event.event_time
+        device, hr, steps, state, raw = (
+            event.device_id, event.heart_rate, event.step_count, event.sleeping_state, event.date
         )
     heart_rate = max(1, round(hr))
-    sleeping = event.sleeping
-    time_ms = round(when.timestamp() * 1000)
+    sleeping = state if state is True or state is False else parse_sleeping(state)
+    timed = _TIMES.get(raw)
+    if timed is None:
+        timed = _time_of(raw)
+    when, time_ms = timed
     return [
         Vital(
             event_id=uuid5_str(
@@ -128,3 +134,16 @@ def to_vitals(topic: str, event: AnySmartwatchEvent) -> list[Vital]:
             device_id=device,
         )
     ]
+
+
+# the source's time (epoch seconds, or a datetime) -> (UTC event time, epoch ms): watches
+# reporting at the same tick share one entry, so most events skip the datetime arithmetic
+_TIMES: dict[float | datetime, tuple[datetime, int]] = {}
+
+
+def _time_of(raw: float | datetime) -> tuple[datetime, int]:
+    when = as_utc(raw) if isinstance(raw, datetime) else from_epoch(raw)
+    if len(_TIMES) >= 4096:
+        _TIMES.clear()
+    timed = _TIMES[raw] = (when, round(when.timestamp() * 1000))
+    return timed

@@ -34,7 +34,7 @@ from .physiology import (
 Id = NonEmpty
 
 
-class _VitalFields(msgspec.Struct, frozen=True, kw_only=True):
+class _VitalFields(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     event_id: Id
     patient_id: Id
     timestamp: UtcDatetime

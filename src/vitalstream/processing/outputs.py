@@ -37,6 +37,8 @@ MEASURES = ("heart_rate", "spo2", "systolic", "diastolic", "temperature_c")
 # which of the five cut measures (in MEASURES order) each device part keeps
 _PART_MEASURES = tuple(tuple(MEASURES.index(f) for f in fields) for _, _, fields in DEVICE_PARTS)
 _FIRST, _AFTER = b',"heart_rate":', b',"device_id":'
+# BatchOutputs.device is unrolled for exactly these parts in this order
+assert _PART_MEASURES == ((2, 3), (0,), (1,), (4,)), "update BatchOutputs.device with DEVICE_PARTS"
 
 _enc = msgspec.json.Encoder()
 
@@ -64,7 +66,7 @@ class BatchOutputs:
         self._suffix: dict[str, bytes] = {}
         self._times: dict[Any, bytes] = {}
         self._ms: dict[datetime, int] = {}
-        self._device = [(topic, self.rows.setdefault(topic, []), self.suffix(data_type), keep)
+        self._device = [(topic, self.rows.setdefault(topic, []), self.suffix(data_type) + b"}", keep)
                         for (topic, data_type, _), keep in zip(DEVICE_PARTS, _PART_MEASURES, strict=True)]
 
     def suffix(self, data_type: str) -> bytes:
@@ -120,21 +122,32 @@ class BatchOutputs:
     def device(self, key: bytes | None, event: Any, v: Vital, full: bytes) -> None:
         """One record per measure (of ``v``, whose JSON is ``full``) on the four device topics
         (see the module doc)."""
-        original = self.original(original_timestamp(event))
-        ms = self.millis(v.event_time)
+        value = original_timestamp(event)
+        original = self._times.get(value)
+        if original is None:
+            original = self.original(value)
+        t = v.event_time
+        ms = self._ms.get(t)
+        if ms is None:
+            ms = self.millis(t)
         i = full.find(_FIRST)
         j = full.find(_AFTER, i + 1)
         measures = full[i + 1:j].split(b",") if i > 0 and j > 0 else ()
         if len(measures) == 5:
-            head, tail = full[:i], full[j:-1] + original
-            for _, rows, suffix, keep in self._device:
-                picked = b",".join([measures[k] for k in keep])
-                rows.append((key, b"".join((head, b",", picked, tail, suffix, b"}")), ms))
+            # unrolled over _PART_MEASURES (checked below): this runs for every gateway message
+            hr, spo2, systolic, diastolic, temperature = measures
+            head, tail = full[:i] + b",", full[j:-1] + original
+            (_, bp, bp_end, _), (_, hrs, hr_end, _), (_, sp, sp_end, _), (_, tc, tc_end, _) = self._device
+            join = b"".join
+            bp.append((key, join((head, systolic, b",", diastolic, tail, bp_end)), ms))
+            hrs.append((key, join((head, hr, tail, hr_end)), ms))
+            sp.append((key, join((head, spo2, tail, sp_end)), ms))
+            tc.append((key, join((head, temperature, tail, tc_end)), ms))
             return
         for (_, _, fields), (_, rows, suffix, _) in zip(DEVICE_PARTS, self._device, strict=True):
             if getattr(v, fields[0]) is None:
                 continue
-            rows.append((key, device_part(v, fields)[:-1] + original + suffix + b"}", ms))
+            rows.append((key, device_part(v, fields)[:-1] + original + suffix, ms))
 
     def send(self, producer: Any) -> int:
         """Buffer every row on ``producer`` (one call per topic); returns how many."""

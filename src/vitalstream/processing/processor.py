@@ -37,6 +37,7 @@ from ..log.base import Log, Record, TopicPartition
 from ..runtime import retry_transient
 from . import repartition
 from .dedup import CONFLICT, CONFLICT_STAGE, NEW, ConflictingDuplicate, RecentEvents
+from .gcpause import gc_paused
 from .outputs import DEVICE_PARTS, BatchOutputs
 from .reference import ReferenceTables
 from .repartition import ClinicalInput
@@ -137,6 +138,10 @@ class VitalsProcessor:
 
     # -- the batch ------------------------------------------------------------------------------
     def process(self, records: list[Record]) -> None:
+        with gc_paused():  # see .gcpause: the batch makes no cycles, refcounting frees it
+            self._process(records)
+
+    def _process(self, records: list[Record]) -> None:
         self.refs.refresh()
         out = BatchOutputs(self.clock.now())
         check = self.recent.check_encoded

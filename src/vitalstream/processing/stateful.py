@@ -37,6 +37,7 @@ from ..events.canonical import Vital
 from ..log.base import Log, Producer, Record, TopicPartition, partition_for
 from ..runtime import retry_transient
 from . import repartition
+from .gcpause import gc_paused
 from .repartition import ClinicalInput
 
 logger = logging.getLogger(__name__)
@@ -130,6 +131,10 @@ class ClinicalScorer:
     # -- the batch ---------------------------------------------------------------------------
     def process(self, records: list[Record]) -> None:
         """Stage 2 on its own: decode the repartitioned vitals, score, make it all durable."""
+        with gc_paused():  # see .gcpause
+            self._process(records)
+
+    def _process(self, records: list[Record]) -> None:
         items: list[ClinicalInput] = []
         for r in records:
             try:

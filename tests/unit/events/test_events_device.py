@@ -129,3 +129,19 @@ def test_avro_schema_is_the_seed_record() -> None:
     names = [f["name"] for f in HEALTH_DATA_SCHEMA["fields"]]
     assert names == [f["name"] for f in STRICT_HEALTH_DATA_SCHEMA["fields"]]
     assert set(DeviceReading.__struct_encode_fields__) == set(names)
+
+
+def test_event_id_is_the_hash_of_the_reading_as_sent_cached_or_not() -> None:
+    # the processor caches (°C, text) per °F float; the id still hashes the reading's own text
+    from vitalstream.events.device import to_vitals
+    from vitalstream.events.ids import uuid5_str
+
+    event = decode(topics.DEVICE_DATA, SEED_MESSAGE)
+    name = f"{topics.DEVICE_DATA}\x1fdevice123\x1f1711958400000\x1f75\x1f120\x1f80\x1f98\x1f98.6"
+    first, again = (to_vitals(topics.DEVICE_DATA, event)[0] for _ in range(2))
+    assert first.event_id == again.event_id == uuid5_str(name)
+    assert first.temperature_c == again.temperature_c == 37.0
+    # an int °F (a caller building the struct by hand) reads "99" in the id, never a cached "99.0"
+    to_vitals(topics.DEVICE_DATA, msgspec.structs.replace(event, body_temperature=99.0))
+    as_int = to_vitals(topics.DEVICE_DATA, msgspec.structs.replace(event, body_temperature=99))[0]
+    assert as_int.event_id == uuid5_str(name.replace("98.6", "99"))

@@ -107,3 +107,15 @@ def test_user_profile() -> None:
     with pytest.raises(InvalidEvent):
         decode(topics.USER_PROFILES,
                b'{"device_id":"sw-0001","user_id":"u","age":200,"gender":"f"}')
+
+
+def test_events_sharing_a_tick_keep_their_own_ids_and_times() -> None:
+    # to_vitals caches (event time, epoch ms) per source time: same tick, other device
+    def vital(device: str, ts: float) -> Any:
+        body = {"device_id": device, "hr": 70, "steps": 3, "state": "awake", "timestamp": ts}
+        return normalise(topics.SMARTWATCH, decode(topics.SMARTWATCH, msgspec.json.encode(body)))[0]
+
+    a, b, c = vital("w1", 1711958400.25), vital("w2", 1711958400.25), vital("w1", 1711958401.5)
+    assert a.event_time == b.event_time == datetime(2024, 4, 1, 8, 0, 0, 250000, tzinfo=UTC)
+    assert c.event_time == datetime(2024, 4, 1, 8, 0, 1, 500000, tzinfo=UTC)
+    assert len({a.event_id, b.event_id, c.event_id}) == 3
