@@ -5,6 +5,13 @@ pyarrow, s3fs) load only when a URL selects them.
 """
 
 import logging
+import os
+
+# numpy's bundled OpenBLAS starts a thread per core when numpy is imported (pyarrow imports it),
+# and they spin for 0.05-0.1 CPU-s each before they sleep: every process paid it, on two cores
+# ~0.3 CPU-µs per event of the embedded pipeline. vitalstream multiplies no matrices; a value
+# the user set wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 __version__ = "0.1.0"
 
