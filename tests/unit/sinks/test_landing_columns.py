@@ -43,3 +43,10 @@ def test_a_value_spanning_lines_cannot_shift_the_rows() -> None:
     values = [b'{"event_id":"e1"}\n{"event_id":"e2"}', b""]
     assert _parsed(values) is None
     assert smartwatch_columns(_table(values))["event_id"].to_pylist() == [None, None]
+
+
+def test_no_values_give_empty_typed_columns() -> None:
+    out = _parsed([])
+    assert out is not None
+    assert {name: len(column) for name, column in out.items()} == {name: 0 for name in out}
+    assert out["steps"].type == pa.int64() and out["event_time"].type == pa.timestamp("us", tz="UTC")

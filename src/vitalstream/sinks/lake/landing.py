@@ -6,6 +6,7 @@ A :class:`~vitalstream.sinks.lake.LakeSink` over ``processed-smartwatch-data`` w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +51,9 @@ def _parsed(values: list[bytes]) -> dict[str, Any] | None:
     decode = _row_decoder().decode
     try:
         rows = [decode(v) for v in values]
-        return {name: _convert([getattr(r, name) for r in rows], kind) for name, kind in _LANDING_FIELDS}
+        # one C call per row (astuple) and a transpose, not a getattr per row per field
+        fields = zip(*map(msgspec.structs.astuple, rows), strict=True) if rows else ((),) * len(_LANDING_FIELDS)
+        return {name: _convert(field, kind) for (name, kind), field in zip(_LANDING_FIELDS, fields, strict=True)}
     except msgspec.DecodeError:
         return None
     except _bad():
@@ -95,7 +98,7 @@ def _array(field: list[Any], kind: str) -> Any:
     return _convert(out, kind) if kind != "ts" else pa.array(out, pa.timestamp("us", tz="UTC"))
 
 
-def _convert(field: list[Any], kind: str) -> Any:
+def _convert(field: Sequence[Any], kind: str) -> Any:
     import pyarrow as pa
 
     if kind != "ts":
