@@ -17,6 +17,9 @@ from . import child
 from .inputs import load_inputs
 
 _STAGES = "vitalstream.bench.stages"
+#: The sinks' processes, as `vitalstream up` runs them on DuckDB with its dashboard: the lake
+#: sinks share one, the warehouse sink runs in the dashboard's (supervise.py, cli/pipeline.py)
+SINK_PROCESSES = ("lake,landing", "warehouse")
 
 
 def _ensure_topics(url: str) -> None:
@@ -65,7 +68,7 @@ def _ready(ready: list[str] | None, work: str, tag: str, name: str) -> str | Non
 
 def run_pipeline(run: Any, url: str, inputs_path: str, n: int, lake: str | None, warehouse: str | None,
                  group: str | None = None, group_prefix: str = "",
-                 sinks: tuple[str, ...] = ("lake", "landing", "warehouse"), workers: int = 0) -> dict[str, Any]:
+                 sinks: tuple[str, ...] = SINK_PROCESSES, workers: int = 0) -> dict[str, Any]:
     inputs = load_inputs(inputs_path)
     expected = len(inputs.reference) + len(inputs.events)
     del inputs

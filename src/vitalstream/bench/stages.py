@@ -264,20 +264,49 @@ def notes(log_url: str, events: int, timeout_s: float = 600.0) -> dict[str, Any]
 
 def sink(log_url: str, name: str, lake_url: str, warehouse_url: str, done_file: str,
          timeout_s: float = 900.0, group_prefix: str = "") -> dict[str, Any]:
-    """Run the sink ``name`` (of :data:`vitalstream.sinks.SINKS`) until the processor is done
-    (``done_file``) and the sink's group has caught up."""
+    """Run the sink ``name`` (of :data:`vitalstream.sinks.SINKS`; ``"lake,landing"``: those
+    sinks in one process, a thread each, as ``vitalstream up`` runs them) until the processor
+    is done (``done_file``) and each sink's group has caught up."""
     from ..config import Settings
     from ..sinks import build_sinks
 
     log = open_log(log_url)
     settings = Settings(log_url=log_url, lake_url=lake_url, warehouse_url=warehouse_url)
-    [worker] = build_sinks(log, settings, [name])
-    if group_prefix:
-        worker.group = group_prefix + worker.group
-    out = _run_until(log, worker, None, done_file, timeout_s, max_records=SINK_MAX_RECORDS)
+    workers = build_sinks(log, settings, name.split(","))
+    for worker in workers:
+        if group_prefix:
+            worker.group = group_prefix + worker.group
+    if len(workers) == 1:
+        out = _run_until(log, workers[0], None, done_file, timeout_s, max_records=SINK_MAX_RECORDS)
+    else:
+        out = _together(log, workers, done_file, timeout_s)
     log.close()
-    out.update(name=type(worker).__name__, group=worker.group)
+    out.update(name="+".join(type(w).__name__ for w in workers), group=",".join(w.group for w in workers))
     return out
+
+
+def _together(log: Any, workers: list[Any], done_file: str, timeout_s: float) -> dict[str, Any]:
+    """:func:`_run_until` of each worker on a thread of its own; one result: from the first
+    record any of them took to the last commit of any, records summed."""
+    results: list[dict[str, Any]] = []
+
+    def drive(worker: Any) -> None:
+        results.append(_run_until(log, worker, None, done_file, timeout_s, max_records=SINK_MAX_RECORDS))
+
+    threads = [threading.Thread(target=drive, args=(w,), name=f"bench-{w.group}") for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if len(results) != len(workers):
+        raise RuntimeError("a sink's thread failed (its traceback is above)")
+    t0, t1 = min(r["t_first"] for r in results), max(r["t_last"] for r in results)
+    records = sum(r["records"] for r in results)
+    return {"records": records, "t_first": t0, "t_last": t1, "wall_s": t1 - t0,
+            "records_per_s": records / (t1 - t0) if t1 > t0 else 0.0,
+            "batches": sum(r["batches"] for r in results), "complete": all(r["complete"] for r in results),
+            "parts": {w.group: {k: r[k] for k in ("records", "t_first", "t_last", "batches")}
+                      for w, r in zip(workers, results, strict=True)}}
 
 
 def prepare_sinks(broker: str, names: list[str], group_prefix: str, lake_url: str,
