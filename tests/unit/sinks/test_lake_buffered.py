@@ -146,3 +146,27 @@ def test_slow_partition_among_busy_ones_does_not_keep_their_batches(tmp_path, mo
     value_bytes = sum(t.column("value").chunk(0).buffers()[2].size for t in pending)
     assert value_bytes < 10 * len(slow[0].value) + 3 * 101 * len(busy[0].value)
     assert len(pending) < 10
+
+
+def test_a_fast_stream_that_stops_is_written_sooner(tmp_path, monkeypatch) -> None:
+    """Batches every 50 ms, then none: after four of those gaps (not before), and never
+    before a quarter of a second; a trickle's pauses still wait the full second."""
+    now = [50.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    sink = lake_sink(f"file://{tmp_path}/lake", [T.HEART_RATE])
+    sink.checkpoint()
+    records = raw_records(48, partitions=1, per_hour=100_000)  # one hour: no file closes
+    for i in range(0, 40, 5):
+        sink.process(records[i:i + 5])
+        now[0] += 0.05
+    assert sink.checkpoint() == {(T.HEART_RATE, 0): 0}
+    now[0] += 0.15  # 0.2 s without records: less than a quarter of a second
+    assert sink.checkpoint() == {(T.HEART_RATE, 0): 0}
+    now[0] += 0.1  # 0.3 s: more than four gaps and a quarter of a second
+    assert sink.checkpoint() == {(T.HEART_RATE, 0): 40}
+    # a trickle: a batch every 2 s, then a pause of 0.9 s is no end yet
+    for i in range(3):
+        sink.process(records[40 + i:41 + i])
+        now[0] += 2.0
+    now[0] -= 1.1
+    assert sink.checkpoint() == {(T.HEART_RATE, 0): 40}

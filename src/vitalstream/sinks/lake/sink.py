@@ -24,6 +24,10 @@ from .segments import OpenSegment, runs
 
 LAKE_GROUP = "vitalstream-lake"
 QUIET_S = 1.0  # no records for this long: write what is pending (the stream paused or ended)
+# ... or for this many of its usual gaps between batches, if that is shorter (never under a
+# quarter of QUIET_S): a stream whose batches came every 50 ms has ended after a few hundred ms
+# without any, and its last records need not wait the second a trickle's pauses do
+QUIET_GAPS = 4.0
 PINNED_ROWS = 50_000  # pending slices keeping more batch rows in memory get buffers of their own
 
 
@@ -72,6 +76,7 @@ class LakeSink(Sink):
         self._checked = False
         self._checkpointed = False  # a driver commits what checkpoint() says: records may wait
         self._last_records = 0.0
+        self._gap = 0.0  # moving average of the time between batches (0: not known yet)
         self.files_written = 0
 
     # -- Worker -----------------------------------------------------------------------------
@@ -96,8 +101,9 @@ class LakeSink(Sink):
 
     def checkpoint(self, force: bool = False) -> dict[TopicPartition, int]:
         """Write the pending records that are due as staged parts — all of them with
-        ``force``, else those older than ``flush_s`` or all after :data:`QUIET_S` without
-        records — and return the offset the loop may commit per partition.
+        ``force``, else those older than ``flush_s`` or all after :data:`QUIET_S` (or
+        :data:`QUIET_GAPS` usual gaps) without records — and return the offset the loop may
+        commit per partition.
 
         The first call tells the sink that its driver commits only these offsets, so from then
         on :meth:`process` leaves records pending (see :mod:`vitalstream.commits`).
@@ -138,6 +144,9 @@ class LakeSink(Sink):
         # polls again): their staged parts are no longer needed for a replay.
         self._cleanup_closed()
         now = time.monotonic()
+        if self._last_records:
+            gap = now - self._last_records
+            self._gap = gap if not self._gap else self._gap + 0.3 * (gap - self._gap)
         self._last_records = now
         batch = runs(raw_table(records), self.rotate)
         for topic in {run.tp[0] for run in batch}:
@@ -171,12 +180,19 @@ class LakeSink(Sink):
 
     def _stage(self, force: bool) -> None:
         now = time.monotonic()
-        quiet = now - self._last_records >= min(QUIET_S, self.flush_s)
+        quiet = now - self._last_records >= self._quiet_s()
         for seg in self._open.values():
             if seg.pending and (force or quiet or now - seg.pending_since >= self.flush_s):
                 self._write_part(seg)
             elif seg.pinned >= PINNED_ROWS:  # a slow partition among busy ones
                 seg.compact()
+
+    def _quiet_s(self) -> float:
+        """How long without records means the stream paused or ended (see :data:`QUIET_GAPS`)."""
+        quiet = min(QUIET_S, self.flush_s)
+        if self._gap:
+            quiet = min(quiet, max(QUIET_S / 4, QUIET_GAPS * self._gap))
+        return quiet
 
     def _resume(self, tp: TopicPartition, first: int) -> OpenSegment | None:
         """The open segment of ``tp`` rebuilt from its staged parts; ``first`` is the next
