@@ -16,7 +16,7 @@ from vitalstream.log.base import Log, partition_for
 
 
 def test_flush_does_not_wait_for_linger(kafka_bootstrap: str, topic: str, log: Log) -> None:  # noqa: F811
-    # The default linger.ms (50) is safe only because librdkafka's flush sends at once: with a
+    # The default linger.ms (1000) is safe only because librdkafka's flush sends at once: with a
     # linger of a minute, flush must still store the record within seconds.
     log.create_topic(TopicSpec(topic, partitions=1))
     slow = open_log(f"kafka://{kafka_bootstrap}?linger.ms=60000")
@@ -80,3 +80,20 @@ def test_send_batch_keeps_timestamps_and_partitions_and_reports_failures(
         p.close()  # the failures were reported once; nothing is left
     finally:
         short.close()
+
+
+def test_a_full_local_queue_sends_at_once_not_after_linger(kafka_bootstrap: str, topic: str, log: Log) -> None:  # noqa: F811
+    # linger.ms is long (every caller flushes): a caller sending more than the local queue
+    # holds between two flushes must not wait for the linger each time the queue fills.
+    log.create_topic(TopicSpec(topic, partitions=3))
+    small = open_log(f"kafka://{kafka_bootstrap}?queue.buffering.max.messages=1000")
+    try:
+        with small.producer() as p:
+            t0 = time.monotonic()
+            for i in range(10_000):  # the queue fills ten times
+                p.send(topic, b"x" * 100, key=b"k%d" % (i % 100))
+            took = time.monotonic() - t0
+    finally:
+        small.close()
+    assert took < 5.0, f"10,000 sends through a 1,000-record queue took {took:.1f}s"
+    assert sum(pi.high for pi in log.describe_topic(topic).partitions) == 10_000
