@@ -1,15 +1,19 @@
-"""How the embedded producer's send_batch places and stamps rows: mixed keyed and unkeyed
-rows, rows with and without timestamps, explicit partitions, and bad input buffering nothing."""
+"""The embedded log's write path: how send_batch places and stamps rows (mixed keyed and
+unkeyed rows, rows with and without timestamps, explicit partitions, bad input buffering
+nothing), and the WAL checkpoint interval whatever a log's page size."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from contextlib import closing
 
 import pytest
 
 from vitalstream.errors import TopicError
 from vitalstream.log import TopicSpec, open_log
 from vitalstream.log.base import partition_for
+from vitalstream.log.embedded.db import PAGE_SIZE, Db
 
 
 def _all(log, topic: str, want: int) -> list:
@@ -56,3 +60,16 @@ def test_send_batch_with_explicit_partitions_and_bad_input(tmp_path) -> None:
     assert len(got) == 8  # the rejected calls buffered nothing
     assert sorted((r.partition, int(r.value)) for r in got) == [(i % 4, i) for i in sorted(range(8), key=lambda i: (i % 4, i))]
     log.close()
+
+
+@pytest.mark.parametrize(("page", "checkpoint"), [(None, 256), (16384, 1000), (4096, 1000)])
+def test_the_wal_checkpoints_at_about_16_mib_whatever_the_page_size(tmp_path, page, checkpoint) -> None:
+    path = tmp_path / "log.db"
+    if page is not None:  # a log created by an older version keeps its page size
+        with closing(sqlite3.connect(path)) as old:
+            old.execute(f"PRAGMA page_size={page}")
+            old.execute("PRAGMA journal_mode=WAL")
+    db = Db(path, "normal")
+    assert db.query("PRAGMA page_size")[0][0] == (page or PAGE_SIZE)
+    assert db.query("PRAGMA wal_autocheckpoint")[0][0] == checkpoint
+    db.close()
