@@ -1,8 +1,9 @@
 """SQLite plumbing of the embedded log: the URL, the connection, transactions, the schema.
 
 * :func:`path_from_url` — ``sqlite:///PATH[?sync=normal|full]`` → database path and sync mode.
-* :class:`Db` — one connection with the pragmas every handle needs (WAL, synchronous, a long
-  busy timeout); ``with db.write() as c:`` is one ``BEGIN IMMEDIATE`` transaction.
+* :class:`Db` — one connection with the pragmas every handle needs (64 KiB pages for a new
+  log, WAL with a checkpoint every ~16 MiB, synchronous, a long busy timeout);
+  ``with db.write() as c:`` is one ``BEGIN IMMEDIATE`` transaction.
 * :meth:`Db.ensure_schema` — the tables (below) and migrations of logs written by older
   versions (:func:`_add_topic_uuids`).
 * :class:`TopicCache` — topic name → (id, partitions), re-read on a miss.
