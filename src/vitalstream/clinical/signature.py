@@ -9,6 +9,7 @@ signature as it is; that makes NEWS2 cost per change rather than per reading.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any
 
 from vitalstream.clinical import news2
@@ -56,3 +57,34 @@ def unchanged_by(sent: int, v: Vital, params: Sequence[str]) -> bool:
         if (sent >> shift) & 7 != sub + 1:
             return False
     return True
+
+
+Check = Callable[[int, Vital], bool]
+_CHECKS: dict[tuple[str, ...], Check] = {}
+
+
+def unchanged_check(params: tuple[str, ...]) -> Check:
+    """:func:`unchanged_by` for a fixed ``params``, as ``check(sent, v)``, cached: a vital has
+    one of a few shapes, most with one NEWS2 parameter, whose check needs no loop."""
+    got = _CHECKS.get(params)
+    if got is None:
+        got = _CHECKS[params] = _one(params[0]) if len(params) == 1 else _many(params)
+    return got
+
+
+def _one(p: str) -> Check:
+    shift, subscore = _SUBSCORE[p]
+    get = attrgetter(p)
+
+    def check(sent: int, v: Vital) -> bool:
+        try:
+            sub = subscore(get(v))
+        except (ValueError, TypeError):
+            return False  # unscoreable: the full scoring decides what counts
+        return (sent >> shift) & 7 == sub + 1
+
+    return check
+
+
+def _many(params: tuple[str, ...]) -> Check:
+    return lambda sent, v: unchanged_by(sent, v, params)
