@@ -186,9 +186,9 @@ class News2Tracker:
             store.dirty_minutes.add((pid, m))
         # else: more readings of the newest minute, which are the patient's latest ones: the
         # snapshot written with them restores them (restore_newest), the minute is not rewritten
-        last = cell.last
-        for p in params:
-            last[p] = (getattr(v, p), t)
+        last, latest = cell.last, state.latest
+        for p in params:  # ``state.record`` has just stored each as (value, t): share it
+            last[p] = latest[p]
         if newest is None or m > newest:
             if newest is not None:  # no longer the newest: its final readings
                 store.dirty_minutes.add((pid, newest))
@@ -199,8 +199,9 @@ class News2Tracker:
             check or unchanged_check(params))(cell.sent, v):
             # the newest minute's score says what it said: nothing to score again (the
             # patient keeps its place in the batch's order of scores all the same)
-            if pid not in self.pending:
-                self.pending[pid] = set()
+            pending = self.pending
+            if pid not in pending:
+                pending[pid] = set()
             return
         got = self.pending.get(pid)
         if got is None:
