@@ -35,7 +35,6 @@ import msgspec
 
 from vitalstream.clinical.clock import Clock, SystemClock
 from vitalstream.clinical.episode import step
-from vitalstream.clinical.signature import Check, unchanged_check
 from vitalstream.clinical.rules import (
     Predicate,
     Rule,
@@ -44,6 +43,7 @@ from vitalstream.clinical.rules import (
     compile_rules,
     default_rules,
 )
+from vitalstream.clinical.signature import Check, unchanged_check
 from vitalstream.clinical.state import (
     FIELD_BITS,
     PatientContext,

@@ -48,15 +48,7 @@ def unchanged_by(sent: int, v: Vital, params: Sequence[str]) -> bool:
     by ``v``'s readings of ``params``, still scores the same: every one of them must chart
     the sub-score the last score holds for its parameter. Cheaper than scoring the minute,
     which is what makes NEWS2 cost per change rather than per reading."""
-    for p in params:
-        shift, subscore = _SUBSCORE[p]
-        try:
-            sub = subscore(getattr(v, p))
-        except (ValueError, TypeError):
-            return False  # unscoreable: the full scoring decides what counts
-        if (sent >> shift) & 7 != sub + 1:
-            return False
-    return True
+    return unchanged_check(tuple(params))(sent, v)
 
 
 Check = Callable[[int, Vital], bool]
@@ -64,27 +56,26 @@ _CHECKS: dict[tuple[str, ...], Check] = {}
 
 
 def unchanged_check(params: tuple[str, ...]) -> Check:
-    """:func:`unchanged_by` for a fixed ``params``, as ``check(sent, v)``, cached: a vital has
-    one of a few shapes, most with one NEWS2 parameter, whose check needs no loop."""
+    """:func:`unchanged_by` for a fixed ``params``, as ``check(sent, v)``, with its lookups
+    done once and cached: a vital has one of a few shapes."""
     got = _CHECKS.get(params)
     if got is None:
-        got = _CHECKS[params] = _one(params[0]) if len(params) == 1 else _many(params)
+        got = _CHECKS[params] = _compiled(params)
     return got
 
 
-def _one(p: str) -> Check:
-    shift, subscore = _SUBSCORE[p]
-    get = attrgetter(p)
+def _compiled(params: tuple[str, ...]) -> Check:
+    checks = tuple((shift, subscore, attrgetter(p)) for p in params
+                   for shift, subscore in (_SUBSCORE[p],))
 
     def check(sent: int, v: Vital) -> bool:
-        try:
-            sub = subscore(get(v))
-        except (ValueError, TypeError):
-            return False  # unscoreable: the full scoring decides what counts
-        return (sent >> shift) & 7 == sub + 1
+        for shift, subscore, get in checks:
+            try:
+                sub = subscore(get(v))
+            except (ValueError, TypeError):
+                return False  # unscoreable: the full scoring decides what counts
+            if (sent >> shift) & 7 != sub + 1:
+                return False
+        return True
 
     return check
-
-
-def _many(params: tuple[str, ...]) -> Check:
-    return lambda sent, v: unchanged_by(sent, v, params)
