@@ -43,6 +43,7 @@ from vitalstream.clinical.rules import (
     compile_rules,
     default_rules,
 )
+from vitalstream.clinical.signature import Check, unchanged_check
 from vitalstream.clinical.state import (
     FIELD_BITS,
     PatientContext,
@@ -50,6 +51,7 @@ from vitalstream.clinical.state import (
     PatientStore,
     RuleState,
     encode,
+    present_mask,
 )
 from vitalstream.clinical.tracker import (
     MINUTE_TAG,
@@ -64,6 +66,7 @@ from vitalstream.events.canonical import Alert, News2Score, Vital
 
 logger = logging.getLogger(__name__)
 
+Plan = tuple[tuple[Rule, ...], Predicate, tuple[str, ...], Check | None]
 Contexts = Sequence[PatientContext | None] | Mapping[str, PatientContext]
 
 
@@ -99,8 +102,8 @@ class AlertEngine:
             else None
         )
         # mask of fields new in a vital -> (rules to evaluate, any of them breached?,
-        # its NEWS2 parameters)
-        self._plan: dict[int, tuple[tuple[Rule, ...], Predicate, tuple[str, ...]]] = {}
+        # its NEWS2 parameters, whether they leave the newest minute's score unchanged)
+        self._plan: dict[int, Plan] = {}
         # the context object last applied to each patient's state: a caller passes one shared
         # object per patient, so applying it again (a no-op) is skipped
         self._applied: dict[str, PatientContext] = {}
@@ -148,21 +151,26 @@ class AlertEngine:
             if t.tzinfo is None:  # validated upstream; never let one reading crash a worker
                 t = t.replace(tzinfo=UTC)
                 v = msgspec.structs.replace(v, event_time=t)
-            in_order = ps.newest is None or t > ps.newest
-            fresh = ps.record(v, t)
-            # NEWS2 sees every reading, late ones too (they may re-score past minutes)
-            if not in_order and tracker is not None:
-                tracker.add(pid, ps, v, t)
+            newest = ps.newest
+            in_order = newest is None or t > newest
+            if in_order:
+                fresh = ps.record(v, t)
+            else:
+                present = present_mask(v)
+                fresh = ps._record_late(v, t, present)
+                # NEWS2 sees every reading, late ones too (they may re-score past minutes)
+                if tracker is not None and (late_params := params_of(present & NEWS2_MASK)):
+                    tracker.add(pid, ps, v, t, late_params)
             if not fresh:
                 continue
             dirty.add(pid)
             todo = plan.get(fresh)
             if todo is None:
                 todo = plan[fresh] = self._plan_for(fresh)
-            rules, any_breach, news2_params = todo
+            rules, any_breach, news2_params, check = todo
             if in_order and news2_params and tracker is not None:
                 # in order, the fresh fields are exactly the vital's fields
-                tracker.add_in_order(pid, ps, v, t, news2_params)
+                tracker.add_in_order(pid, ps, v, t, news2_params, check)
             prs = ps.rules
             if not prs and not any_breach(v):
                 continue  # the common path: nothing open, nothing breaching
@@ -275,7 +283,8 @@ class AlertEngine:
         """Patients the engine holds state for."""
         return set(self._store.states)
 
-    def _plan_for(self, mask: int) -> tuple[tuple[Rule, ...], Predicate, tuple[str, ...]]:
+    def _plan_for(self, mask: int) -> Plan:
         fresh = {f for f, bit in FIELD_BITS.items() if mask & bit}
         rules = tuple(r for r in self._rules if not fresh.isdisjoint(r.fields))
-        return rules, any_breach(rules), params_of(mask & NEWS2_MASK)
+        params = params_of(mask & NEWS2_MASK)
+        return rules, any_breach(rules), params, unchanged_check(params) if params else None

@@ -9,6 +9,7 @@ signature as it is; that makes NEWS2 cost per change rather than per reading.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any
 
 from vitalstream.clinical import news2
@@ -47,12 +48,34 @@ def unchanged_by(sent: int, v: Vital, params: Sequence[str]) -> bool:
     by ``v``'s readings of ``params``, still scores the same: every one of them must chart
     the sub-score the last score holds for its parameter. Cheaper than scoring the minute,
     which is what makes NEWS2 cost per change rather than per reading."""
-    for p in params:
-        shift, subscore = _SUBSCORE[p]
-        try:
-            sub = subscore(getattr(v, p))
-        except (ValueError, TypeError):
-            return False  # unscoreable: the full scoring decides what counts
-        if (sent >> shift) & 7 != sub + 1:
-            return False
-    return True
+    return unchanged_check(tuple(params))(sent, v)
+
+
+Check = Callable[[int, Vital], bool]
+_CHECKS: dict[tuple[str, ...], Check] = {}
+
+
+def unchanged_check(params: tuple[str, ...]) -> Check:
+    """:func:`unchanged_by` for a fixed ``params``, as ``check(sent, v)``, with its lookups
+    done once and cached: a vital has one of a few shapes."""
+    got = _CHECKS.get(params)
+    if got is None:
+        got = _CHECKS[params] = _compiled(params)
+    return got
+
+
+def _compiled(params: tuple[str, ...]) -> Check:
+    checks = tuple((shift, subscore, attrgetter(p)) for p in params
+                   for shift, subscore in (_SUBSCORE[p],))
+
+    def check(sent: int, v: Vital) -> bool:
+        for shift, subscore, get in checks:
+            try:
+                sub = subscore(get(v))
+            except (ValueError, TypeError):
+                return False  # unscoreable: the full scoring decides what counts
+            if (sent >> shift) & 7 != sub + 1:
+                return False
+        return True
+
+    return check

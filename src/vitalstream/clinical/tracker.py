@@ -44,7 +44,7 @@ from datetime import UTC, datetime
 from vitalstream.clinical import news2
 from vitalstream.clinical.clock import Clock, SystemClock
 from vitalstream.clinical.ids import score_id
-from vitalstream.clinical.signature import signature, unchanged_by
+from vitalstream.clinical.signature import Check, signature, unchanged_check
 from vitalstream.clinical.state import (
     FIELD_BITS,
     Minute,
@@ -138,7 +138,7 @@ class News2Tracker:
         cells = store.minutes.get(pid)
         if cells is None:
             cells = store.minutes[pid] = {}
-        m = minute_of(t)
+        m = self._minute(t)
         newest = state.n2_minute
         if newest is not None and m <= newest - self.window:
             # Older than the window: it counts, from before every minute held.
@@ -166,18 +166,17 @@ class News2Tracker:
         return True
 
     def add_in_order(self, pid: str, state: PatientState, v: Vital, t: datetime,
-                     params: Sequence[str]) -> None:
+                     params: tuple[str, ...], check: Check | None = None) -> None:
         """:meth:`add` for a vital newer than everything the patient's state holds (the
-        common case): its readings are the newest of their minute, nothing earlier changes."""
+        common case): its readings are the newest of their minute, nothing earlier changes.
+        ``check``: :func:`~.signature.unchanged_check` of ``params``, if the caller has it."""
         store = self.store
         cells = store.minutes.get(pid)
         if cells is None:
             cells = store.minutes[pid] = {}
         m = self._minutes.get(t)
-        if m is None:  # the event times of a batch are a few shared objects (hash cached)
-            if len(self._minutes) > 8192:
-                self._minutes.clear()
-            m = self._minutes[t] = int(t.timestamp() // 60)
+        if m is None:
+            m = self._minute(t)
         cell = cells.get(m)
         newest = state.n2_minute
         if cell is None:
@@ -187,26 +186,38 @@ class News2Tracker:
             store.dirty_minutes.add((pid, m))
         # else: more readings of the newest minute, which are the patient's latest ones: the
         # snapshot written with them restores them (restore_newest), the minute is not rewritten
-        last = cell.last
-        for p in params:
-            last[p] = (getattr(v, p), t)
+        last, latest = cell.last, state.latest
+        for p in params:  # ``state.record`` has just stored each as (value, t): share it
+            last[p] = latest[p]
         if newest is None or m > newest:
             if newest is not None:  # no longer the newest: its final readings
                 store.dirty_minutes.add((pid, newest))
             state.n2_minute = m
             if newest is not None and min(cells) <= m - self.window:
                 self._roll(state, cells, m)
-        elif cell.sent and self._quick and state.spo2_scale == 1 and unchanged_by(cell.sent, v, params):
+        elif cell.sent and self._quick and state.spo2_scale == 1 and (
+            check or unchanged_check(params))(cell.sent, v):
             # the newest minute's score says what it said: nothing to score again (the
             # patient keeps its place in the batch's order of scores all the same)
-            if pid not in self.pending:
-                self.pending[pid] = set()
+            pending = self.pending
+            if pid not in pending:
+                pending[pid] = set()
             return
         got = self.pending.get(pid)
         if got is None:
             self.pending[pid] = {m}
         else:
             got.add(m)
+
+    def _minute(self, t: datetime) -> int:
+        """Epoch minute of ``t``, cached: the event times of a batch are a few shared objects
+        (hash cached)."""
+        m = self._minutes.get(t)
+        if m is None:
+            if len(self._minutes) > 8192:
+                self._minutes.clear()
+            m = self._minutes[t] = int(t.timestamp() // 60)
+        return m
 
     def touch(self, pid: str, state: PatientState) -> None:
         """The patient's context changed: score the newest minute again."""
