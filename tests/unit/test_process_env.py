@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 
-
 _VARS = ("OPENBLAS_NUM_THREADS", "MIMALLOC_ALLOW_THP")
 
 
