@@ -14,17 +14,32 @@ about, so the stored key of one patient can never be reached by an event of anot
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from hashlib import sha1, sha256
 
 NAMESPACE = uuid.UUID("6f1d3c52-9a57-4c1e-9a7e-3e0b6a1f5d10")
-_NS = NAMESPACE.bytes
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 SCOPE_PREFIX = "vitalstream-event"  # part of the hashed name of every scoped id
 
 
-def uuid5_str(name: str) -> str:
-    h = sha1(_NS + name.encode()).hexdigest()
-    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+def uuid5_of(namespace: uuid.UUID) -> Callable[[str], str]:
+    """``lambda name: str(uuid.uuid5(namespace, name))``, several times faster (once per event).
+
+    The hash of the namespace is taken once and copied per name: copying a hash object costs
+    less than setting up a new one (about 0.15 us of ~0.9 us per id)."""
+    seeded = sha1(namespace.bytes)
+    copy, variant = seeded.copy, _VARIANT
+
+    def uuid5(name: str) -> str:
+        h = copy()
+        h.update(name.encode())
+        x = h.hexdigest()
+        return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{variant[x[16]]}{x[17:20]}-{x[20:32]}"
+
+    return uuid5
+
+
+uuid5_str = uuid5_of(NAMESPACE)
 
 
 def derive_event_id(topic: str, key: str, time_ms: int, *values: object) -> str:
@@ -41,7 +56,13 @@ def scoped_event_id(patient_id: str, client_event_id: str) -> str:
     """The stored identity of a client-identified event: a UUIDv8 (RFC 9562) over SHA-256 of
     :func:`scoped_name`. SHA-256 rather than UUIDv5's SHA-1 because both warehouses compute
     it in plain SQL (the identity migration rewrites old rows to the same ids)."""
-    return uuid8_hex(sha256(scoped_name(patient_id, client_event_id).encode()).hexdigest())
+    h = _SCOPED()  # sha256 of scoped_name(): its constant prefix is hashed once (see uuid5_of)
+    h.update(f"{len(patient_id)}\x1f{patient_id}\x1f{client_event_id}".encode())
+    x = h.hexdigest()  # uuid8_hex(x), inlined: once per smartwatch vital
+    return f"{x[:8]}-{x[8:12]}-8{x[13:16]}-{_VARIANT[x[16]]}{x[17:20]}-{x[20:32]}"
+
+
+_SCOPED = sha256(f"{SCOPE_PREFIX}\x1f".encode()).copy  # scoped_name()'s first part, hashed
 
 
 def uuid8_hex(h: str) -> str:
