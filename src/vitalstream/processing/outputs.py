@@ -37,8 +37,10 @@ MEASURES = ("heart_rate", "spo2", "systolic", "diastolic", "temperature_c")
 # which of the five cut measures (in MEASURES order) each device part keeps
 _PART_MEASURES = tuple(tuple(MEASURES.index(f) for f in fields) for _, _, fields in DEVICE_PARTS)
 _FIRST, _AFTER = b',"heart_rate":', b',"device_id":'
-# BatchOutputs.device is unrolled for exactly these parts in this order
-assert _PART_MEASURES == ((2, 3), (0,), (1,), (4,)), "update BatchOutputs.device with DEVICE_PARTS"
+# BatchOutputs.device is unrolled for exactly these parts in this order (checked at import,
+# also under python -O)
+if _PART_MEASURES != ((2, 3), (0,), (1,), (4,)):
+    raise RuntimeError("DEVICE_PARTS changed: update BatchOutputs.device, which is unrolled over it")
 
 _enc = msgspec.json.Encoder()
 
@@ -134,7 +136,7 @@ class BatchOutputs:
         j = full.find(_AFTER, i + 1)
         measures = full[i + 1:j].split(b",") if i > 0 and j > 0 else ()
         if len(measures) == 5:
-            # unrolled over _PART_MEASURES (checked below): this runs for every gateway message
+            # unrolled over _PART_MEASURES (checked at import): this runs for every gateway message
             hr, spo2, systolic, diastolic, temperature = measures
             head, tail = full[:i] + b",", full[j:-1] + original
             (_, bp, bp_end, _), (_, hrs, hr_end, _), (_, sp, sp_end, _), (_, tc, tc_end, _) = self._device
