@@ -43,7 +43,6 @@ from vitalstream.clinical.rules import (
     compile_rules,
     default_rules,
 )
-from vitalstream.clinical.signature import Check, unchanged_check
 from vitalstream.clinical.state import (
     FIELD_BITS,
     PatientContext,
@@ -66,7 +65,7 @@ from vitalstream.events.canonical import Alert, News2Score, Vital
 
 logger = logging.getLogger(__name__)
 
-Plan = tuple[tuple[Rule, ...], Predicate, tuple[str, ...], Check | None]
+Plan = tuple[tuple[Rule, ...], Predicate, tuple[str, ...], int]
 Contexts = Sequence[PatientContext | None] | Mapping[str, PatientContext]
 
 
@@ -102,7 +101,7 @@ class AlertEngine:
             else None
         )
         # mask of fields new in a vital -> (rules to evaluate, any of them breached?,
-        # its NEWS2 parameters, whether they leave the newest minute's score unchanged)
+        # its NEWS2 parameters and their bits)
         self._plan: dict[int, Plan] = {}
         # the context object last applied to each patient's state: a caller passes one shared
         # object per patient, so applying it again (a no-op) is skipped
@@ -167,10 +166,10 @@ class AlertEngine:
             todo = plan.get(fresh)
             if todo is None:
                 todo = plan[fresh] = self._plan_for(fresh)
-            rules, any_breach, news2_params, check = todo
+            rules, any_breach, news2_params, news2_mask = todo
             if in_order and news2_params and tracker is not None:
                 # in order, the fresh fields are exactly the vital's fields
-                tracker.add_in_order(pid, ps, v, t, news2_params, check)
+                tracker.add_in_order(pid, ps, t, news2_params, news2_mask)
             prs = ps.rules
             if not prs and not any_breach(v):
                 continue  # the common path: nothing open, nothing breaching
@@ -286,5 +285,4 @@ class AlertEngine:
     def _plan_for(self, mask: int) -> Plan:
         fresh = {f for f, bit in FIELD_BITS.items() if mask & bit}
         rules = tuple(r for r in self._rules if not fresh.isdisjoint(r.fields))
-        params = params_of(mask & NEWS2_MASK)
-        return rules, any_breach(rules), params, unchanged_check(params) if params else None
+        return rules, any_breach(rules), params_of(mask & NEWS2_MASK), mask & NEWS2_MASK

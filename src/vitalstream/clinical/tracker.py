@@ -44,7 +44,7 @@ from datetime import UTC, datetime
 from vitalstream.clinical import news2
 from vitalstream.clinical.clock import Clock, SystemClock
 from vitalstream.clinical.ids import score_id
-from vitalstream.clinical.signature import Check, signature, unchanged_check
+from vitalstream.clinical.signature import signature, unchanged_by
 from vitalstream.clinical.state import (
     FIELD_BITS,
     Minute,
@@ -111,6 +111,9 @@ class News2Tracker:
         # A reading always counts for its own minute's score when the freshness window spans
         # at least a minute; only then can a new reading be compared with the last score alone.
         self._quick = freshness_s >= 60
+        # patient -> NEWS2 parameters (bits) read in order into its newest minute, whose
+        # effect on the minute's score is not checked yet (see add_in_order)
+        self._unsettled: dict[str, int] = {}
         self._times: dict[float, datetime] = {}
         self._minutes: dict[datetime, int] = {}  # event time -> epoch minute
 
@@ -157,6 +160,7 @@ class News2Tracker:
         store.dirty_minutes.add((pid, m))
         self._mark(pid, m)
         if newest is None or m > newest:
+            self._settle(pid, cells)
             state.n2_minute = m
             store.dirty.add(pid)
             if newest is not None and min(cells) <= m - self.window:
@@ -165,11 +169,11 @@ class News2Tracker:
             self._propagate(pid, cells, m, changed)
         return True
 
-    def add_in_order(self, pid: str, state: PatientState, v: Vital, t: datetime,
-                     params: tuple[str, ...], check: Check | None = None) -> None:
-        """:meth:`add` for a vital newer than everything the patient's state holds (the
-        common case): its readings are the newest of their minute, nothing earlier changes.
-        ``check``: :func:`~.signature.unchanged_check` of ``params``, if the caller has it."""
+    def add_in_order(self, pid: str, state: PatientState, t: datetime, params: tuple[str, ...],
+                     mask: int) -> None:
+        """:meth:`add` for a reading newer than everything the patient's state holds (the
+        common case): its readings (``params``, bits ``mask``) are the newest of their minute,
+        nothing earlier changes. ``state.record`` must have stored them."""
         store = self.store
         cells = store.minutes.get(pid)
         if cells is None:
@@ -192,22 +196,40 @@ class News2Tracker:
         if newest is None or m > newest:
             if newest is not None:  # no longer the newest: its final readings
                 store.dirty_minutes.add((pid, newest))
+                self._settle(pid, cells)
             state.n2_minute = m
             if newest is not None and min(cells) <= m - self.window:
                 self._roll(state, cells, m)
-        elif cell.sent and self._quick and state.spo2_scale == 1 and (
-            check or unchanged_check(params))(cell.sent, v):
-            # the newest minute's score says what it said: nothing to score again (the
-            # patient keeps its place in the batch's order of scores all the same)
+        elif cell.sent and self._quick and state.spo2_scale == 1:
+            # The newest minute's score may well say what it said: whether it does depends on
+            # the latest readings alone, so it is checked once, by take_scores (see _settle).
+            # The patient takes its place in the batch's order of scores all the same.
             pending = self.pending
             if pid not in pending:
                 pending[pid] = set()
+            unsettled = self._unsettled
+            unsettled[pid] = unsettled.get(pid, 0) | mask
             return
         got = self.pending.get(pid)
         if got is None:
             self.pending[pid] = {m}
         else:
             got.add(m)
+
+    def _settle(self, pid: str, cells: dict[int, Minute]) -> None:
+        """Mark the patient's newest minute to be scored again if its in-order readings since
+        :meth:`add_in_order` deferred the check chart other sub-scores than its last score.
+        Call it before the newest minute changes, and before scoring."""
+        mask = self._unsettled.pop(pid, 0)
+        if not mask:
+            return
+        state = self.store.states.get(pid)
+        m = None if state is None else state.n2_minute
+        cell = None if m is None else cells.get(m)
+        if state is None or m is None or cell is None:
+            return  # nothing left to score
+        if state.spo2_scale != 1 or not unchanged_by(cell.sent, cell.last, params_of(mask)):
+            self._mark(pid, m)
 
     def _minute(self, t: datetime) -> int:
         """Epoch minute of ``t``, cached: the event times of a batch are a few shared objects
@@ -253,10 +275,12 @@ class News2Tracker:
     # -- scoring -----------------------------------------------------------------------------
     def take_scores(self) -> list[News2Score]:
         """The scores of the pending minutes that differ from the last returned for them."""
+        states, minutes, dirty = self.store.states, self.store.minutes, self.store.dirty_minutes
+        for pid in list(self._unsettled):
+            self._settle(pid, minutes.get(pid, {}))
         if not self.pending:
             return []
         now = self.clock.now()
-        states, minutes, dirty = self.store.states, self.store.minutes, self.store.dirty_minutes
         out = []
         for pid, todo in self.pending.items():
             state, cells = states.get(pid), minutes.get(pid)
@@ -289,6 +313,7 @@ class News2Tracker:
     def drop(self, patient_ids: set[str] | list[str]) -> None:
         for pid in patient_ids:
             self.pending.pop(pid, None)
+            self._unsettled.pop(pid, None)
 
     def _result(self, state: PatientState, cells: dict[int, Minute], m: int) -> news2.News2Result:
         """NEWS2 of minute ``m``: the latest fresh value of each parameter up to its end."""
