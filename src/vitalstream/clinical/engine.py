@@ -65,7 +65,7 @@ from vitalstream.events.canonical import Alert, News2Score, Vital
 
 logger = logging.getLogger(__name__)
 
-Plan = tuple[tuple[Rule, ...], Predicate, tuple[str, ...], int]
+Plan = tuple[tuple[Rule, ...], Predicate, tuple[str, ...]]
 Contexts = Sequence[PatientContext | None] | Mapping[str, PatientContext]
 
 
@@ -101,7 +101,7 @@ class AlertEngine:
             else None
         )
         # mask of fields new in a vital -> (rules to evaluate, any of them breached?,
-        # its NEWS2 parameters and their bits)
+        # its NEWS2 parameters)
         self._plan: dict[int, Plan] = {}
         # the context object last applied to each patient's state: a caller passes one shared
         # object per patient, so applying it again (a no-op) is skipped
@@ -132,6 +132,9 @@ class AlertEngine:
             else zip(vitals, contexts, strict=True)  # type: ignore[arg-type]
         )
         applied = self._applied
+        n2_cells = self._store.minutes
+        if tracker is not None:
+            n2_minutes, pending, unsettled = tracker._minutes, tracker.pending, tracker.unsettled
         for v, ctx in pairs:
             pid = v.patient_id
             ps = states.get(pid)
@@ -153,8 +156,16 @@ class AlertEngine:
             newest = ps.newest
             in_order = newest is None or t > newest
             if in_order:
+                if tracker is not None:
+                    m = n2_minutes.get(t)
+                    if m is None:
+                        m = tracker.minute(t)
+                    if m != ps.n2_minute and pid in unsettled:
+                        tracker.settle(pid)  # the newest minute's readings, before they change
                 fresh = ps.record(v, t)
             else:
+                if tracker is not None:
+                    tracker.settle(pid)  # the newest minute must hold every earlier reading
                 present = present_mask(v)
                 fresh = ps._record_late(v, t, present)
                 # NEWS2 sees every reading, late ones too (they may re-score past minutes)
@@ -166,10 +177,17 @@ class AlertEngine:
             todo = plan.get(fresh)
             if todo is None:
                 todo = plan[fresh] = self._plan_for(fresh)
-            rules, any_breach, news2_params, news2_mask = todo
+            rules, any_breach, news2_params = todo
             if in_order and news2_params and tracker is not None:
                 # in order, the fresh fields are exactly the vital's fields
-                tracker.add_in_order(pid, ps, t, news2_params, news2_mask)
+                if m == ps.n2_minute and (cells := n2_cells.get(pid)) is not None and m in cells:
+                    # more readings of the newest minute, most of them: settled once per batch
+                    # (News2Tracker.add_in_order, inlined)
+                    unsettled.add(pid)
+                    if pid not in pending:
+                        pending[pid] = set()
+                else:
+                    tracker.add_in_order(pid, ps, t, news2_params)
             prs = ps.rules
             if not prs and not any_breach(v):
                 continue  # the common path: nothing open, nothing breaching
@@ -217,6 +235,8 @@ class AlertEngine:
     def changelog(self) -> list[tuple[str, str, bytes]]:
         """``(patient, key, value)`` of every state record changed since :meth:`clear_dirty`:
         the patients' snapshots (key: the patient id) and their NEWS2 minutes."""
+        if self.news2 is not None:
+            self.news2.settle_all()  # the newest minutes must hold their latest readings
         store = self._store
         states, empty = store.states, PatientState()
         out = [(pid, pid, encode(states.get(pid) or empty)) for pid in sorted(store.dirty)]
@@ -285,4 +305,4 @@ class AlertEngine:
     def _plan_for(self, mask: int) -> Plan:
         fresh = {f for f, bit in FIELD_BITS.items() if mask & bit}
         rules = tuple(r for r in self._rules if not fresh.isdisjoint(r.fields))
-        return rules, any_breach(rules), params_of(mask & NEWS2_MASK), mask & NEWS2_MASK
+        return rules, any_breach(rules), params_of(mask & NEWS2_MASK)

@@ -8,7 +8,7 @@ that makes NEWS2 cost per change rather than per reading.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -42,7 +42,7 @@ _SUBSCORE = {p: (shift + 2, fn) for (p, shift), fn in zip(_SIG_BITS, _SCORERS, s
 assert tuple(_SUBSCORE) == news2.PARAMETERS
 
 
-def unchanged_by(sent: int, readings: Mapping[str, tuple[Any, datetime]], params: tuple[str, ...]) -> bool:
+def unchanged_by(sent: int, readings: Mapping[str, tuple[Any, datetime]], params: Iterable[str]) -> bool:
     """Whether the newest minute, last scored as ``sent`` (scale 1) and changed since only by
     in-order readings of ``params`` whose latest are ``readings[p]``, still scores the same:
     each must chart the sub-score the last score holds for its parameter. Only the latest

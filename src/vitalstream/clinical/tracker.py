@@ -111,9 +111,9 @@ class News2Tracker:
         # A reading always counts for its own minute's score when the freshness window spans
         # at least a minute; only then can a new reading be compared with the last score alone.
         self._quick = freshness_s >= 60
-        # patient -> NEWS2 parameters (bits) read in order into its newest minute, whose
-        # effect on the minute's score is not checked yet (see add_in_order)
-        self._unsettled: dict[str, int] = {}
+        # patients with in-order readings of their newest minute not yet copied into it nor
+        # checked against its last score (see add_in_order and settle)
+        self.unsettled: set[str] = set()
         self._times: dict[float, datetime] = {}
         self._minutes: dict[datetime, int] = {}  # event time -> epoch minute
 
@@ -141,7 +141,7 @@ class News2Tracker:
         cells = store.minutes.get(pid)
         if cells is None:
             cells = store.minutes[pid] = {}
-        m = self._minute(t)
+        m = self.minute(t)
         newest = state.n2_minute
         if newest is not None and m <= newest - self.window:
             # Older than the window: it counts, from before every minute held.
@@ -160,7 +160,7 @@ class News2Tracker:
         store.dirty_minutes.add((pid, m))
         self._mark(pid, m)
         if newest is None or m > newest:
-            self._settle(pid, cells)
+            self.settle(pid)
             state.n2_minute = m
             store.dirty.add(pid)
             if newest is not None and min(cells) <= m - self.window:
@@ -169,69 +169,82 @@ class News2Tracker:
             self._propagate(pid, cells, m, changed)
         return True
 
-    def add_in_order(self, pid: str, state: PatientState, t: datetime, params: tuple[str, ...],
-                     mask: int) -> None:
+    def add_in_order(self, pid: str, state: PatientState, t: datetime, params: tuple[str, ...]) -> None:
         """:meth:`add` for a reading newer than everything the patient's state holds (the
-        common case): its readings (``params``, bits ``mask``) are the newest of their minute,
-        nothing earlier changes. ``state.record`` must have stored them."""
+        common case): its readings (``params``) are the newest of their minute, nothing
+        earlier changes. ``state.record`` must have stored them.
+
+        More readings of the patient's newest minute (most of them) are the patient's latest
+        readings: they are copied into the minute, and checked against its last score, once
+        per batch by :meth:`settle` (the score depends on the latest readings alone). Until
+        then only ``state.latest`` holds them: call :meth:`settle` before ``state`` records a
+        reading of another minute or one that is not in order, and before the minute is
+        scored or written (:meth:`take_scores` and :meth:`settle_all` do)."""
         store = self.store
         cells = store.minutes.get(pid)
         if cells is None:
             cells = store.minutes[pid] = {}
-        m = self._minutes.get(t)
-        if m is None:
-            m = self._minute(t)
-        cell = cells.get(m)
+        m = self.minute(t)
         newest = state.n2_minute
+        if m == newest and m in cells:
+            self.unsettled.add(pid)
+            if pid not in self.pending:  # the patient takes its place in the order of scores
+                self.pending[pid] = set()
+            return
+        if newest is not None and m > newest:  # no longer the newest: its final readings
+            self.settle(pid)
+            store.dirty_minutes.add((pid, newest))
+        cell = cells.get(m)
         if cell is None:
             cell = cells[m] = Minute(m, {})
-            store.dirty_minutes.add((pid, m))
-        elif m != newest:
-            store.dirty_minutes.add((pid, m))
-        # else: more readings of the newest minute, which are the patient's latest ones: the
-        # snapshot written with them restores them (restore_newest), the minute is not rewritten
+        store.dirty_minutes.add((pid, m))
         last, latest = cell.last, state.latest
         for p in params:  # ``state.record`` has just stored each as (value, t): share it
             last[p] = latest[p]
         if newest is None or m > newest:
-            if newest is not None:  # no longer the newest: its final readings
-                store.dirty_minutes.add((pid, newest))
-                self._settle(pid, cells)
             state.n2_minute = m
             if newest is not None and min(cells) <= m - self.window:
                 self._roll(state, cells, m)
-        elif cell.sent and self._quick and state.spo2_scale == 1:
-            # The newest minute's score may well say what it said: whether it does depends on
-            # the latest readings alone, so it is checked once, by take_scores (see _settle).
-            # The patient takes its place in the batch's order of scores all the same.
-            pending = self.pending
-            if pid not in pending:
-                pending[pid] = set()
-            unsettled = self._unsettled
-            unsettled[pid] = unsettled.get(pid, 0) | mask
-            return
-        got = self.pending.get(pid)
-        if got is None:
-            self.pending[pid] = {m}
-        else:
-            got.add(m)
+        self._mark(pid, m)
 
-    def _settle(self, pid: str, cells: dict[int, Minute]) -> None:
-        """Mark the patient's newest minute to be scored again if its in-order readings since
-        :meth:`add_in_order` deferred the check chart other sub-scores than its last score.
-        Call it before the newest minute changes, and before scoring."""
-        mask = self._unsettled.pop(pid, 0)
-        if not mask:
-            return
+    def settle(self, pid: str) -> None:
+        """Copy the in-order readings of the patient's newest minute (see :meth:`add_in_order`)
+        into it, and mark it to be scored again unless they chart the sub-scores its last
+        score holds."""
+        if pid in self.unsettled:
+            self.unsettled.discard(pid)
+            self._settle(pid)
+
+    def settle_all(self) -> None:
+        """:meth:`settle` every patient."""
+        for pid in self.unsettled:
+            self._settle(pid)
+        self.unsettled.clear()
+
+    def _settle(self, pid: str) -> None:
         state = self.store.states.get(pid)
+        cells = self.store.minutes.get(pid)
         m = None if state is None else state.n2_minute
-        cell = None if m is None else cells.get(m)
+        cell = None if m is None or cells is None else cells.get(m)
         if state is None or m is None or cell is None:
             return  # nothing left to score
-        if state.spo2_scale != 1 or not unchanged_by(cell.sent, cell.last, params_of(mask)):
+        start = self._time(m * 60)
+        end = self._time(m * 60 + 60)
+        last, latest = cell.last, state.latest
+        changed = None
+        for p in news2.PARAMETERS:
+            e = latest.get(p)
+            if e is not None and start <= e[1] < end and last.get(p) != e:
+                last[p] = e
+                if changed is None:
+                    changed = [p]
+                else:
+                    changed.append(p)
+        if changed and not (cell.sent and self._quick and state.spo2_scale == 1
+                            and unchanged_by(cell.sent, last, changed)):
             self._mark(pid, m)
 
-    def _minute(self, t: datetime) -> int:
+    def minute(self, t: datetime) -> int:
         """Epoch minute of ``t``, cached: the event times of a batch are a few shared objects
         (hash cached)."""
         m = self._minutes.get(t)
@@ -276,8 +289,7 @@ class News2Tracker:
     def take_scores(self) -> list[News2Score]:
         """The scores of the pending minutes that differ from the last returned for them."""
         states, minutes, dirty = self.store.states, self.store.minutes, self.store.dirty_minutes
-        for pid in list(self._unsettled):
-            self._settle(pid, minutes.get(pid, {}))
+        self.settle_all()
         if not self.pending:
             return []
         now = self.clock.now()
@@ -313,7 +325,7 @@ class News2Tracker:
     def drop(self, patient_ids: set[str] | list[str]) -> None:
         for pid in patient_ids:
             self.pending.pop(pid, None)
-            self._unsettled.pop(pid, None)
+            self.unsettled.discard(pid)
 
     def _result(self, state: PatientState, cells: dict[int, Minute], m: int) -> news2.News2Result:
         """NEWS2 of minute ``m``: the latest fresh value of each parameter up to its end."""
