@@ -164,7 +164,7 @@ class AlertEngine:
                         tracker.settle(pid)  # the newest minute's readings, before they change
                 fresh = ps.record(v, t)
             else:
-                if tracker is not None:
+                if tracker is not None and pid in unsettled:
                     tracker.settle(pid)  # the newest minute must hold every earlier reading
                 present = present_mask(v)
                 fresh = ps._record_late(v, t, present)
@@ -222,6 +222,8 @@ class AlertEngine:
         """
         self._store.restore(patient_id, data)
         self._applied.pop(patient_id, None)
+        if self.news2 is not None:
+            self.news2.unsettled.discard(patient_id)  # readings of the state replaced
         state = self._store.states.get(patient_id)
         if state is not None and state.rules:
             known = {r.name for r in self._rules}

@@ -389,7 +389,8 @@ def restore_newest(state: PatientState, cells: dict[int, Minute]) -> None:
 
 
 def _keep(into: dict[str, tuple[Value, datetime]], p: str, x: Value, t: datetime) -> bool:
-    if newer(x, t, into.get(p)):
+    prev = into.get(p)
+    if prev is None or t > prev[1] or newer(x, t, prev):
         into[p] = (x, t)
         return True
     return False
