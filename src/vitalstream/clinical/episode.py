@@ -53,6 +53,8 @@ def step(
 
     Returns whether ``rs`` still holds anything worth keeping (else the caller drops it).
     """
+    if breach and rs.phase == ACTIVE and rule.steady:
+        return _still_active(rule, rs, v, t, clock, out)
     cfg = rule.config
     if rs.last_t is not None and rule.max_gap is not None and t - rs.last_t > rule.max_gap:
         rs.bits = 0
@@ -113,6 +115,31 @@ def step(
         and rs.breach_since is None
         and (rs.cleared_at is None or t >= rs.cleared_at + rule.suppression)
     )
+
+
+def _still_active(rule: Rule, rs: RuleState, v: Vital, t: datetime, clock: Clock, out: list[Alert]) -> bool:
+    """:func:`step` of a breaching sample of an active episode, the common case of an open one,
+    for a rule without auto-clear whose breaching readings never clear: the same updates,
+    without the branches that cannot apply (only escalation can notify)."""
+    last_t = rs.last_t
+    if last_t is not None and rule.max_gap is not None and t - last_t > rule.max_gap:
+        rs.bits = 0
+        rs.breach_since = None
+    rs.last_t = t
+    if rule.mask:
+        rs.bits = ((rs.bits << 1) | 1) & rule.mask
+    if rs.breach_since is None:
+        rs.breach_since = t
+    rs.last_breach = t
+    rs.clear_run = 0
+    step_ = rule.config.escalation_step
+    if step_ is not None:
+        worse = rule.worse(v)
+        if worse - rs.notified >= step_:
+            rs.notified = worse
+            rs.severity = _next_band(rs.severity)
+            out.append(_alert(rule, rs, v, "escalated", rs.severity, clock))
+    return True
 
 
 def _persisted(rule: Rule, rs: RuleState, t: datetime) -> bool:

@@ -189,6 +189,7 @@ class Rule:
         "max_gap",
         "name",
         "persistence",
+        "steady",
         "suppression",
         "worse",
     )
@@ -214,6 +215,8 @@ class Rule:
                         f"got {sorted(table)}"
                     )
         self.breach, self.clears, self.worse = _predicates(kind, config)
+        # An open episode's breaching reading can then only escalate it (see episode.step).
+        self.steady = config.auto_clear_s is None and _exclusive(kind, config)
 
     def values(self, v: Vital) -> dict[str, float | int | bool]:
         """The watched fields of ``v`` that are present (for ``Alert.values``)."""
@@ -226,6 +229,16 @@ class Rule:
 
     def __repr__(self) -> str:
         return f"Rule({self.name!r}, {self.config!r})"
+
+
+def _exclusive(kind: RuleKind, cfg: RuleConfig) -> bool:
+    """Whether a breaching reading never also clears: every clear threshold is on the
+    breaching side of (or at) its raise threshold."""
+    if kind.direction == "flag":
+        return True
+    below = kind.direction == "below"
+    return all(cfg.clear_thresholds[f] >= cfg.thresholds[f] if below else cfg.clear_thresholds[f] <= cfg.thresholds[f]
+               for f in kind.fields)
 
 
 def _td(seconds: float | None) -> timedelta | None:

@@ -141,7 +141,9 @@ class News2Tracker:
         cells = store.minutes.get(pid)
         if cells is None:
             cells = store.minutes[pid] = {}
-        m = self.minute(t)
+        m = self._minutes.get(t)
+        if m is None:
+            m = self.minute(t)
         newest = state.n2_minute
         if newest is not None and m <= newest - self.window:
             # Older than the window: it counts, from before every minute held.
@@ -154,7 +156,14 @@ class News2Tracker:
         cell = cells.get(m)
         if cell is None:
             cell = cells[m] = Minute(m, {})
-        changed = [p for p in params if _keep(cell.last, p, getattr(v, p), t)]
+        last = cell.last
+        changed = []
+        for p in params:  # _keep, inline: this runs for every late reading
+            prev = last.get(p)
+            x = getattr(v, p)
+            if prev is None or t > prev[1] or newer(x, t, prev):
+                last[p] = (x, t)
+                changed.append(p)
         if not changed:
             return False
         store.dirty_minutes.add((pid, m))
