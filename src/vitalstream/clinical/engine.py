@@ -34,7 +34,7 @@ from datetime import UTC
 import msgspec
 
 from vitalstream.clinical.clock import Clock, SystemClock
-from vitalstream.clinical.episode import step
+from vitalstream.clinical.episode import Stepper, stepper
 from vitalstream.clinical.rules import (
     Predicate,
     Rule,
@@ -48,7 +48,6 @@ from vitalstream.clinical.state import (
     PatientContext,
     PatientState,
     PatientStore,
-    RuleState,
     encode,
     present_mask,
 )
@@ -65,7 +64,7 @@ from vitalstream.events.canonical import Alert, News2Score, Vital
 
 logger = logging.getLogger(__name__)
 
-Plan = tuple[tuple[Rule, ...], Predicate, tuple[str, ...]]
+Plan = tuple[Stepper, Predicate, tuple[str, ...]]
 Contexts = Sequence[PatientContext | None] | Mapping[str, PatientContext]
 
 
@@ -100,8 +99,8 @@ class AlertEngine:
             if self.config.news2
             else None
         )
-        # mask of fields new in a vital -> (rules to evaluate, any of them breached?,
-        # its NEWS2 parameters)
+        # mask of fields new in a vital -> (its rules' stepper, any of them breached?, its
+        # NEWS2 parameters)
         self._plan: dict[int, Plan] = {}
         # the context object last applied to each patient's state: a caller passes one shared
         # object per patient, so applying it again (a no-op) is skipped
@@ -177,7 +176,7 @@ class AlertEngine:
             todo = plan.get(fresh)
             if todo is None:
                 todo = plan[fresh] = self._plan_for(fresh)
-            rules, any_breach, news2_params = todo
+            step_rules, any_breach, news2_params = todo
             if in_order and news2_params and tracker is not None:
                 # in order, the fresh fields are exactly the vital's fields
                 if m == ps.n2_minute and (cells := n2_cells.get(pid)) is not None and m in cells:
@@ -188,18 +187,8 @@ class AlertEngine:
                         pending[pid] = set()
                 else:
                     tracker.add_in_order(pid, ps, t, news2_params)
-            prs = ps.rules
-            if not prs and not any_breach(v):
-                continue  # the common path: nothing open, nothing breaching
-            for rule in rules:
-                breach = rule.breach(v)
-                rs = prs.get(rule.name) if prs else None
-                if rs is None:
-                    if not breach:
-                        continue  # the common path: nothing open, nothing breaching
-                    rs = prs[rule.name] = RuleState()
-                if not step(rule, rs, v, t, breach, ps, clock, out):
-                    del prs[rule.name]
+            if ps.rules or any_breach(v):  # else the common path: nothing open, nothing breaching
+                step_rules(v, t, ps, clock, out)
         return out
 
     def take_scores(self) -> list[News2Score]:
@@ -307,4 +296,4 @@ class AlertEngine:
     def _plan_for(self, mask: int) -> Plan:
         fresh = {f for f, bit in FIELD_BITS.items() if mask & bit}
         rules = tuple(r for r in self._rules if not fresh.isdisjoint(r.fields))
-        return rules, any_breach(rules), params_of(mask & NEWS2_MASK)
+        return stepper(rules), any_breach(rules), params_of(mask & NEWS2_MASK)

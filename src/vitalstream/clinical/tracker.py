@@ -115,6 +115,7 @@ class News2Tracker:
         # checked against its last score (see add_in_order and settle)
         self.unsettled: set[str] = set()
         self._times: dict[float, datetime] = {}
+        self._bounds: dict[int, tuple[datetime, datetime]] = {}  # minute -> its start and end
         self._minutes: dict[datetime, int] = {}  # event time -> epoch minute
 
     def observe(self, vital: Vital, context: PatientContext | None = None) -> None:
@@ -237,13 +238,18 @@ class News2Tracker:
         cell = None if m is None or cells is None else cells.get(m)
         if state is None or m is None or cell is None:
             return  # nothing left to score
-        start = self._time(m * 60)
-        end = self._time(m * 60 + 60)
+        bounds = self._bounds.get(m)
+        if bounds is None:
+            if len(self._bounds) > 4096:
+                self._bounds.clear()
+            bounds = self._bounds[m] = (self._time(m * 60), self._time(m * 60 + 60))
+        start, end = bounds
         last, latest = cell.last, state.latest
         changed = None
         for p in news2.PARAMETERS:
             e = latest.get(p)
-            if e is not None and start <= e[1] < end and last.get(p) != e:
+            # once copied, a reading is the same object in both
+            if e is not None and last.get(p) is not e and start <= e[1] < end:
                 last[p] = e
                 if changed is None:
                     changed = [p]
@@ -304,6 +310,8 @@ class News2Tracker:
         now = self.clock.now()
         out = []
         for pid, todo in self.pending.items():
+            if not todo:
+                continue  # its place in the order only: nothing to score
             state, cells = states.get(pid), minutes.get(pid)
             if state is None or not cells:
                 continue
