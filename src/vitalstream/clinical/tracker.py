@@ -14,8 +14,11 @@ Incrementally
 -------------
 Each minute keeps the last reading of each parameter in it (:class:`~.state.Minute`). A
 reading updates its minute and — when it arrived after later minutes were scored — every later
-minute that had no newer reading of that parameter; those minutes are *pending*.
-:meth:`News2Tracker.take_scores` scores the pending minutes and returns each one whose score
+minute that had no newer reading of that parameter; those minutes are *pending*. In-order
+readings of the patient's newest minute (most readings) only note the patient; once per batch
+:meth:`News2Tracker.settle` copies them from the patient's latest readings into the minute and
+makes it pending if one charts another sub-score than its last score says (the minute's score
+depends on its latest readings alone). :meth:`News2Tracker.take_scores` scores the pending minutes and returns each one whose score
 differs from the one last returned for that minute (same ``score_id``: the sinks upsert). So
 the *newest version of every score_id* is the same however the input was batched, provided a
 reading is no more than the reorder window (``reorder_s``, default 3600 s) behind the
