@@ -64,7 +64,7 @@ from vitalstream.events.canonical import Alert, News2Score, Vital
 
 logger = logging.getLogger(__name__)
 
-Plan = tuple[Stepper, Predicate, tuple[str, ...]]
+Plan = tuple[Stepper, Predicate, tuple[str, ...], int]
 Contexts = Sequence[PatientContext | None] | Mapping[str, PatientContext]
 
 
@@ -100,7 +100,7 @@ class AlertEngine:
             else None
         )
         # mask of fields new in a vital -> (its rules' stepper, any of them breached?, its
-        # NEWS2 parameters)
+        # NEWS2 parameters and their bits)
         self._plan: dict[int, Plan] = {}
         # the context object last applied to each patient's state: a caller passes one shared
         # object per patient, so applying it again (a no-op) is skipped
@@ -155,16 +155,8 @@ class AlertEngine:
             newest = ps.newest
             in_order = newest is None or t > newest
             if in_order:
-                if tracker is not None:
-                    m = n2_minutes.get(t)
-                    if m is None:
-                        m = tracker.minute(t)
-                    if m != ps.n2_minute and pid in unsettled:
-                        tracker.settle(pid)  # the newest minute's readings, before they change
                 fresh = ps.record(v, t)
             else:
-                if tracker is not None and pid in unsettled:
-                    tracker.settle(pid)  # the newest minute must hold every earlier reading
                 present = present_mask(v)
                 fresh = ps._record_late(v, t, present)
                 # NEWS2 sees every reading, late ones too (they may re-score past minutes)
@@ -176,17 +168,23 @@ class AlertEngine:
             todo = plan.get(fresh)
             if todo is None:
                 todo = plan[fresh] = self._plan_for(fresh)
-            step_rules, any_breach, news2_params = todo
+            step_rules, any_breach, news2_params, news2_mask = todo
             if in_order and news2_params and tracker is not None:
                 # in order, the fresh fields are exactly the vital's fields
-                if m == ps.n2_minute and (cells := n2_cells.get(pid)) is not None and m in cells:
-                    # more readings of the newest minute, most of them: settled once per batch
-                    # (News2Tracker.add_in_order, inlined)
-                    unsettled.add(pid)
+                m = n2_minutes.get(t)
+                cells = n2_cells.get(pid) if m is not None and m == ps.n2_minute else None
+                cell = None if cells is None else cells.get(m)  # type: ignore[arg-type]
+                if cell is not None:
+                    # more readings of the newest minute (most of them): News2Tracker.add_in_order
+                    # inlined, its score checked once per batch (News2Tracker.settle)
+                    last, latest = cell.last, ps.latest
+                    for p in news2_params:
+                        last[p] = latest[p]
+                    unsettled[pid] = unsettled.get(pid, 0) | news2_mask
                     if pid not in pending:
                         pending[pid] = set()
                 else:
-                    tracker.add_in_order(pid, ps, t, news2_params)
+                    tracker.add_in_order(pid, ps, t, news2_params, news2_mask)
             if ps.rules or any_breach(v):  # else the common path: nothing open, nothing breaching
                 step_rules(v, t, ps, clock, out)
         return out
@@ -212,7 +210,7 @@ class AlertEngine:
         self._store.restore(patient_id, data)
         self._applied.pop(patient_id, None)
         if self.news2 is not None:
-            self.news2.unsettled.discard(patient_id)  # readings of the state replaced
+            self.news2.unsettled.pop(patient_id, None)  # readings of the state replaced
         state = self._store.states.get(patient_id)
         if state is not None and state.rules:
             known = {r.name for r in self._rules}
@@ -226,8 +224,6 @@ class AlertEngine:
     def changelog(self) -> list[tuple[str, str, bytes]]:
         """``(patient, key, value)`` of every state record changed since :meth:`clear_dirty`:
         the patients' snapshots (key: the patient id) and their NEWS2 minutes."""
-        if self.news2 is not None:
-            self.news2.settle_all()  # the newest minutes must hold their latest readings
         store = self._store
         states, empty = store.states, PatientState()
         out = [(pid, pid, encode(states.get(pid) or empty)) for pid in sorted(store.dirty)]
@@ -296,4 +292,4 @@ class AlertEngine:
     def _plan_for(self, mask: int) -> Plan:
         fresh = {f for f, bit in FIELD_BITS.items() if mask & bit}
         rules = tuple(r for r in self._rules if not fresh.isdisjoint(r.fields))
-        return stepper(rules), any_breach(rules), params_of(mask & NEWS2_MASK)
+        return stepper(rules), any_breach(rules), params_of(mask & NEWS2_MASK), mask & NEWS2_MASK

@@ -15,10 +15,10 @@ Incrementally
 Each minute keeps the last reading of each parameter in it (:class:`~.state.Minute`). A
 reading updates its minute and — when it arrived after later minutes were scored — every later
 minute that had no newer reading of that parameter; those minutes are *pending*. In-order
-readings of the patient's newest minute (most readings) only note the patient; once per batch
-:meth:`News2Tracker.settle` copies them from the patient's latest readings into the minute and
-makes it pending if one charts another sub-score than its last score says (the minute's score
-depends on its latest readings alone). :meth:`News2Tracker.take_scores` scores the pending minutes and returns each one whose score
+readings of the patient's newest minute (most readings) only note which parameters they
+brought; once per batch :meth:`News2Tracker.settle` makes the minute pending if the latest of
+one of them charts another sub-score than the minute's last score says (the score depends on
+the latest readings alone). :meth:`News2Tracker.take_scores` scores the pending minutes and returns each one whose score
 differs from the one last returned for that minute (same ``score_id``: the sinks upsert). So
 the *newest version of every score_id* is the same however the input was batched, provided a
 reading is no more than the reorder window (``reorder_s``, default 3600 s) behind the
@@ -114,11 +114,10 @@ class News2Tracker:
         # A reading always counts for its own minute's score when the freshness window spans
         # at least a minute; only then can a new reading be compared with the last score alone.
         self._quick = freshness_s >= 60
-        # patients with in-order readings of their newest minute not yet copied into it nor
-        # checked against its last score (see add_in_order and settle)
-        self.unsettled: set[str] = set()
+        # patient -> NEWS2 parameters (bits) read in order into its newest minute, whose
+        # effect on the minute's score is not checked yet (see add_in_order and settle)
+        self.unsettled: dict[str, int] = {}
         self._times: dict[float, datetime] = {}
-        self._bounds: dict[int, tuple[datetime, datetime]] = {}  # minute -> its start and end
         self._minutes: dict[datetime, int] = {}  # event time -> epoch minute
 
     def observe(self, vital: Vital, context: PatientContext | None = None) -> None:
@@ -182,84 +181,62 @@ class News2Tracker:
             self._propagate(pid, cells, m, changed)
         return True
 
-    def add_in_order(self, pid: str, state: PatientState, t: datetime, params: tuple[str, ...]) -> None:
+    def add_in_order(self, pid: str, state: PatientState, t: datetime, params: tuple[str, ...],
+                     mask: int) -> None:
         """:meth:`add` for a reading newer than everything the patient's state holds (the
-        common case): its readings (``params``) are the newest of their minute, nothing
-        earlier changes. ``state.record`` must have stored them.
+        common case): its readings (``params``, bits ``mask``) are the newest of their minute,
+        nothing earlier changes. ``state.record`` must have stored them.
 
-        More readings of the patient's newest minute (most of them) are the patient's latest
-        readings: they are copied into the minute, and checked against its last score, once
-        per batch by :meth:`settle` (the score depends on the latest readings alone). Until
-        then only ``state.latest`` holds them: call :meth:`settle` before ``state`` records a
-        reading of another minute or one that is not in order, and before the minute is
-        scored or written (:meth:`take_scores` and :meth:`settle_all` do)."""
+        Whether more readings of the patient's newest minute (most of them) change its score
+        is checked once per batch, against the minute's last readings, by :meth:`settle`: the
+        score depends on the latest readings alone."""
         store = self.store
         cells = store.minutes.get(pid)
         if cells is None:
             cells = store.minutes[pid] = {}
         m = self.minute(t)
-        newest = state.n2_minute
-        if m == newest and m in cells:
-            self.unsettled.add(pid)
-            if pid not in self.pending:  # the patient takes its place in the order of scores
-                self.pending[pid] = set()
-            return
-        if newest is not None and m > newest:  # no longer the newest: its final readings
-            self.settle(pid)
-            store.dirty_minutes.add((pid, newest))
         cell = cells.get(m)
+        newest = state.n2_minute
         if cell is None:
             cell = cells[m] = Minute(m, {})
-        store.dirty_minutes.add((pid, m))
+            store.dirty_minutes.add((pid, m))
+        elif m != newest:
+            store.dirty_minutes.add((pid, m))
+        # else: more readings of the newest minute, which are the patient's latest ones: the
+        # snapshot written with them restores them (restore_newest), the minute is not rewritten
         last, latest = cell.last, state.latest
         for p in params:  # ``state.record`` has just stored each as (value, t): share it
             last[p] = latest[p]
         if newest is None or m > newest:
+            if newest is not None:  # no longer the newest: its final readings
+                store.dirty_minutes.add((pid, newest))
+                self.settle(pid)
             state.n2_minute = m
             if newest is not None and min(cells) <= m - self.window:
                 self._roll(state, cells, m)
+        elif m == newest:
+            unsettled = self.unsettled
+            unsettled[pid] = unsettled.get(pid, 0) | mask
+            if pid not in self.pending:  # the patient takes its place in the order of scores
+                self.pending[pid] = set()
+            return
         self._mark(pid, m)
 
     def settle(self, pid: str) -> None:
-        """Copy the in-order readings of the patient's newest minute (see :meth:`add_in_order`)
-        into it, and mark it to be scored again unless they chart the sub-scores its last
-        score holds."""
-        if pid in self.unsettled:
-            self.unsettled.discard(pid)
-            self._settle(pid)
-
-    def settle_all(self) -> None:
-        """:meth:`settle` every patient."""
-        for pid in self.unsettled:
-            self._settle(pid)
-        self.unsettled.clear()
-
-    def _settle(self, pid: str) -> None:
+        """Mark the patient's newest minute to be scored again unless its in-order readings
+        since the last check (see :meth:`add_in_order`) chart the sub-scores its last score
+        holds. Called before the newest minute changes, and by :meth:`take_scores`."""
+        mask = self.unsettled.pop(pid, 0)
+        if not mask:
+            return
         state = self.store.states.get(pid)
         cells = self.store.minutes.get(pid)
         m = None if state is None else state.n2_minute
         cell = None if m is None or cells is None else cells.get(m)
         if state is None or m is None or cell is None:
             return  # nothing left to score
-        bounds = self._bounds.get(m)
-        if bounds is None:
-            if len(self._bounds) > 4096:
-                self._bounds.clear()
-            bounds = self._bounds[m] = (self._time(m * 60), self._time(m * 60 + 60))
-        start, end = bounds
-        last, latest = cell.last, state.latest
-        changed = None
-        for p in news2.PARAMETERS:
-            e = latest.get(p)
-            # once copied, a reading is the same object in both
-            if e is not None and last.get(p) is not e and start <= e[1] < end:
-                last[p] = e
-                if changed is None:
-                    changed = [p]
-                else:
-                    changed.append(p)
-        if changed and not (cell.sent and self._quick and state.spo2_scale == 1
-                            and unchanged_by(cell.sent, last, changed)):
+        if not (cell.sent and self._quick and state.spo2_scale == 1
+                and unchanged_by(cell.sent, cell.last, params_of(mask))):
             self._mark(pid, m)
 
     def minute(self, t: datetime) -> int:
@@ -307,7 +284,8 @@ class News2Tracker:
     def take_scores(self) -> list[News2Score]:
         """The scores of the pending minutes that differ from the last returned for them."""
         states, minutes, dirty = self.store.states, self.store.minutes, self.store.dirty_minutes
-        self.settle_all()
+        for pid in list(self.unsettled):
+            self.settle(pid)
         if not self.pending:
             return []
         now = self.clock.now()
@@ -345,7 +323,7 @@ class News2Tracker:
     def drop(self, patient_ids: set[str] | list[str]) -> None:
         for pid in patient_ids:
             self.pending.pop(pid, None)
-            self.unsettled.discard(pid)
+            self.unsettled.pop(pid, None)
 
     def _result(self, state: PatientState, cells: dict[int, Minute], m: int) -> news2.News2Result:
         """NEWS2 of minute ``m``: the latest fresh value of each parameter up to its end."""
