@@ -34,7 +34,7 @@ from datetime import UTC
 import msgspec
 
 from vitalstream.clinical.clock import Clock, SystemClock
-from vitalstream.clinical.episode import step
+from vitalstream.clinical.episode import Stepper, stepper
 from vitalstream.clinical.rules import (
     Predicate,
     Rule,
@@ -43,13 +43,11 @@ from vitalstream.clinical.rules import (
     compile_rules,
     default_rules,
 )
-from vitalstream.clinical.signature import Check, unchanged_check
 from vitalstream.clinical.state import (
     FIELD_BITS,
     PatientContext,
     PatientState,
     PatientStore,
-    RuleState,
     encode,
     present_mask,
 )
@@ -66,7 +64,7 @@ from vitalstream.events.canonical import Alert, News2Score, Vital
 
 logger = logging.getLogger(__name__)
 
-Plan = tuple[tuple[Rule, ...], Predicate, tuple[str, ...], Check | None]
+Plan = tuple[Stepper, Predicate, tuple[str, ...], int]
 Contexts = Sequence[PatientContext | None] | Mapping[str, PatientContext]
 
 
@@ -101,8 +99,8 @@ class AlertEngine:
             if self.config.news2
             else None
         )
-        # mask of fields new in a vital -> (rules to evaluate, any of them breached?,
-        # its NEWS2 parameters, whether they leave the newest minute's score unchanged)
+        # mask of fields new in a vital -> (its rules' stepper, any of them breached?, its
+        # NEWS2 parameters and their bits)
         self._plan: dict[int, Plan] = {}
         # the context object last applied to each patient's state: a caller passes one shared
         # object per patient, so applying it again (a no-op) is skipped
@@ -133,6 +131,9 @@ class AlertEngine:
             else zip(vitals, contexts, strict=True)  # type: ignore[arg-type]
         )
         applied = self._applied
+        n2_cells = self._store.minutes
+        if tracker is not None:
+            n2_minutes, pending, unsettled = tracker._minutes, tracker.pending, tracker.unsettled
         for v, ctx in pairs:
             pid = v.patient_id
             ps = states.get(pid)
@@ -167,22 +168,25 @@ class AlertEngine:
             todo = plan.get(fresh)
             if todo is None:
                 todo = plan[fresh] = self._plan_for(fresh)
-            rules, any_breach, news2_params, check = todo
+            step_rules, any_breach, news2_params, news2_mask = todo
             if in_order and news2_params and tracker is not None:
                 # in order, the fresh fields are exactly the vital's fields
-                tracker.add_in_order(pid, ps, v, t, news2_params, check)
-            prs = ps.rules
-            if not prs and not any_breach(v):
-                continue  # the common path: nothing open, nothing breaching
-            for rule in rules:
-                breach = rule.breach(v)
-                rs = prs.get(rule.name) if prs else None
-                if rs is None:
-                    if not breach:
-                        continue  # the common path: nothing open, nothing breaching
-                    rs = prs[rule.name] = RuleState()
-                if not step(rule, rs, v, t, breach, ps, clock, out):
-                    del prs[rule.name]
+                m = n2_minutes.get(t)
+                cells = n2_cells.get(pid) if m is not None and m == ps.n2_minute else None
+                cell = None if cells is None else cells.get(m)  # type: ignore[arg-type]
+                if cell is not None:
+                    # more readings of the newest minute (most of them): News2Tracker.add_in_order
+                    # inlined, its score checked once per batch (News2Tracker.settle)
+                    last, latest = cell.last, ps.latest
+                    for p in news2_params:
+                        last[p] = latest[p]
+                    unsettled[pid] = unsettled.get(pid, 0) | news2_mask
+                    if pid not in pending:
+                        pending[pid] = set()
+                else:
+                    tracker.add_in_order(pid, ps, t, news2_params, news2_mask)
+            if ps.rules or any_breach(v):  # else the common path: nothing open, nothing breaching
+                step_rules(v, t, ps, clock, out)
         return out
 
     def take_scores(self) -> list[News2Score]:
@@ -205,6 +209,8 @@ class AlertEngine:
         """
         self._store.restore(patient_id, data)
         self._applied.pop(patient_id, None)
+        if self.news2 is not None:
+            self.news2.unsettled.pop(patient_id, None)  # readings of the state replaced
         state = self._store.states.get(patient_id)
         if state is not None and state.rules:
             known = {r.name for r in self._rules}
@@ -286,5 +292,4 @@ class AlertEngine:
     def _plan_for(self, mask: int) -> Plan:
         fresh = {f for f, bit in FIELD_BITS.items() if mask & bit}
         rules = tuple(r for r in self._rules if not fresh.isdisjoint(r.fields))
-        params = params_of(mask & NEWS2_MASK)
-        return rules, any_breach(rules), params, unchanged_check(params) if params else None
+        return stepper(rules), any_breach(rules), params_of(mask & NEWS2_MASK), mask & NEWS2_MASK

@@ -30,11 +30,12 @@ newer than anything seen for it), in event time:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from vitalstream.clinical.clock import Clock
 from vitalstream.clinical.ids import alert_id
-from vitalstream.clinical.rules import SEVERITIES, Rule
+from vitalstream.clinical.rules import SEVERITIES, Rule, breach_expression
 from vitalstream.clinical.state import ACTIVE, IDLE, SUPPRESSED, PatientState, RuleState
 from vitalstream.events.canonical import Alert, AlertState, Severity, Vital
 
@@ -53,6 +54,8 @@ def step(
 
     Returns whether ``rs`` still holds anything worth keeping (else the caller drops it).
     """
+    if breach and rs.phase == ACTIVE and rule.steady:
+        return _still_active(rule, rs, v, t, clock, out)
     cfg = rule.config
     if rs.last_t is not None and rule.max_gap is not None and t - rs.last_t > rule.max_gap:
         rs.bits = 0
@@ -113,6 +116,58 @@ def step(
         and rs.breach_since is None
         and (rs.cleared_at is None or t >= rs.cleared_at + rule.suppression)
     )
+
+
+Stepper = Callable[[Vital, datetime, PatientState, Clock, list[Alert]], None]
+
+
+def stepper(rules: Sequence[Rule]) -> Stepper:
+    """``stepper(rules)(v, t, patient, clock, out)`` evaluates each of ``rules`` on the sample
+    in order and steps its episode: one is opened by a breach and dropped when :func:`step`
+    says it holds nothing. Generated as straight-line code, like
+    :func:`~vitalstream.clinical.rules.any_breach`: a vital with an open episode steps every
+    rule of its fields, and a loop calling each rule's predicate costs twice as much."""
+    lines = ["def step_rules(v, t, patient, clock, out):", "    episodes = patient.rules"]
+    namespace: dict[str, object] = {"step": step, "RuleState": RuleState}
+    for i, rule in enumerate(rules):
+        namespace[f"rule{i}"] = rule
+        name = repr(rule.name)
+        lines += [
+            f"    breach = {breach_expression(rule)}",
+            f"    rs = episodes.get({name})",
+            "    if rs is None and breach:",
+            f"        rs = episodes[{name}] = RuleState()",
+            f"    if rs is not None and not step(rule{i}, rs, v, t, breach, patient, clock, out):",
+            f"        del episodes[{name}]",
+        ]
+    lines.append("    return None")
+    exec("\n".join(lines), namespace)
+    return namespace["step_rules"]  # type: ignore[return-value]
+
+
+def _still_active(rule: Rule, rs: RuleState, v: Vital, t: datetime, clock: Clock, out: list[Alert]) -> bool:
+    """:func:`step` of a breaching sample of an active episode, the common case of an open one,
+    for a rule without auto-clear whose breaching readings never clear: the same updates,
+    without the branches that cannot apply (only escalation can notify)."""
+    last_t = rs.last_t
+    if last_t is not None and rule.max_gap is not None and t - last_t > rule.max_gap:
+        rs.bits = 0
+        rs.breach_since = None
+    rs.last_t = t
+    if rule.mask:
+        rs.bits = ((rs.bits << 1) | 1) & rule.mask
+    if rs.breach_since is None:
+        rs.breach_since = t
+    rs.last_breach = t
+    rs.clear_run = 0
+    step_ = rule.config.escalation_step
+    if step_ is not None:
+        worse = rule.worse(v)
+        if worse - rs.notified >= step_:
+            rs.notified = worse
+            rs.severity = _next_band(rs.severity)
+            out.append(_alert(rule, rs, v, "escalated", rs.severity, clock))
+    return True
 
 
 def _persisted(rule: Rule, rs: RuleState, t: datetime) -> bool:

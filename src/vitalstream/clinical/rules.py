@@ -189,6 +189,7 @@ class Rule:
         "max_gap",
         "name",
         "persistence",
+        "steady",
         "suppression",
         "worse",
     )
@@ -214,6 +215,8 @@ class Rule:
                         f"got {sorted(table)}"
                     )
         self.breach, self.clears, self.worse = _predicates(kind, config)
+        # An open episode's breaching reading can then only escalate it (see episode.step).
+        self.steady = config.auto_clear_s is None and _exclusive(kind, config)
 
     def values(self, v: Vital) -> dict[str, float | int | bool]:
         """The watched fields of ``v`` that are present (for ``Alert.values``)."""
@@ -226,6 +229,16 @@ class Rule:
 
     def __repr__(self) -> str:
         return f"Rule({self.name!r}, {self.config!r})"
+
+
+def _exclusive(kind: RuleKind, cfg: RuleConfig) -> bool:
+    """Whether a breaching reading never also clears: every clear threshold is on the
+    breaching side of (or at) its raise threshold."""
+    if kind.direction == "flag":
+        return True
+    below = kind.direction == "below"
+    return all(cfg.clear_thresholds[f] >= cfg.thresholds[f] if below else cfg.clear_thresholds[f] <= cfg.thresholds[f]
+               for f in kind.fields)
 
 
 def _td(seconds: float | None) -> timedelta | None:
@@ -301,24 +314,32 @@ def _predicates(kind: RuleKind, cfg: RuleConfig) -> tuple[Predicate, Predicate, 
     return breach, clears, worse
 
 
+def breach_expression(rule: Rule) -> str:
+    """``rule.breach(v)`` as a Python expression over ``v`` (it assigns ``x``), for generated
+    straight-line code. Field names come from :data:`KINDS`; thresholds are validated finite
+    numbers, written exactly (``repr``)."""
+    kind = rule.kind
+    if kind.direction == "flag":
+        return " or ".join(f"v.{f} is True" for f in kind.fields)
+    op = "<" if kind.direction == "below" else ">=" if kind.inclusive else ">"
+    return " or ".join(f"((x := v.{f}) is not None and x {op} {_exact(rule.config.thresholds[f])})"
+                       for f in kind.fields)
+
+
+def _exact(number: float) -> str:
+    # a plain int or float literal of the same value (an int or float subclass may not repr as one)
+    return repr(int(number)) if isinstance(number, int) else repr(float(number))
+
+
 def any_breach(rules: Sequence[Rule]) -> Predicate:
     """One predicate equal to ``any(r.breach(v) for r in rules)``, for the common path.
 
     Generated as straight-line code (like ``dataclasses`` does) because a vital that breaches
     nothing is the overwhelmingly common case and a Python loop over rules is most of its
-    cost. Field names come from :data:`KINDS` and thresholds are validated finite numbers.
+    cost (see :func:`breach_expression`).
     """
     lines = ["def any_breach(v):"]
-    for rule in rules:
-        kind = rule.kind
-        for f in kind.fields:
-            if kind.direction == "flag":
-                lines.append(f"    if v.{f} is True: return True")
-                continue
-            op = "<" if kind.direction == "below" else ">=" if kind.inclusive else ">"
-            t = float(rule.config.thresholds[f])
-            lines.append(f"    x = v.{f}")
-            lines.append(f"    if x is not None and x {op} {t!r}: return True")
+    lines += [f"    if {breach_expression(rule)}: return True" for rule in rules]
     lines.append("    return False")
     namespace: dict[str, Predicate] = {}
     exec("\n".join(lines), {}, namespace)

@@ -1,19 +1,18 @@
-"""What a NEWS2 score says, as one int, and whether a new reading can change it.
+"""What a NEWS2 score says, as one int, and whether new readings can change it.
 
 :mod:`.tracker` keeps the signature of the score it last emitted for each minute (``0``: none
 yet) and emits a minute again only when the signature changes. :func:`unchanged_by` answers,
-without scoring the minute, whether a new reading of the patient's newest minute leaves the
-signature as it is; that makes NEWS2 cost per change rather than per reading.
+without scoring the minute, whether the minute's new readings leave the signature as it is;
+that makes NEWS2 cost per change rather than per reading.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from operator import attrgetter
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from vitalstream.clinical import news2
-from vitalstream.events.canonical import Vital
 
 _SIG_BITS = tuple((p, 3 * i) for i, p in enumerate(news2.PARAMETERS))
 
@@ -43,39 +42,21 @@ _SUBSCORE = {p: (shift + 2, fn) for (p, shift), fn in zip(_SIG_BITS, _SCORERS, s
 assert tuple(_SUBSCORE) == news2.PARAMETERS
 
 
-def unchanged_by(sent: int, v: Vital, params: Sequence[str]) -> bool:
-    """Whether the newest minute, last scored as ``sent`` (scale 1) and not changed since but
-    by ``v``'s readings of ``params``, still scores the same: every one of them must chart
-    the sub-score the last score holds for its parameter. Cheaper than scoring the minute,
-    which is what makes NEWS2 cost per change rather than per reading."""
-    return unchanged_check(tuple(params))(sent, v)
-
-
-Check = Callable[[int, Vital], bool]
-_CHECKS: dict[tuple[str, ...], Check] = {}
-
-
-def unchanged_check(params: tuple[str, ...]) -> Check:
-    """:func:`unchanged_by` for a fixed ``params``, as ``check(sent, v)``, with its lookups
-    done once and cached: a vital has one of a few shapes."""
-    got = _CHECKS.get(params)
-    if got is None:
-        got = _CHECKS[params] = _compiled(params)
-    return got
-
-
-def _compiled(params: tuple[str, ...]) -> Check:
-    checks = tuple((shift, subscore, attrgetter(p)) for p in params
-                   for shift, subscore in (_SUBSCORE[p],))
-
-    def check(sent: int, v: Vital) -> bool:
-        for shift, subscore, get in checks:
-            try:
-                sub = subscore(get(v))
-            except (ValueError, TypeError):
-                return False  # unscoreable: the full scoring decides what counts
-            if (sent >> shift) & 7 != sub + 1:
-                return False
-        return True
-
-    return check
+def unchanged_by(sent: int, readings: Mapping[str, tuple[Any, datetime]], params: Iterable[str]) -> bool:
+    """Whether the newest minute, last scored as ``sent`` (scale 1) and changed since only by
+    in-order readings of ``params`` whose latest are ``readings[p]``, still scores the same:
+    each must chart the sub-score the last score holds for its parameter. Only the latest
+    reading of each counts (the score uses nothing else), so a minute is checked once per
+    batch, not per reading."""
+    for p in params:
+        shift, subscore = _SUBSCORE[p]
+        reading = readings.get(p)
+        if reading is None:
+            return False
+        try:
+            sub = subscore(reading[0])
+        except (ValueError, TypeError):
+            return False  # unscoreable: the full scoring decides what counts
+        if (sent >> shift) & 7 != sub + 1:
+            return False
+    return True

@@ -151,7 +151,11 @@ class PatientState(msgspec.Struct, gc=False):
         mask = 0
         for f, bit in _FIELD_BITS if present is None else fields_of(present):
             x = getattr(v, f)
-            if x is not None and newer(x, t, latest.get(f)):
+            if x is None:
+                continue
+            prev = latest.get(f)
+            # ``newer``, its common outcome first (a field another source did not just send)
+            if prev is None or t > prev[1] or newer(x, t, prev):
                 latest[f] = (x, t)
                 mask |= bit
         return mask

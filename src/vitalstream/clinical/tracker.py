@@ -14,8 +14,11 @@ Incrementally
 -------------
 Each minute keeps the last reading of each parameter in it (:class:`~.state.Minute`). A
 reading updates its minute and — when it arrived after later minutes were scored — every later
-minute that had no newer reading of that parameter; those minutes are *pending*.
-:meth:`News2Tracker.take_scores` scores the pending minutes and returns each one whose score
+minute that had no newer reading of that parameter; those minutes are *pending*. In-order
+readings of the patient's newest minute (most readings) only note which parameters they
+brought; once per batch :meth:`News2Tracker.settle` makes the minute pending if the latest of
+one of them charts another sub-score than the minute's last score says (the score depends on
+the latest readings alone). :meth:`News2Tracker.take_scores` scores the pending minutes and returns each one whose score
 differs from the one last returned for that minute (same ``score_id``: the sinks upsert). So
 the *newest version of every score_id* is the same however the input was batched, provided a
 reading is no more than the reorder window (``reorder_s``, default 3600 s) behind the
@@ -44,7 +47,7 @@ from datetime import UTC, datetime
 from vitalstream.clinical import news2
 from vitalstream.clinical.clock import Clock, SystemClock
 from vitalstream.clinical.ids import score_id
-from vitalstream.clinical.signature import Check, signature, unchanged_check
+from vitalstream.clinical.signature import signature, unchanged_by
 from vitalstream.clinical.state import (
     FIELD_BITS,
     Minute,
@@ -111,6 +114,9 @@ class News2Tracker:
         # A reading always counts for its own minute's score when the freshness window spans
         # at least a minute; only then can a new reading be compared with the last score alone.
         self._quick = freshness_s >= 60
+        # patient -> NEWS2 parameters (bits) read in order into its newest minute, whose
+        # effect on the minute's score is not checked yet (see add_in_order and settle)
+        self.unsettled: dict[str, int] = {}
         self._times: dict[float, datetime] = {}
         self._minutes: dict[datetime, int] = {}  # event time -> epoch minute
 
@@ -138,7 +144,9 @@ class News2Tracker:
         cells = store.minutes.get(pid)
         if cells is None:
             cells = store.minutes[pid] = {}
-        m = self._minute(t)
+        m = self._minutes.get(t)
+        if m is None:
+            m = self.minute(t)
         newest = state.n2_minute
         if newest is not None and m <= newest - self.window:
             # Older than the window: it counts, from before every minute held.
@@ -151,12 +159,20 @@ class News2Tracker:
         cell = cells.get(m)
         if cell is None:
             cell = cells[m] = Minute(m, {})
-        changed = [p for p in params if _keep(cell.last, p, getattr(v, p), t)]
+        last = cell.last
+        changed = []
+        for p in params:  # _keep, inline: this runs for every late reading
+            prev = last.get(p)
+            x = getattr(v, p)
+            if prev is None or t > prev[1] or newer(x, t, prev):
+                last[p] = (x, t)
+                changed.append(p)
         if not changed:
             return False
         store.dirty_minutes.add((pid, m))
         self._mark(pid, m)
         if newest is None or m > newest:
+            self.settle(pid)
             state.n2_minute = m
             store.dirty.add(pid)
             if newest is not None and min(cells) <= m - self.window:
@@ -165,18 +181,20 @@ class News2Tracker:
             self._propagate(pid, cells, m, changed)
         return True
 
-    def add_in_order(self, pid: str, state: PatientState, v: Vital, t: datetime,
-                     params: tuple[str, ...], check: Check | None = None) -> None:
-        """:meth:`add` for a vital newer than everything the patient's state holds (the
-        common case): its readings are the newest of their minute, nothing earlier changes.
-        ``check``: :func:`~.signature.unchanged_check` of ``params``, if the caller has it."""
+    def add_in_order(self, pid: str, state: PatientState, t: datetime, params: tuple[str, ...],
+                     mask: int) -> None:
+        """:meth:`add` for a reading newer than everything the patient's state holds (the
+        common case): its readings (``params``, bits ``mask``) are the newest of their minute,
+        nothing earlier changes. ``state.record`` must have stored them.
+
+        Whether more readings of the patient's newest minute (most of them) change its score
+        is checked once per batch, against the minute's last readings, by :meth:`settle`: the
+        score depends on the latest readings alone."""
         store = self.store
         cells = store.minutes.get(pid)
         if cells is None:
             cells = store.minutes[pid] = {}
-        m = self._minutes.get(t)
-        if m is None:
-            m = self._minute(t)
+        m = self.minute(t)
         cell = cells.get(m)
         newest = state.n2_minute
         if cell is None:
@@ -192,24 +210,36 @@ class News2Tracker:
         if newest is None or m > newest:
             if newest is not None:  # no longer the newest: its final readings
                 store.dirty_minutes.add((pid, newest))
+                self.settle(pid)
             state.n2_minute = m
             if newest is not None and min(cells) <= m - self.window:
                 self._roll(state, cells, m)
-        elif cell.sent and self._quick and state.spo2_scale == 1 and (
-            check or unchanged_check(params))(cell.sent, v):
-            # the newest minute's score says what it said: nothing to score again (the
-            # patient keeps its place in the batch's order of scores all the same)
-            pending = self.pending
-            if pid not in pending:
-                pending[pid] = set()
+        elif m == newest:
+            unsettled = self.unsettled
+            unsettled[pid] = unsettled.get(pid, 0) | mask
+            if pid not in self.pending:  # the patient takes its place in the order of scores
+                self.pending[pid] = set()
             return
-        got = self.pending.get(pid)
-        if got is None:
-            self.pending[pid] = {m}
-        else:
-            got.add(m)
+        self._mark(pid, m)
 
-    def _minute(self, t: datetime) -> int:
+    def settle(self, pid: str) -> None:
+        """Mark the patient's newest minute to be scored again unless its in-order readings
+        since the last check (see :meth:`add_in_order`) chart the sub-scores its last score
+        holds. Called before the newest minute changes, and by :meth:`take_scores`."""
+        mask = self.unsettled.pop(pid, 0)
+        if not mask:
+            return
+        state = self.store.states.get(pid)
+        cells = self.store.minutes.get(pid)
+        m = None if state is None else state.n2_minute
+        cell = None if m is None or cells is None else cells.get(m)
+        if state is None or m is None or cell is None:
+            return  # nothing left to score
+        if not (cell.sent and self._quick and state.spo2_scale == 1
+                and unchanged_by(cell.sent, cell.last, params_of(mask))):
+            self._mark(pid, m)
+
+    def minute(self, t: datetime) -> int:
         """Epoch minute of ``t``, cached: the event times of a batch are a few shared objects
         (hash cached)."""
         m = self._minutes.get(t)
@@ -253,12 +283,16 @@ class News2Tracker:
     # -- scoring -----------------------------------------------------------------------------
     def take_scores(self) -> list[News2Score]:
         """The scores of the pending minutes that differ from the last returned for them."""
+        states, minutes, dirty = self.store.states, self.store.minutes, self.store.dirty_minutes
+        for pid in list(self.unsettled):
+            self.settle(pid)
         if not self.pending:
             return []
         now = self.clock.now()
-        states, minutes, dirty = self.store.states, self.store.minutes, self.store.dirty_minutes
         out = []
         for pid, todo in self.pending.items():
+            if not todo:
+                continue  # its place in the order only: nothing to score
             state, cells = states.get(pid), minutes.get(pid)
             if state is None or not cells:
                 continue
@@ -289,6 +323,7 @@ class News2Tracker:
     def drop(self, patient_ids: set[str] | list[str]) -> None:
         for pid in patient_ids:
             self.pending.pop(pid, None)
+            self.unsettled.pop(pid, None)
 
     def _result(self, state: PatientState, cells: dict[int, Minute], m: int) -> news2.News2Result:
         """NEWS2 of minute ``m``: the latest fresh value of each parameter up to its end."""
@@ -352,7 +387,8 @@ def restore_newest(state: PatientState, cells: dict[int, Minute]) -> None:
 
 
 def _keep(into: dict[str, tuple[Value, datetime]], p: str, x: Value, t: datetime) -> bool:
-    if newer(x, t, into.get(p)):
+    prev = into.get(p)
+    if prev is None or t > prev[1] or newer(x, t, prev):
         into[p] = (x, t)
         return True
     return False
