@@ -6,7 +6,10 @@ conflicting ones (:mod:`.dedup`), enrich with
 the patient's current metadata, decompose device-gateway messages into the per-vital device
 topics, resolve each vital's patient (a device id → its patient through ``patient-metadata``'s
 ``device_id`` or ``user-profiles``), then produce the processed records and dead letters in one
-flush before the offsets commit.
+flush before the offsets commit. A batch is worked a run of one topic at a time (a poll returns
+runs of one partition), stage by stage over the run: the run's event ids are hashed and laid out
+as text together (:func:`~vitalstream.events.ids.uuid5_many`); a record a stage rejects is
+dead-lettered alone, and the dead letters keep the records' order.
 
 Per-patient state never depends on how the raw topics are partitioned: the vitals go on to the
 stateful stage (:mod:`.stateful`: alerts, NEWS2, state changelog) through the repartition
@@ -21,6 +24,8 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Sequence
+from itertools import groupby
+from operator import attrgetter
 from typing import Any, Literal
 
 import msgspec
@@ -66,9 +71,10 @@ OUTPUT_TOPICS = (
 )
 # Sources whose patient_id is a device id, resolved through the reference tables.
 _DEVICE_KEYED = frozenset(("device", "smartwatch"))
-# raw vital topic -> its normaliser (the one `normalise` dispatches to), looked up once a record
-_NORMALISERS = {t: CODECS[t].normalise for t in VITAL_INPUTS}
+# raw vital topic -> its normaliser of a run of events (one Vital per event), looked up once a run
+_NORMALISERS = {t: CODECS[t].normalise_many for t in VITAL_INPUTS}
 _DECODERS = {t: CODECS[t].decode for t in INPUT_TOPICS}  # the strict decoders `decode` calls
+_TOPIC = attrgetter("topic")
 
 def _scale_for(history: str | None) -> Literal[1, 2]:
     """NEWS2 SpO2 scale 2 only with a prescribed 88–92 % target, recorded in the history."""
@@ -144,59 +150,11 @@ class VitalsProcessor:
     def _process(self, records: list[Record]) -> None:
         self.refs.refresh()
         out = BatchOutputs(self.clock.now())
-        check = self.recent.check_encoded
-        encode = _enc.encode
-        metadata, profiles = self._fragments[T.PATIENT_METADATA], self._fragments[T.USER_PROFILES]
-        patient_of, contexts_of = self._patient_of, self._contexts
         vitals: list[Vital] = []
         contexts: list[PatientContext | None] = []
+        for topic, run in groupby(records, _TOPIC):  # a poll returns runs of one partition
+            self._run(topic, list(run), out, vitals, contexts)
         stats = self.stats
-        last = None
-        for r in records:
-            topic = r.topic
-            if topic != last:  # a poll returns runs of one partition: look the topic up per run
-                last = topic
-                decoder = _DECODERS.get(topic)
-                to_vitals = _NORMALISERS.get(topic)
-                route = ROUTES.get(topic)
-                add = None if route is None else out.writer(*route)
-                fragments = profiles if topic == T.SMARTWATCH else metadata
-            try:
-                event = decoder(r.value)  # type: ignore[misc]
-            except Exception:  # decode() says what was wrong (or raises it)
-                try:
-                    event = decode(topic, r.value)
-                except InvalidEvent as exc:
-                    self._dead_letter("process.validate", exc, r)
-                    continue
-            if to_vitals is None:
-                continue  # reference topics: validation only (the tables are read by ReferenceTables)
-            try:
-                for v in to_vitals(topic, event):
-                    body = encode(v)
-                    seen = check(v.event_id, body)
-                    if seen is not NEW:
-                        if seen is CONFLICT:  # the first reading stands
-                            self._dead_letter(CONFLICT_STAGE, ConflictingDuplicate(), r)
-                            stats["conflicts"] += 1
-                        else:
-                            stats["duplicates"] += 1
-                        continue
-                    pid = v.patient_id
-                    if add is None:
-                        out.device(r.key, event, v, body)
-                    else:
-                        add(r.key, event, v, body, fragments.get(pid, b""))
-                    if v.source in _DEVICE_KEYED:  # a device: its vitals are its patient's
-                        owner = patient_of.get(pid)
-                        if owner is not None and owner != pid:
-                            v = msgspec.structs.replace(v, patient_id=owner)
-                            pid = owner
-                    vitals.append(v)
-                    contexts.append(contexts_of.get(pid))
-            except Exception as exc:  # a poison record must never stop the partition
-                logger.warning("dead-lettering a %s record: %s", topic, type(exc).__name__)
-                self._dead_letter("process.normalise", exc, r)
         stats["in"] += len(records)
         stats["vitals"] += len(vitals)
         stats["processed"] += out.send(self.producer)
@@ -208,6 +166,104 @@ class VitalsProcessor:
                      for v, c in zip(vitals, contexts, strict=True)]
             stats["repartitioned"] += repartition.send(self.producer, items)
             retry_transient(self.producer.flush, self.stop, what="processor flush")
+
+    def _run(self, topic: str, run: list[Record], out: BatchOutputs, vitals: list[Vital],
+             contexts: list[PatientContext | None]) -> None:
+        """One run of records of ``topic``, stage by stage over the whole run: decode, normalise
+        (with the run's event ids computed together), encode; then per vital dedup, the
+        processed records and the vitals for the scorer. Dead letters keep the records' order."""
+        failed: list[tuple[Record, str, BaseException]] = []  # dead letters: (record, stage, error)
+        records, decoder = run, _DECODERS.get(topic)
+        try:
+            events: list[Any] = [decoder(r.value) for r in run]  # type: ignore[misc]
+        except Exception:  # decode() says what was wrong (or raises it)
+            events, records = self._decode_each(topic, run, decoder, failed)
+        many = _NORMALISERS.get(topic)
+        if many is None:  # reference topics: validation only (the tables are read by ReferenceTables)
+            self._dead_letters(run, failed)
+            return
+        try:
+            found = many(topic, events)
+            bodies = list(map(_enc.encode, found))
+        except Exception:  # a poison record must never stop the partition: find it
+            found, bodies, events, records = self._normalise_each(topic, many, events, records, failed)
+        check = self.recent.check_encoded
+        route = ROUTES.get(topic)
+        add = None if route is None else out.writer(*route)
+        fragments = self._fragments[T.USER_PROFILES if topic == T.SMARTWATCH else T.PATIENT_METADATA]
+        patient_of, contexts_of = self._patient_of, self._contexts
+        stats = self.stats
+        for r, event, v, body in zip(records, events, found, bodies, strict=True):
+            try:
+                seen = check(v.event_id, body)
+                if seen is not NEW:
+                    if seen is CONFLICT:  # the first reading stands
+                        failed.append((r, CONFLICT_STAGE, ConflictingDuplicate()))
+                        stats["conflicts"] += 1
+                    else:
+                        stats["duplicates"] += 1
+                    continue
+                pid = v.patient_id
+                if add is None:
+                    out.device(r.key, event, v, body)
+                else:
+                    add(r.key, event, v, body, fragments.get(pid, b""))
+                if v.source in _DEVICE_KEYED:  # a device: its vitals are its patient's
+                    owner = patient_of.get(pid)
+                    if owner is not None and owner != pid:
+                        v = msgspec.structs.replace(v, patient_id=owner)
+                        pid = owner
+                vitals.append(v)
+                contexts.append(contexts_of.get(pid))
+            except Exception as exc:  # a poison record must never stop the partition
+                logger.warning("dead-lettering a %s record: %s", topic, type(exc).__name__)
+                failed.append((r, "process.normalise", exc))
+        self._dead_letters(run, failed)
+
+    def _decode_each(self, topic: str, run: list[Record], decoder: Any,
+                     failed: list[tuple[Record, str, BaseException]]) -> tuple[list[Any], list[Record]]:
+        """The run's events one by one; the failures are noted with their reason (and their
+        records dropped from the run)."""
+        events, kept = [], []
+        for r in run:
+            try:
+                event = decoder(r.value)
+            except Exception:
+                try:
+                    event = decode(topic, r.value)
+                except InvalidEvent as exc:
+                    failed.append((r, "process.validate", exc))
+                    continue
+            events.append(event)
+            kept.append(r)
+        return events, kept
+
+    def _normalise_each(self, topic: str, many: Any, events: list[Any], run: list[Record],
+                        failed: list[tuple[Record, str, BaseException]]
+                        ) -> tuple[list[Vital], list[bytes], list[Any], list[Record]]:
+        """:meth:`_run`'s normalise stage one event at a time, when the run as a whole failed."""
+        found, bodies, kept_events, kept = [], [], [], []
+        for event, r in zip(events, run, strict=True):
+            try:
+                (v,) = many(topic, (event,))
+                body = _enc.encode(v)
+            except Exception as exc:
+                logger.warning("dead-lettering a %s record: %s", topic, type(exc).__name__)
+                failed.append((r, "process.normalise", exc))
+            else:
+                found.append(v)
+                bodies.append(body)
+                kept_events.append(event)
+                kept.append(r)
+        return found, bodies, kept_events, kept
+
+    def _dead_letters(self, run: list[Record], failed: list[tuple[Record, str, BaseException]]) -> None:
+        """The run's dead letters, in the order of their records (stages found them in turn)."""
+        if len(failed) > 1:
+            at = {id(r): i for i, r in enumerate(run)}
+            failed.sort(key=lambda f: at[id(f[0])])
+        for r, stage, exc in failed:
+            self._dead_letter(stage, exc, r)
 
     def _dead_letter(self, stage: str, exc: BaseException, r: Record) -> None:
         send_dead_letter(self.producer, stage, exc, r.value, record=r)
