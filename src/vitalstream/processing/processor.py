@@ -25,7 +25,7 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from itertools import groupby
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, Literal
 
 import msgspec
@@ -172,21 +172,21 @@ class VitalsProcessor:
         """One run of records of ``topic``, stage by stage over the whole run: decode, normalise
         (with the run's event ids computed together), encode; then per vital dedup, the
         processed records and the vitals for the scorer. Dead letters keep the records' order."""
-        failed: list[tuple[Record, str, BaseException]] = []  # dead letters: (record, stage, error)
-        records, decoder = run, _DECODERS.get(topic)
+        failed: list[Failed] = []
+        records, where, decoder = run, None, _DECODERS.get(topic)
         try:
             events: list[Any] = [decoder(r.value) for r in run]  # type: ignore[misc]
         except Exception:  # decode() says what was wrong (or raises it)
-            events, records = self._decode_each(topic, run, decoder, failed)
+            events, records, where = _decode_each(topic, run, decoder, failed)
         many = _NORMALISERS.get(topic)
         if many is None:  # reference topics: validation only (the tables are read by ReferenceTables)
-            self._dead_letters(run, failed)
+            self._dead_letters(failed)
             return
         try:
             found = many(topic, events)
             bodies = list(map(_enc.encode, found))
         except Exception:  # a poison record must never stop the partition: find it
-            found, bodies, events, records = self._normalise_each(topic, many, events, records, failed)
+            found, bodies, events, records, where = _normalise_each(topic, many, events, records, where, failed)
         check = self.recent.check_encoded
         route = ROUTES.get(topic)
         add = None if route is None else out.writer(*route)
@@ -198,7 +198,7 @@ class VitalsProcessor:
                 seen = check(v.event_id, body)
                 if seen is not NEW:
                     if seen is CONFLICT:  # the first reading stands
-                        failed.append((r, CONFLICT_STAGE, ConflictingDuplicate()))
+                        failed.append((_position(r, records, where), r, CONFLICT_STAGE, ConflictingDuplicate()))
                         stats["conflicts"] += 1
                     else:
                         stats["duplicates"] += 1
@@ -217,52 +217,14 @@ class VitalsProcessor:
                 contexts.append(contexts_of.get(pid))
             except Exception as exc:  # a poison record must never stop the partition
                 logger.warning("dead-lettering a %s record: %s", topic, type(exc).__name__)
-                failed.append((r, "process.normalise", exc))
-        self._dead_letters(run, failed)
+                failed.append((_position(r, records, where), r, "process.normalise", _bare(exc)))
+        self._dead_letters(failed)
 
-    def _decode_each(self, topic: str, run: list[Record], decoder: Any,
-                     failed: list[tuple[Record, str, BaseException]]) -> tuple[list[Any], list[Record]]:
-        """The run's events one by one; the failures are noted with their reason (and their
-        records dropped from the run)."""
-        events, kept = [], []
-        for r in run:
-            try:
-                event = decoder(r.value)
-            except Exception:
-                try:
-                    event = decode(topic, r.value)
-                except InvalidEvent as exc:
-                    failed.append((r, "process.validate", exc))
-                    continue
-            events.append(event)
-            kept.append(r)
-        return events, kept
-
-    def _normalise_each(self, topic: str, many: Any, events: list[Any], run: list[Record],
-                        failed: list[tuple[Record, str, BaseException]]
-                        ) -> tuple[list[Vital], list[bytes], list[Any], list[Record]]:
-        """:meth:`_run`'s normalise stage one event at a time, when the run as a whole failed."""
-        found, bodies, kept_events, kept = [], [], [], []
-        for event, r in zip(events, run, strict=True):
-            try:
-                (v,) = many(topic, (event,))
-                body = _enc.encode(v)
-            except Exception as exc:
-                logger.warning("dead-lettering a %s record: %s", topic, type(exc).__name__)
-                failed.append((r, "process.normalise", exc))
-            else:
-                found.append(v)
-                bodies.append(body)
-                kept_events.append(event)
-                kept.append(r)
-        return found, bodies, kept_events, kept
-
-    def _dead_letters(self, run: list[Record], failed: list[tuple[Record, str, BaseException]]) -> None:
-        """The run's dead letters, in the order of their records (stages found them in turn)."""
+    def _dead_letters(self, failed: list[Failed]) -> None:
+        """A run's dead letters, in the order of their records (each stage found its own in order)."""
         if len(failed) > 1:
-            at = {id(r): i for i, r in enumerate(run)}
-            failed.sort(key=lambda f: at[id(f[0])])
-        for r, stage, exc in failed:
+            failed.sort(key=_FIRST)
+        for _, r, stage, exc in failed:
             self._dead_letter(stage, exc, r)
 
     def _dead_letter(self, stage: str, exc: BaseException, r: Record) -> None:
@@ -274,3 +236,65 @@ class VitalsProcessor:
             self.producer.close()
         finally:
             self.refs.close()
+
+
+# A dead letter found by a stage of a run: (the record's index in the run, record, stage, error).
+Failed = tuple[int, Record, str, BaseException]
+_FIRST = itemgetter(0)
+
+
+def _bare(exc: BaseException) -> BaseException:
+    """``exc`` without its traceback and context, kept for a dead letter after its ``except``:
+    these reference the frame that keeps the dead-letter list, a cycle that would keep the
+    run's events alive until the cyclic GC runs (which :func:`.gcpause.gc_paused` delays)."""
+    exc.__traceback__ = exc.__context__ = None
+    return exc
+
+
+def _position(r: Record, records: list[Record], where: list[int] | None) -> int:
+    """The index in its run of ``r``, the record of a vital (rare: only for a dead letter)."""
+    k = records.index(r)
+    return k if where is None else where[k]
+
+
+def _decode_each(topic: str, run: list[Record], decoder: Any,
+                 failed: list[Failed]) -> tuple[list[Any], list[Record], list[int]]:
+    """The run's events one by one, when the run as a whole failed: the events, their records
+    and the records' indices in the run; the failures go to ``failed`` with their reason."""
+    events, kept, where = [], [], []
+    for i, r in enumerate(run):
+        try:
+            event = decoder(r.value)
+        except Exception:
+            try:
+                event = decode(topic, r.value)
+            except InvalidEvent as exc:
+                failed.append((i, r, "process.validate", _bare(exc)))
+                continue
+        events.append(event)
+        kept.append(r)
+        where.append(i)
+    return events, kept, where
+
+
+def _normalise_each(topic: str, many: Any, events: list[Any], records: list[Record], where: list[int] | None,
+                    failed: list[Failed]
+                    ) -> tuple[list[Vital], list[bytes], list[Any], list[Record], list[int]]:
+    """The normalise stage of a run one event at a time, when the run as a whole failed (see
+    :func:`_decode_each`)."""
+    found, bodies, kept_events, kept, kept_where = [], [], [], [], []
+    for k, (event, r) in enumerate(zip(events, records, strict=True)):
+        i = k if where is None else where[k]
+        try:
+            (v,) = many(topic, (event,))
+            body = _enc.encode(v)
+        except Exception as exc:
+            logger.warning("dead-lettering a %s record: %s", topic, type(exc).__name__)
+            failed.append((i, r, "process.normalise", _bare(exc)))
+        else:
+            found.append(v)
+            bodies.append(body)
+            kept_events.append(event)
+            kept.append(r)
+            kept_where.append(i)
+    return found, bodies, kept_events, kept, kept_where
