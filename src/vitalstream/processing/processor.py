@@ -174,10 +174,13 @@ class VitalsProcessor:
         processed records and the vitals for the scorer. Dead letters keep the records' order."""
         failed: list[Failed] = []
         records, where, decoder = run, None, _DECODERS.get(topic)
+        events: list[Any] = []
+        append = events.append
         try:
-            events: list[Any] = [decoder(r.value) for r in run]  # type: ignore[misc]
+            for r in run:
+                append(decoder(r.value))  # type: ignore[misc]
         except Exception:  # decode() says what was wrong (or raises it)
-            events, records, where = _decode_each(topic, run, decoder, failed)
+            records, where = _decode_rest(topic, run, decoder, events, failed)
         many = _NORMALISERS.get(topic)
         if many is None:  # reference topics: validation only (the tables are read by ReferenceTables)
             self._dead_letters(failed)
@@ -257,12 +260,15 @@ def _position(r: Record, records: list[Record], where: list[int] | None) -> int:
     return k if where is None else where[k]
 
 
-def _decode_each(topic: str, run: list[Record], decoder: Any,
-                 failed: list[Failed]) -> tuple[list[Any], list[Record], list[int]]:
-    """The run's events one by one, when the run as a whole failed: the events, their records
-    and the records' indices in the run; the failures go to ``failed`` with their reason."""
-    events, kept, where = [], [], []
-    for i, r in enumerate(run):
+def _decode_rest(topic: str, run: list[Record], decoder: Any, events: list[Any],
+                 failed: list[Failed]) -> tuple[list[Record], list[int]]:
+    """The rest of a run's events one by one, from the first that failed (``events`` holds
+    those before it): adds the events to ``events`` and the failures to ``failed`` with their
+    reason; returns the records of the events and their indices in the run."""
+    first = len(events)
+    kept, where = run[:first], list(range(first))
+    for i in range(first, len(run)):
+        r = run[i]
         try:
             event = decoder(r.value)
         except Exception:
@@ -274,14 +280,14 @@ def _decode_each(topic: str, run: list[Record], decoder: Any,
         events.append(event)
         kept.append(r)
         where.append(i)
-    return events, kept, where
+    return kept, where
 
 
 def _normalise_each(topic: str, many: Any, events: list[Any], records: list[Record], where: list[int] | None,
                     failed: list[Failed]
                     ) -> tuple[list[Vital], list[bytes], list[Any], list[Record], list[int]]:
     """The normalise stage of a run one event at a time, when the run as a whole failed (see
-    :func:`_decode_each`)."""
+    :func:`_decode_rest`)."""
     found, bodies, kept_events, kept, kept_where = [], [], [], [], []
     for k, (event, r) in enumerate(zip(events, records, strict=True)):
         i = k if where is None else where[k]
