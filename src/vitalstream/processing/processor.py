@@ -196,12 +196,12 @@ class VitalsProcessor:
         fragments = self._fragments[T.USER_PROFILES if topic == T.SMARTWATCH else T.PATIENT_METADATA]
         patient_of, contexts_of = self._patient_of, self._contexts
         stats = self.stats
-        for r, event, v, body in zip(records, events, found, bodies, strict=True):
+        for k, r, event, v, body in zip(range(len(records)), records, events, found, bodies, strict=True):
             try:
                 seen = check(v.event_id, body)
                 if seen is not NEW:
                     if seen is CONFLICT:  # the first reading stands
-                        failed.append((_position(r, records, where), r, CONFLICT_STAGE, ConflictingDuplicate()))
+                        failed.append((k if where is None else where[k], r, CONFLICT_STAGE, ConflictingDuplicate()))
                         stats["conflicts"] += 1
                     else:
                         stats["duplicates"] += 1
@@ -220,7 +220,7 @@ class VitalsProcessor:
                 contexts.append(contexts_of.get(pid))
             except Exception as exc:  # a poison record must never stop the partition
                 logger.warning("dead-lettering a %s record: %s", topic, type(exc).__name__)
-                failed.append((_position(r, records, where), r, "process.normalise", _bare(exc)))
+                failed.append((k if where is None else where[k], r, "process.normalise", _bare(exc)))
         self._dead_letters(failed)
 
     def _dead_letters(self, failed: list[Failed]) -> None:
@@ -252,12 +252,6 @@ def _bare(exc: BaseException) -> BaseException:
     run's events alive until the cyclic GC runs (which :func:`.gcpause.gc_paused` delays)."""
     exc.__traceback__ = exc.__context__ = None
     return exc
-
-
-def _position(r: Record, records: list[Record], where: list[int] | None) -> int:
-    """The index in its run of ``r``, the record of a vital (rare: only for a dead letter)."""
-    k = records.index(r)
-    return k if where is None else where[k]
 
 
 def _decode_rest(topic: str, run: list[Record], decoder: Any, events: list[Any],
