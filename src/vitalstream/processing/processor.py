@@ -173,14 +173,7 @@ class VitalsProcessor:
         (with the run's event ids computed together), encode; then per vital dedup, the
         processed records and the vitals for the scorer. Dead letters keep the records' order."""
         failed: list[Failed] = []
-        records, where, decoder = run, None, _DECODERS.get(topic)
-        events: list[Any] = []
-        append = events.append
-        try:
-            for r in run:
-                append(decoder(r.value))  # type: ignore[misc]
-        except Exception:  # decode() says what was wrong (or raises it)
-            records, where = _decode_rest(topic, run, decoder, events, failed)
+        events, records, where = _decode(topic, run, failed)
         many = _NORMALISERS.get(topic)
         if many is None:  # reference topics: validation only (the tables are read by ReferenceTables)
             self._dead_letters(failed)
@@ -254,34 +247,48 @@ def _bare(exc: BaseException) -> BaseException:
     return exc
 
 
-def _decode_rest(topic: str, run: list[Record], decoder: Any, events: list[Any],
-                 failed: list[Failed]) -> tuple[list[Record], list[int]]:
-    """The rest of a run's events one by one, from the first that failed (``events`` holds
-    those before it): adds the events to ``events`` and the failures to ``failed`` with their
-    reason; returns the records of the events and their indices in the run."""
-    first = len(events)
-    kept, where = run[:first], list(range(first))
-    for i in range(first, len(run)):
-        r = run[i]
+def _decode(topic: str, run: list[Record], failed: list[Failed]
+            ) -> tuple[list[Any], list[Record], list[int] | None]:
+    """A run's events; each record that fails goes to ``failed`` with the reason
+    :func:`~vitalstream.events.decode` gives. Returns the events, their records and the
+    records' indices in the run (None: every record decoded)."""
+    decoder = _DECODERS.get(topic)  # None (not a topic of ours): every record fails, decode() says why
+    events: list[Any] = []
+    append = events.append
+    bad: list[int] = []  # indices in the run of the records that failed
+    start = 0
+    while True:
         try:
-            event = decoder(r.value)
-        except Exception:
+            for r in run[start:] if start else run:
+                append(decoder(r.value))  # type: ignore[misc]
+            break
+        except Exception:  # the record after the last one decoded: decode() says what was wrong
+            i = len(events) + len(bad)
             try:
-                event = decode(topic, r.value)
+                append(decode(topic, run[i].value))
             except InvalidEvent as exc:
-                failed.append((i, r, "process.validate", _bare(exc)))
-                continue
-        events.append(event)
-        kept.append(r)
-        where.append(i)
-    return kept, where
+                failed.append((i, run[i], "process.validate", _bare(exc)))
+                bad.append(i)
+            start = i + 1
+    if not bad:
+        return events, run, None
+    records: list[Record] = []
+    where: list[int] = []
+    after = 0
+    for i in bad:  # the runs of good records between the bad ones, sliced (most runs have none)
+        records += run[after:i]
+        where += range(after, i)
+        after = i + 1
+    records += run[after:]
+    where += range(after, len(run))
+    return events, records, where
 
 
 def _normalise_each(topic: str, many: Any, events: list[Any], records: list[Record], where: list[int] | None,
                     failed: list[Failed]
                     ) -> tuple[list[Vital], list[bytes], list[Any], list[Record], list[int]]:
     """The normalise stage of a run one event at a time, when the run as a whole failed (see
-    :func:`_decode_rest`)."""
+    :func:`_decode`)."""
     found, bodies, kept_events, kept, kept_where = [], [], [], [], []
     for k, (event, r) in enumerate(zip(events, records, strict=True)):
         i = k if where is None else where[k]
