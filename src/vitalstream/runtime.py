@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from operator import attrgetter
 from typing import Protocol, TypeVar
 
 from . import metrics
@@ -31,6 +32,7 @@ from .testing import faultpoint
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+_TOPIC = attrgetter("topic")
 
 #: How long a sink's batch may keep gathering (see :func:`gather`): sinks feed archives and
 #: the warehouse, where half a second is nothing, and each batch costs a file or a transaction.
@@ -131,6 +133,7 @@ def run_worker(
     time (see :class:`BatchSizer`). Catching up (``until_idle``) neither lingers nor caps."""
     health = health or Health()
     tune_gc()
+    metrics.start()
     sizer = BatchSizer(max_records, 0.0 if until_idle else max_batch_s)
     consumer = retry_transient(
         lambda: log.consumer(worker.group, worker.topics), stop, health, f"{worker.group}: join group"
@@ -155,7 +158,7 @@ def run_worker(
             retry_transient(partial(worker.process, records), stop, health, f"{worker.group}: process")
             sizer.took(len(records), time.monotonic() - started, full=2 * len(records) >= limit)
             commits.batch(records)
-            metrics.batch(worker.group, [r.topic for r in records], time.monotonic() - started)
+            metrics.batch(worker.group, map(_TOPIC, records), time.monotonic() - started)
             health.records += len(records)
             health.batches += 1
             health.last_commit = time.time()

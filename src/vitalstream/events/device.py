@@ -8,10 +8,12 @@ or neither: a lone coordinate is rejected).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import msgspec
 
 from .canonical import Vital
-from .ids import uuid5_str
+from .ids import uuid5_many
 from .physiology import (
     Diastolic,
     EpochSeconds,
@@ -48,16 +50,24 @@ class DeviceReading(msgspec.Struct, frozen=True, kw_only=True, rename="camel", o
 
 
 def to_vitals(topic: str, event: DeviceReading) -> list[Vital]:
-    fahrenheit = event.body_temperature
-    temperature = _TEMPERATURES.get(fahrenheit)
-    if temperature is None or type(fahrenheit) is not float:
-        temperature = _temperature(fahrenheit)
-    temperature_c, fahrenheit_text = temperature
-    event_id = uuid5_str(
+    return to_vitals_many(topic, (event,))
+
+
+def to_vitals_many(topic: str, events: Sequence[DeviceReading]) -> list[Vital]:
+    """One Vital per event, in order (the ids of a run are computed together)."""
+    temperatures = []
+    for event in events:
+        fahrenheit = event.body_temperature
+        temperature = _TEMPERATURES.get(fahrenheit)
+        if temperature is None or type(fahrenheit) is not float:
+            temperature = _temperature(fahrenheit)
+        temperatures.append(temperature)
+    ids = uuid5_many([
         f"{topic}\x1f{event.device_id}\x1f{event.timestamp * 1000}\x1f{event.heart_rate}"
         f"\x1f{event.systolic}\x1f{event.diastolic}\x1f{event.oxygen_saturation}"
         f"\x1f{fahrenheit_text}"
-    )
+        for event, (_, fahrenheit_text) in zip(events, temperatures, strict=True)
+    ])
     return [
         Vital(
             event_id=event_id,
@@ -73,6 +83,7 @@ def to_vitals(topic: str, event: DeviceReading) -> list[Vital]:
             latitude=event.latitude,
             longitude=event.longitude,
         )
+        for event, (temperature_c, _), event_id in zip(events, temperatures, ids, strict=True)
     ]
 
 

@@ -9,13 +9,14 @@ becomes 72, while ``"fast"`` is rejected. Users and activities change over time
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated
 
 import msgspec
 
 from .canonical import Vital
-from .ids import uuid5_str
+from .ids import uuid5_many
 from .physiology import (
     EpochSeconds,
     HeartRate,
@@ -88,24 +89,28 @@ class Activity(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def to_vitals(topic: str, event: HeartRateReading) -> list[Vital]:
-    user = str(event.user_id)
-    location = event.meta.location
-    lat = location.latitude if location is not None else None
-    lon = location.longitude if location is not None else None
-    event_id = uuid5_str(
-        f"{topic}\x1f{user}\x1f{event.timestamp * 1000}\x1f{event.heart_rate}"
-        f"\x1f{event.meta.activity_id}"
-    )
-    return [
-        Vital(
+    return to_vitals_many(topic, (event,))
+
+
+def to_vitals_many(topic: str, events: Sequence[HeartRateReading]) -> list[Vital]:
+    """One Vital per event, in order (the ids of a run are computed together)."""
+    users = [str(event.user_id) for event in events]
+    ids = uuid5_many([
+        f"{topic}\x1f{user}\x1f{event.timestamp * 1000}\x1f{event.heart_rate}\x1f{event.meta.activity_id}"
+        for user, event in zip(users, events, strict=True)
+    ])
+    out = []
+    for event, user, event_id in zip(events, users, ids, strict=True):
+        meta = event.meta
+        location = meta.location
+        out.append(Vital(
             event_id=event_id,
             patient_id=user,
             source="heart-rate",
             event_time=from_epoch(event.timestamp),
             heart_rate=event.heart_rate,
-            activity_id=event.meta.activity_id,
-            latitude=lat,
-            longitude=lon,
-        )
-    ]
-
+            activity_id=meta.activity_id,
+            latitude=None if location is None else location.latitude,
+            longitude=None if location is None else location.longitude,
+        ))
+    return out

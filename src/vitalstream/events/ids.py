@@ -14,7 +14,8 @@ about, so the stored key of one patient can never be reached by an event of anot
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from binascii import hexlify
+from collections.abc import Callable, Sequence
 from hashlib import sha1, sha256
 
 NAMESPACE = uuid.UUID("6f1d3c52-9a57-4c1e-9a7e-3e0b6a1f5d10")
@@ -40,6 +41,44 @@ def uuid5_of(namespace: uuid.UUID) -> Callable[[str], str]:
 
 
 uuid5_str = uuid5_of(NAMESPACE)
+_UUID5_SEED = sha1(NAMESPACE.bytes).copy
+
+# A run of ids is laid out as text in one pass over columns (see _uuid_texts): below this
+# many ids its ~35 column copies cost more than formatting each id on its own.
+MANY_MIN = 16
+# hex digit -> the RFC 4122 variant digit that replaces it (its two low bits kept)
+_VARIANT_BYTES = bytes(ord("89ab"[int(chr(c), 16) & 3]) if chr(c) in "0123456789abcdef" else c
+                       for c in range(256))
+
+
+def _uuid_texts(digests: list[bytes], version: bytes) -> list[str]:
+    """The UUID texts of many digests (each >= 16 bytes, all one length) with ``version``:
+    what the f-strings above give for each, built column by column in a bytearray (one
+    strided copy per output column for the whole run, not five slices and a format per id)."""
+    n = len(digests)
+    width = 2 * len(digests[0])  # hex digits per digest
+    hexes = hexlify(b"".join(digests))
+    out = bytearray(b"-" * (37 * n))  # 36 characters and a newline per id
+    for col in range(32):  # output column of hex digit `col`: after 0-4 dashes
+        dst = col + (col >= 8) + (col >= 12) + (col >= 16) + (col >= 20)
+        out[dst::37] = hexes[col::width]
+    out[14::37] = version * n
+    out[19::37] = hexes[16::width].translate(_VARIANT_BYTES)
+    out[36::37] = b"\n" * n
+    return out.decode("ascii").split("\n")[:-1]
+
+
+def uuid5_many(names: Sequence[str]) -> list[str]:
+    """``[uuid5_str(name) for name in names]``, cheaper for a run (a processor batch's topic)."""
+    if len(names) < MANY_MIN:
+        return [uuid5_str(name) for name in names]
+    seed, digests = _UUID5_SEED, list[bytes]()
+    append = digests.append
+    for name in names:
+        h = seed()
+        h.update(name.encode())
+        append(h.digest())
+    return _uuid_texts(digests, b"5")
 
 
 def derive_event_id(topic: str, key: str, time_ms: int, *values: object) -> str:
@@ -63,6 +102,19 @@ def scoped_event_id(patient_id: str, client_event_id: str) -> str:
 
 
 _SCOPED = sha256(f"{SCOPE_PREFIX}\x1f".encode()).copy  # scoped_name()'s first part, hashed
+
+
+def scoped_event_ids(patient_ids: Sequence[str], client_event_ids: Sequence[str]) -> list[str]:
+    """:func:`scoped_event_id` of each pair, cheaper for a run (see :func:`uuid5_many`)."""
+    if len(patient_ids) < MANY_MIN:
+        return [scoped_event_id(p, c) for p, c in zip(patient_ids, client_event_ids, strict=True)]
+    seed, digests = _SCOPED, list[bytes]()
+    append = digests.append
+    for patient_id, client_event_id in zip(patient_ids, client_event_ids, strict=True):
+        h = seed()
+        h.update(f"{len(patient_id)}\x1f{patient_id}\x1f{client_event_id}".encode())
+        append(h.digest())
+    return _uuid_texts(digests, b"8")
 
 
 def uuid8_hex(h: str) -> str:

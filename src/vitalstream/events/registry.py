@@ -6,7 +6,7 @@ Decoders are built once (``msgspec.json.Decoder``); heart-rate stream topics dec
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar, cast
 
@@ -17,6 +17,8 @@ from . import device, heartrate, notes, smartwatch, vitals
 from .canonical import Vital
 
 Normaliser = Callable[[str, msgspec.Struct], list[Vital]]
+# A run of events of one topic -> exactly one Vital per event, in order (what the processor calls)
+ManyNormaliser = Callable[[str, Sequence[msgspec.Struct]], list[Vital]]
 KeyOf = Callable[[msgspec.Struct], str]
 S = TypeVar("S", bound=msgspec.Struct)
 
@@ -27,6 +29,7 @@ class TopicCodec:
     decode: Callable[[bytes], msgspec.Struct]
     key: KeyOf
     normalise: Normaliser | None = None  # None: reference data / notes, not vitals
+    normalise_many: ManyNormaliser | None = None  # with normalise: the same for a run of events
 
 
 def _decoder(schema: type[S], strict: bool = True) -> Callable[[bytes], S]:
@@ -34,14 +37,19 @@ def _decoder(schema: type[S], strict: bool = True) -> Callable[[bytes], S]:
 
 
 def _checked(schema: type[msgspec.Struct], decode: Callable[[bytes], S], key: Callable[[S], str],
-             normalise: Callable[[str, S], list[Vital]] | None = None) -> TopicCodec:
+             normalise: tuple[Callable[[str, S], list[Vital]], Callable[[str, Sequence[S]], list[Vital]]]
+             | None = None) -> TopicCodec:
     """A topic's codec whose parts type-check against one event type ``S``; the table then
-    forgets ``S`` (the decoder only ever hands ``key`` and ``normalise`` what it decoded)."""
-    return TopicCodec(schema, decode, cast(KeyOf, key), cast(Normaliser | None, normalise))
+    forgets ``S`` (the decoder only ever hands ``key`` and ``normalise`` what it decoded).
+    ``normalise``: the normaliser of one event and of a run of them."""
+    one, many = normalise or (None, None)
+    return TopicCodec(schema, decode, cast(KeyOf, key), cast(Normaliser | None, one),
+                      cast(ManyNormaliser | None, many))
 
 
-def _codec(schema: type[S], key: Callable[[S], str], normalise: Callable[[str, S], list[Vital]] | None = None,
-           *, strict: bool = True) -> TopicCodec:
+def _codec(schema: type[S], key: Callable[[S], str],
+           normalise: tuple[Callable[[str, S], list[Vital]], Callable[[str, Sequence[S]], list[Vital]]]
+           | None = None, *, strict: bool = True) -> TopicCodec:
     return _checked(schema, _decoder(schema, strict), key, normalise)
 
 
@@ -112,16 +120,16 @@ def _activity(event: _ActivityKeyed) -> str:
     return str(event.activity_id)
 
 CODECS: dict[str, TopicCodec] = {
-    t.HEART_RATE: _codec(vitals.HeartRateEvent, _patient, vitals.to_vitals),
-    t.BLOOD_OXYGEN: _codec(vitals.BloodOxygenEvent, _patient, vitals.to_vitals),
-    t.BLOOD_PRESSURE: _codec(vitals.BloodPressureEvent, _patient, vitals.to_vitals),
-    t.FALL_DETECTION: _codec(vitals.FallDetectionEvent, _patient, vitals.to_vitals),
+    t.HEART_RATE: _codec(vitals.HeartRateEvent, _patient, (vitals.to_vitals, vitals.to_vitals_many)),
+    t.BLOOD_OXYGEN: _codec(vitals.BloodOxygenEvent, _patient, (vitals.to_vitals, vitals.to_vitals_many)),
+    t.BLOOD_PRESSURE: _codec(vitals.BloodPressureEvent, _patient, (vitals.to_vitals, vitals.to_vitals_many)),
+    t.FALL_DETECTION: _codec(vitals.FallDetectionEvent, _patient, (vitals.to_vitals, vitals.to_vitals_many)),
     t.PATIENT_METADATA: _codec(vitals.PatientMetadata, _patient),
-    t.DEVICE_DATA: _codec(device.DeviceReading, _device, device.to_vitals),
+    t.DEVICE_DATA: _codec(device.DeviceReading, _device, (device.to_vitals, device.to_vitals_many)),
     t.MEDICAL_ENTRIES: _checked(notes.MedicalEntry, _decode_notes, _patient),
-    t.HR_DATA: _codec(heartrate.HeartRateReading, _user, heartrate.to_vitals, strict=False),
+    t.HR_DATA: _codec(heartrate.HeartRateReading, _user, (heartrate.to_vitals, heartrate.to_vitals_many), strict=False),
     t.HR_USERS: _codec(heartrate.User, _userid, strict=False),
     t.HR_ACTIVITIES: _codec(heartrate.Activity, _activity, strict=False),
-    t.SMARTWATCH: _checked(smartwatch.SmartwatchEvent, _decode_smartwatch, _device, smartwatch.to_vitals),
+    t.SMARTWATCH: _checked(smartwatch.SmartwatchEvent, _decode_smartwatch, _device, (smartwatch.to_vitals, smartwatch.to_vitals_many)),
     t.USER_PROFILES: _codec(smartwatch.UserProfile, _device),
 }

@@ -17,12 +17,13 @@ variant: booleans / ``1`` / ``0`` (1 = sleeping) and the words ``"sleeping"``, `
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import msgspec
 
 from .canonical import Vital
-from .ids import uuid5_str
+from .ids import uuid5_many
 from .physiology import (
     Age,
     EpochSecondsF,
@@ -106,25 +107,34 @@ AnySmartwatchEvent = SmartwatchEvent | SmartwatchEventLabelled
 
 
 def to_vitals(topic: str, event: AnySmartwatchEvent) -> list[Vital]:
+    return to_vitals_many(topic, (event,))
+
+
+def to_vitals_many(topic: str, events: Sequence[AnySmartwatchEvent]) -> list[Vital]:
+    """One Vital per event, in order (the ids of a run are computed together)."""
+    fields = []
     raw: float | datetime  # the source's time: epoch seconds or a datetime
-    if type(event) is SmartwatchEvent:
-        device, hr, steps, state, raw = event.device_id, event.hr, event.steps, event.state, event.timestamp
-    else:
-        assert type(event) is SmartwatchEventLabelled
-        device, hr, steps, state, raw = (
-            event.device_id, event.heart_rate, event.step_count, event.sleeping_state, event.date
-        )
-    heart_rate = max(1, round(hr))
-    sleeping = state if state is True or state is False else parse_sleeping(state)
-    timed = _TIMES.get(raw)
-    if timed is None:
-        timed = _time_of(raw)
-    when, time_ms = timed
+    for event in events:
+        if type(event) is SmartwatchEvent:
+            device, hr, steps, state, raw = event.device_id, event.hr, event.steps, event.state, event.timestamp
+        else:
+            assert type(event) is SmartwatchEventLabelled
+            device, hr, steps, state, raw = (
+                event.device_id, event.heart_rate, event.step_count, event.sleeping_state, event.date
+            )
+        heart_rate = max(1, round(hr))
+        sleeping = state if state is True or state is False else parse_sleeping(state)
+        timed = _TIMES.get(raw)
+        if timed is None:
+            timed = _time_of(raw)
+        fields.append((device, heart_rate, steps, sleeping, timed))
+    ids = uuid5_many([
+        f"{topic}\x1f{device}\x1f{time_ms}\x1f{heart_rate}\x1f{steps}\x1f{sleeping}"
+        for device, heart_rate, steps, sleeping, (_, time_ms) in fields
+    ])
     return [
         Vital(
-            event_id=uuid5_str(
-                f"{topic}\x1f{device}\x1f{time_ms}\x1f{heart_rate}\x1f{steps}\x1f{sleeping}"
-            ),
+            event_id=event_id,
             patient_id=device,
             source="smartwatch",
             event_time=when,
@@ -133,6 +143,7 @@ def to_vitals(topic: str, event: AnySmartwatchEvent) -> list[Vital]:
             sleeping=sleeping,
             device_id=device,
         )
+        for (device, heart_rate, steps, sleeping, (when, _)), event_id in zip(fields, ids, strict=True)
     ]
 
 

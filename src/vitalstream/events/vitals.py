@@ -12,12 +12,13 @@ the canonical ``event_id`` is derived from (patient_id, event_id) and the client
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import msgspec
 
 from .canonical import Vital
-from .ids import scoped_event_id
+from .ids import scoped_event_ids
 from .physiology import (
     Age,
     Diastolic,
@@ -90,21 +91,30 @@ VitalEvent = HeartRateEvent | BloodOxygenEvent | BloodPressureEvent | FallDetect
 
 
 def to_vitals(topic: str, event: VitalEvent) -> list[Vital]:
+    return to_vitals_many(topic, (event,))
+
+
+def to_vitals_many(topic: str, events: Sequence[VitalEvent]) -> list[Vital]:
+    """One Vital per event, in order (the ids of a run are computed together)."""
+    ids = scoped_event_ids([event.patient_id for event in events], [event.event_id for event in events])
+    return [_vital(event, event_id) for event, event_id in zip(events, ids, strict=True)]
+
+
+def _vital(event: VitalEvent, event_id: str) -> Vital:
     # Keyword arguments spelt out per type: building a Vital from a shared dict (``**common``)
     # costs several times as much, and this runs for every smartwatch vital.
     pid, client_id = event.patient_id, event.event_id
-    event_id = scoped_event_id(pid, client_id)
     t = as_utc(event.timestamp)
     if type(event) is HeartRateEvent:
-        return [Vital(event_id=event_id, source_event_id=client_id, patient_id=pid, source="vitals",
-                      event_time=t, heart_rate=event.heart_rate)]
+        return Vital(event_id=event_id, source_event_id=client_id, patient_id=pid, source="vitals",
+                     event_time=t, heart_rate=event.heart_rate)
     if type(event) is BloodOxygenEvent:
-        return [Vital(event_id=event_id, source_event_id=client_id, patient_id=pid, source="vitals",
-                      event_time=t, spo2=event.spo2)]
+        return Vital(event_id=event_id, source_event_id=client_id, patient_id=pid, source="vitals",
+                     event_time=t, spo2=event.spo2)
     if type(event) is BloodPressureEvent:
-        return [Vital(event_id=event_id, source_event_id=client_id, patient_id=pid, source="vitals",
-                      event_time=t, systolic=event.systolic, diastolic=event.diastolic)]
+        return Vital(event_id=event_id, source_event_id=client_id, patient_id=pid, source="vitals",
+                     event_time=t, systolic=event.systolic, diastolic=event.diastolic)
     if type(event) is FallDetectionEvent:
-        return [Vital(event_id=event_id, source_event_id=client_id, patient_id=pid, source="vitals",
-                      event_time=t, fall_detected=event.fall_detected)]
+        return Vital(event_id=event_id, source_event_id=client_id, patient_id=pid, source="vitals",
+                     event_time=t, fall_detected=event.fall_detected)
     raise TypeError(f"not a smartwatch vital event: {type(event).__name__}")

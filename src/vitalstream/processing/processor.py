@@ -6,7 +6,10 @@ conflicting ones (:mod:`.dedup`), enrich with
 the patient's current metadata, decompose device-gateway messages into the per-vital device
 topics, resolve each vital's patient (a device id → its patient through ``patient-metadata``'s
 ``device_id`` or ``user-profiles``), then produce the processed records and dead letters in one
-flush before the offsets commit.
+flush before the offsets commit. A batch is worked a run of one topic at a time (a poll returns
+runs of one partition), stage by stage over the run: the run's event ids are hashed and laid out
+as text together (:func:`~vitalstream.events.ids.uuid5_many`); a record a stage rejects is
+dead-lettered alone, and the dead letters keep the records' order.
 
 Per-patient state never depends on how the raw topics are partitioned: the vitals go on to the
 stateful stage (:mod:`.stateful`: alerts, NEWS2, state changelog) through the repartition
@@ -21,6 +24,8 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Sequence
+from itertools import groupby
+from operator import attrgetter, itemgetter
 from typing import Any, Literal
 
 import msgspec
@@ -66,9 +71,10 @@ OUTPUT_TOPICS = (
 )
 # Sources whose patient_id is a device id, resolved through the reference tables.
 _DEVICE_KEYED = frozenset(("device", "smartwatch"))
-# raw vital topic -> its normaliser (the one `normalise` dispatches to), looked up once a record
-_NORMALISERS = {t: CODECS[t].normalise for t in VITAL_INPUTS}
+# raw vital topic -> its normaliser of a run of events (one Vital per event), looked up once a run
+_NORMALISERS = {t: CODECS[t].normalise_many for t in VITAL_INPUTS}
 _DECODERS = {t: CODECS[t].decode for t in INPUT_TOPICS}  # the strict decoders `decode` calls
+_TOPIC = attrgetter("topic")
 
 def _scale_for(history: str | None) -> Literal[1, 2]:
     """NEWS2 SpO2 scale 2 only with a prescribed 88–92 % target, recorded in the history."""
@@ -144,59 +150,11 @@ class VitalsProcessor:
     def _process(self, records: list[Record]) -> None:
         self.refs.refresh()
         out = BatchOutputs(self.clock.now())
-        check = self.recent.check_encoded
-        encode = _enc.encode
-        metadata, profiles = self._fragments[T.PATIENT_METADATA], self._fragments[T.USER_PROFILES]
-        patient_of, contexts_of = self._patient_of, self._contexts
         vitals: list[Vital] = []
         contexts: list[PatientContext | None] = []
+        for topic, run in groupby(records, _TOPIC):  # a poll returns runs of one partition
+            self._run(topic, list(run), out, vitals, contexts)
         stats = self.stats
-        last = None
-        for r in records:
-            topic = r.topic
-            if topic != last:  # a poll returns runs of one partition: look the topic up per run
-                last = topic
-                decoder = _DECODERS.get(topic)
-                to_vitals = _NORMALISERS.get(topic)
-                route = ROUTES.get(topic)
-                add = None if route is None else out.writer(*route)
-                fragments = profiles if topic == T.SMARTWATCH else metadata
-            try:
-                event = decoder(r.value)  # type: ignore[misc]
-            except Exception:  # decode() says what was wrong (or raises it)
-                try:
-                    event = decode(topic, r.value)
-                except InvalidEvent as exc:
-                    self._dead_letter("process.validate", exc, r)
-                    continue
-            if to_vitals is None:
-                continue  # reference topics: validation only (the tables are read by ReferenceTables)
-            try:
-                for v in to_vitals(topic, event):
-                    body = encode(v)
-                    seen = check(v.event_id, body)
-                    if seen is not NEW:
-                        if seen is CONFLICT:  # the first reading stands
-                            self._dead_letter(CONFLICT_STAGE, ConflictingDuplicate(), r)
-                            stats["conflicts"] += 1
-                        else:
-                            stats["duplicates"] += 1
-                        continue
-                    pid = v.patient_id
-                    if add is None:
-                        out.device(r.key, event, v, body)
-                    else:
-                        add(r.key, event, v, body, fragments.get(pid, b""))
-                    if v.source in _DEVICE_KEYED:  # a device: its vitals are its patient's
-                        owner = patient_of.get(pid)
-                        if owner is not None and owner != pid:
-                            v = msgspec.structs.replace(v, patient_id=owner)
-                            pid = owner
-                    vitals.append(v)
-                    contexts.append(contexts_of.get(pid))
-            except Exception as exc:  # a poison record must never stop the partition
-                logger.warning("dead-lettering a %s record: %s", topic, type(exc).__name__)
-                self._dead_letter("process.normalise", exc, r)
         stats["in"] += len(records)
         stats["vitals"] += len(vitals)
         stats["processed"] += out.send(self.producer)
@@ -209,6 +167,62 @@ class VitalsProcessor:
             stats["repartitioned"] += repartition.send(self.producer, items)
             retry_transient(self.producer.flush, self.stop, what="processor flush")
 
+    def _run(self, topic: str, run: list[Record], out: BatchOutputs, vitals: list[Vital],
+             contexts: list[PatientContext | None]) -> None:
+        """One run of records of ``topic``, stage by stage over the whole run: decode, normalise
+        (with the run's event ids computed together), encode; then per vital dedup, the
+        processed records and the vitals for the scorer. Dead letters keep the records' order."""
+        failed: list[Failed] = []
+        events, records, where = _decode(topic, run, failed)
+        many = _NORMALISERS.get(topic)
+        if many is None:  # reference topics: validation only (the tables are read by ReferenceTables)
+            self._dead_letters(failed)
+            return
+        try:
+            found = many(topic, events)
+            bodies = list(map(_enc.encode, found))
+        except Exception:  # a poison record must never stop the partition: find it
+            found, bodies, events, records, where = _normalise_each(topic, many, events, records, where, failed)
+        check = self.recent.check_encoded
+        route = ROUTES.get(topic)
+        add = None if route is None else out.writer(*route)
+        fragments = self._fragments[T.USER_PROFILES if topic == T.SMARTWATCH else T.PATIENT_METADATA]
+        patient_of, contexts_of = self._patient_of, self._contexts
+        stats = self.stats
+        for k, r, event, v, body in zip(range(len(records)), records, events, found, bodies, strict=True):
+            try:
+                seen = check(v.event_id, body)
+                if seen is not NEW:
+                    if seen is CONFLICT:  # the first reading stands
+                        failed.append((k if where is None else where[k], r, CONFLICT_STAGE, ConflictingDuplicate()))
+                        stats["conflicts"] += 1
+                    else:
+                        stats["duplicates"] += 1
+                    continue
+                pid = v.patient_id
+                if add is None:
+                    out.device(r.key, event, v, body)
+                else:
+                    add(r.key, event, v, body, fragments.get(pid, b""))
+                if v.source in _DEVICE_KEYED:  # a device: its vitals are its patient's
+                    owner = patient_of.get(pid)
+                    if owner is not None and owner != pid:
+                        v = msgspec.structs.replace(v, patient_id=owner)
+                        pid = owner
+                vitals.append(v)
+                contexts.append(contexts_of.get(pid))
+            except Exception as exc:  # a poison record must never stop the partition
+                logger.warning("dead-lettering a %s record: %s", topic, type(exc).__name__)
+                failed.append((k if where is None else where[k], r, "process.normalise", _bare(exc)))
+        self._dead_letters(failed)
+
+    def _dead_letters(self, failed: list[Failed]) -> None:
+        """A run's dead letters, in the order of their records (each stage found its own in order)."""
+        if len(failed) > 1:
+            failed.sort(key=_FIRST)
+        for _, r, stage, exc in failed:
+            self._dead_letter(stage, exc, r)
+
     def _dead_letter(self, stage: str, exc: BaseException, r: Record) -> None:
         send_dead_letter(self.producer, stage, exc, r.value, record=r)
         self.stats["dead_letters"] += 1
@@ -218,3 +232,76 @@ class VitalsProcessor:
             self.producer.close()
         finally:
             self.refs.close()
+
+
+# A dead letter found by a stage of a run: (the record's index in the run, record, stage, error).
+Failed = tuple[int, Record, str, BaseException]
+_FIRST = itemgetter(0)
+
+
+def _bare(exc: BaseException) -> BaseException:
+    """``exc`` without its traceback and context, kept for a dead letter after its ``except``:
+    these reference the frame that keeps the dead-letter list, a cycle that would keep the
+    run's events alive until the cyclic GC runs (which :func:`.gcpause.gc_paused` delays)."""
+    exc.__traceback__ = exc.__context__ = None
+    return exc
+
+
+def _decode(topic: str, run: list[Record], failed: list[Failed]
+            ) -> tuple[list[Any], list[Record], list[int] | None]:
+    """A run's events; each record that fails goes to ``failed`` with the reason
+    :func:`~vitalstream.events.decode` gives. Returns the events, their records and the
+    records' indices in the run (None: every record decoded)."""
+    decoder = _DECODERS.get(topic)  # None (not a topic of ours): every record fails, decode() says why
+    events: list[Any] = []
+    append = events.append
+    bad: list[int] = []  # indices in the run of the records that failed
+    start = 0
+    while True:
+        try:
+            for r in run[start:] if start else run:
+                append(decoder(r.value))  # type: ignore[misc]
+            break
+        except Exception:  # the record after the last one decoded: decode() says what was wrong
+            i = len(events) + len(bad)
+            try:
+                append(decode(topic, run[i].value))
+            except InvalidEvent as exc:
+                failed.append((i, run[i], "process.validate", _bare(exc)))
+                bad.append(i)
+            start = i + 1
+    if not bad:
+        return events, run, None
+    records: list[Record] = []
+    where: list[int] = []
+    after = 0
+    for i in bad:  # the runs of good records between the bad ones, sliced (most runs have none)
+        records += run[after:i]
+        where += range(after, i)
+        after = i + 1
+    records += run[after:]
+    where += range(after, len(run))
+    return events, records, where
+
+
+def _normalise_each(topic: str, many: Any, events: list[Any], records: list[Record], where: list[int] | None,
+                    failed: list[Failed]
+                    ) -> tuple[list[Vital], list[bytes], list[Any], list[Record], list[int]]:
+    """The normalise stage of a run one event at a time, when the run as a whole failed (see
+    :func:`_decode`)."""
+    found, bodies, kept_events, kept, kept_where = [], [], [], [], []
+    for k, (event, r) in enumerate(zip(events, records, strict=True)):
+        i = k if where is None else where[k]
+        try:
+            (v,) = many(topic, (event,))
+            body = _enc.encode(v)
+        except Exception as exc:
+            logger.warning("dead-lettering a %s record: %s", topic, type(exc).__name__)
+            failed.append((i, r, "process.normalise", _bare(exc)))
+        else:
+            found.append(v)
+            bodies.append(body)
+            kept_events.append(event)
+            kept.append(r)
+            kept_where.append(i)
+    return found, bodies, kept_events, kept, kept_where

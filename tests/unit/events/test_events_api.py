@@ -150,3 +150,22 @@ def test_exported_schemas_are_valid_and_accept_simulated_messages(tmp_path: Path
     assert checked > 100
     bad = json.loads(GOOD_HR.replace(b"70", b"700"))
     assert not validators["HeartRateEvent"].is_valid(bad)
+
+
+@pytest.mark.parametrize("profile", ["vitals", "device", "heart-rate", "smartwatch"])
+def test_a_run_normalises_as_its_events_one_by_one(profile: str) -> None:
+    """The processor normalises a run of one topic at once (ids computed together): the same
+    Vitals, in order, as one event at a time."""
+    import itertools
+
+    from vitalstream.simulate import make
+
+    by_topic: dict[str, list] = {}
+    for m in itertools.islice(make(profile, patients=20, seed=7).events(), 400):
+        if m.topic in VITAL_TOPICS:
+            by_topic.setdefault(m.topic, []).append(decode(m.topic, m.value))
+    assert by_topic
+    for topic, events in by_topic.items():
+        many = CODECS[topic].normalise_many
+        assert many is not None
+        assert many(topic, events) == [v for e in events for v in normalise(topic, e)]

@@ -7,7 +7,16 @@ from hashlib import sha256
 import pytest
 
 from vitalstream.clinical import ids as clinical_ids
-from vitalstream.events.ids import NAMESPACE, scoped_event_id, scoped_name, uuid5_str, uuid8_hex
+from vitalstream.events.ids import (
+    MANY_MIN,
+    NAMESPACE,
+    scoped_event_id,
+    scoped_event_ids,
+    scoped_name,
+    uuid5_many,
+    uuid5_str,
+    uuid8_hex,
+)
 
 NAMES = ["", "a", "heart-rate-data\x1fdev-1\x1f1700000000000\x1f72", "ü\x1f名前", "x" * 300, "1\x1f2\x1f\x1f"]
 
@@ -27,3 +36,11 @@ def test_clinical_uuid5_is_uuid5_of_its_namespace(name: str) -> None:
 def test_scoped_event_id_is_uuid8_over_scoped_name(patient: str, client: str) -> None:
     expected = uuid8_hex(sha256(scoped_name(patient, client).encode()).hexdigest())
     assert scoped_event_id(patient, client) == expected
+
+
+@pytest.mark.parametrize("n", [0, 1, MANY_MIN - 1, MANY_MIN, 40])
+def test_ids_of_a_run_equal_the_ids_one_by_one(n: int) -> None:
+    names = [NAMES[i % len(NAMES)] + str(i) for i in range(n)]
+    assert uuid5_many(names) == [str(uuid.uuid5(NAMESPACE, name)) for name in names]
+    patients = [f"P{i}" * (i % 3 + 1) for i in range(n)]
+    assert scoped_event_ids(patients, names) == [scoped_event_id(p, c) for p, c in zip(patients, names, strict=True)]
