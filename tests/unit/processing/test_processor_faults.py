@@ -96,7 +96,10 @@ def test_kill_9_mid_batch_loses_nothing_and_raises_no_alert_twice(tmp_path) -> N
     for round_, batch in enumerate((2, 3, 2)):
         # the worker stops between its batch-th durable write and that commit: kill -9 it there
         paused = tmp_path / f"paused-{round_}"
-        env = {**_env(), faultpoint.ENV: f"{batch}:{paused}"}
+        # Batches of a fixed size: by default a batch is sized by the time the processor takes,
+        # so a faster one drains the rest in fewer batches than the round's pause point.
+        env = {**_env(), faultpoint.ENV: f"{batch}:{paused}",
+               "VITALSTREAM_PROCESS_MAX_BATCH": "4000", "VITALSTREAM_PROCESS_MAX_BATCH_MS": "0"}
         proc = subprocess.Popen([EXE, "--home", str(tmp_path), "process"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
