@@ -144,9 +144,7 @@ class News2Tracker:
         cells = store.minutes.get(pid)
         if cells is None:
             cells = store.minutes[pid] = {}
-        m = self._minutes.get(t)
-        if m is None:
-            m = self.minute(t)
+        m = self.minute(t)
         newest = state.n2_minute
         if newest is not None and m <= newest - self.window:
             # Older than the window: it counts, from before every minute held.

@@ -94,7 +94,7 @@ def normalise(topic: str, event: msgspec.Struct) -> list[Vital]:
     codec = CODECS.get(topic)
     if codec is None or codec.normalise is None:
         raise ValueError(f"{topic!r} is not a raw vital topic; vital topics: {VITAL_TOPICS}")
-    return codec.normalise(topic, event)
+    return codec.normalise(topic, (event,))
 
 
 def key_of(topic: str, event: msgspec.Struct) -> str:

@@ -49,11 +49,7 @@ class DeviceReading(msgspec.Struct, frozen=True, kw_only=True, rename="camel", o
             raise ValueError("latitude: latitude and longitude come together or not at all")
 
 
-def to_vitals(topic: str, event: DeviceReading) -> list[Vital]:
-    return to_vitals_many(topic, (event,))
-
-
-def to_vitals_many(topic: str, events: Sequence[DeviceReading]) -> list[Vital]:
+def to_vitals(topic: str, events: Sequence[DeviceReading]) -> list[Vital]:
     """One Vital per event, in order (the ids of a run are computed together)."""
     temperatures = []
     for event in events:

@@ -88,11 +88,7 @@ class Activity(msgspec.Struct, frozen=True, kw_only=True):
         check_time(self.last_update, "last_update")
 
 
-def to_vitals(topic: str, event: HeartRateReading) -> list[Vital]:
-    return to_vitals_many(topic, (event,))
-
-
-def to_vitals_many(topic: str, events: Sequence[HeartRateReading]) -> list[Vital]:
+def to_vitals(topic: str, events: Sequence[HeartRateReading]) -> list[Vital]:
     """One Vital per event, in order (the ids of a run are computed together)."""
     users = [str(event.user_id) for event in events]
     ids = uuid5_many([

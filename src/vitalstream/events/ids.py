@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import uuid
 from binascii import hexlify
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from hashlib import sha1, sha256
+from typing import Any
 
 NAMESPACE = uuid.UUID("6f1d3c52-9a57-4c1e-9a7e-3e0b6a1f5d10")
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
@@ -68,17 +69,22 @@ def _uuid_texts(digests: list[bytes], version: bytes) -> list[str]:
     return out.decode("ascii").split("\n")[:-1]
 
 
-def uuid5_many(names: Sequence[str]) -> list[str]:
-    """``[uuid5_str(name) for name in names]``, cheaper for a run (a processor batch's topic)."""
-    if len(names) < MANY_MIN:
-        return [uuid5_str(name) for name in names]
-    seed, digests = _UUID5_SEED, list[bytes]()
+def _digests(seed: Callable[[], Any], names: Iterable[str]) -> list[bytes]:
+    """The digest of each name hashed after what ``seed`` (a hash object's ``copy``) holds."""
+    digests: list[bytes] = []
     append = digests.append
     for name in names:
         h = seed()
         h.update(name.encode())
         append(h.digest())
-    return _uuid_texts(digests, b"5")
+    return digests
+
+
+def uuid5_many(names: Sequence[str]) -> list[str]:
+    """``[uuid5_str(name) for name in names]``, cheaper for a run (a processor batch's topic)."""
+    if len(names) < MANY_MIN:
+        return [uuid5_str(name) for name in names]
+    return _uuid_texts(_digests(_UUID5_SEED, names), b"5")
 
 
 def derive_event_id(topic: str, key: str, time_ms: int, *values: object) -> str:
@@ -108,13 +114,8 @@ def scoped_event_ids(patient_ids: Sequence[str], client_event_ids: Sequence[str]
     """:func:`scoped_event_id` of each pair, cheaper for a run (see :func:`uuid5_many`)."""
     if len(patient_ids) < MANY_MIN:
         return [scoped_event_id(p, c) for p, c in zip(patient_ids, client_event_ids, strict=True)]
-    seed, digests = _SCOPED, list[bytes]()
-    append = digests.append
-    for patient_id, client_event_id in zip(patient_ids, client_event_ids, strict=True):
-        h = seed()
-        h.update(f"{len(patient_id)}\x1f{patient_id}\x1f{client_event_id}".encode())
-        append(h.digest())
-    return _uuid_texts(digests, b"8")
+    names = [f"{len(p)}\x1f{p}\x1f{c}" for p, c in zip(patient_ids, client_event_ids, strict=True)]
+    return _uuid_texts(_digests(_SCOPED, names), b"8")  # names: scoped_name() after its prefix
 
 
 def uuid8_hex(h: str) -> str:

@@ -16,9 +16,9 @@ from .. import topics as t
 from . import device, heartrate, notes, smartwatch, vitals
 from .canonical import Vital
 
-Normaliser = Callable[[str, msgspec.Struct], list[Vital]]
-# A run of events of one topic -> exactly one Vital per event, in order (what the processor calls)
-ManyNormaliser = Callable[[str, Sequence[msgspec.Struct]], list[Vital]]
+# A run of events of one topic -> exactly one Vital per event, in order (the processor passes a
+# run, :func:`vitalstream.events.normalise` one event)
+Normaliser = Callable[[str, Sequence[msgspec.Struct]], list[Vital]]
 KeyOf = Callable[[msgspec.Struct], str]
 S = TypeVar("S", bound=msgspec.Struct)
 
@@ -29,7 +29,6 @@ class TopicCodec:
     decode: Callable[[bytes], msgspec.Struct]
     key: KeyOf
     normalise: Normaliser | None = None  # None: reference data / notes, not vitals
-    normalise_many: ManyNormaliser | None = None  # with normalise: the same for a run of events
 
 
 def _decoder(schema: type[S], strict: bool = True) -> Callable[[bytes], S]:
@@ -37,19 +36,15 @@ def _decoder(schema: type[S], strict: bool = True) -> Callable[[bytes], S]:
 
 
 def _checked(schema: type[msgspec.Struct], decode: Callable[[bytes], S], key: Callable[[S], str],
-             normalise: tuple[Callable[[str, S], list[Vital]], Callable[[str, Sequence[S]], list[Vital]]]
-             | None = None) -> TopicCodec:
+             normalise: Callable[[str, Sequence[S]], list[Vital]] | None = None) -> TopicCodec:
     """A topic's codec whose parts type-check against one event type ``S``; the table then
-    forgets ``S`` (the decoder only ever hands ``key`` and ``normalise`` what it decoded).
-    ``normalise``: the normaliser of one event and of a run of them."""
-    one, many = normalise or (None, None)
-    return TopicCodec(schema, decode, cast(KeyOf, key), cast(Normaliser | None, one),
-                      cast(ManyNormaliser | None, many))
+    forgets ``S`` (the decoder only ever hands ``key`` and ``normalise`` what it decoded)."""
+    return TopicCodec(schema, decode, cast(KeyOf, key), cast(Normaliser | None, normalise))
 
 
 def _codec(schema: type[S], key: Callable[[S], str],
-           normalise: tuple[Callable[[str, S], list[Vital]], Callable[[str, Sequence[S]], list[Vital]]]
-           | None = None, *, strict: bool = True) -> TopicCodec:
+           normalise: Callable[[str, Sequence[S]], list[Vital]] | None = None, *,
+           strict: bool = True) -> TopicCodec:
     return _checked(schema, _decoder(schema, strict), key, normalise)
 
 
@@ -120,16 +115,16 @@ def _activity(event: _ActivityKeyed) -> str:
     return str(event.activity_id)
 
 CODECS: dict[str, TopicCodec] = {
-    t.HEART_RATE: _codec(vitals.HeartRateEvent, _patient, (vitals.to_vitals, vitals.to_vitals_many)),
-    t.BLOOD_OXYGEN: _codec(vitals.BloodOxygenEvent, _patient, (vitals.to_vitals, vitals.to_vitals_many)),
-    t.BLOOD_PRESSURE: _codec(vitals.BloodPressureEvent, _patient, (vitals.to_vitals, vitals.to_vitals_many)),
-    t.FALL_DETECTION: _codec(vitals.FallDetectionEvent, _patient, (vitals.to_vitals, vitals.to_vitals_many)),
+    t.HEART_RATE: _codec(vitals.HeartRateEvent, _patient, vitals.to_vitals),
+    t.BLOOD_OXYGEN: _codec(vitals.BloodOxygenEvent, _patient, vitals.to_vitals),
+    t.BLOOD_PRESSURE: _codec(vitals.BloodPressureEvent, _patient, vitals.to_vitals),
+    t.FALL_DETECTION: _codec(vitals.FallDetectionEvent, _patient, vitals.to_vitals),
     t.PATIENT_METADATA: _codec(vitals.PatientMetadata, _patient),
-    t.DEVICE_DATA: _codec(device.DeviceReading, _device, (device.to_vitals, device.to_vitals_many)),
+    t.DEVICE_DATA: _codec(device.DeviceReading, _device, device.to_vitals),
     t.MEDICAL_ENTRIES: _checked(notes.MedicalEntry, _decode_notes, _patient),
-    t.HR_DATA: _codec(heartrate.HeartRateReading, _user, (heartrate.to_vitals, heartrate.to_vitals_many), strict=False),
+    t.HR_DATA: _codec(heartrate.HeartRateReading, _user, heartrate.to_vitals, strict=False),
     t.HR_USERS: _codec(heartrate.User, _userid, strict=False),
     t.HR_ACTIVITIES: _codec(heartrate.Activity, _activity, strict=False),
-    t.SMARTWATCH: _checked(smartwatch.SmartwatchEvent, _decode_smartwatch, _device, (smartwatch.to_vitals, smartwatch.to_vitals_many)),
+    t.SMARTWATCH: _checked(smartwatch.SmartwatchEvent, _decode_smartwatch, _device, smartwatch.to_vitals),
     t.USER_PROFILES: _codec(smartwatch.UserProfile, _device),
 }

@@ -106,11 +106,7 @@ class UserProfile(msgspec.Struct, frozen=True, kw_only=True):
 AnySmartwatchEvent = SmartwatchEvent | SmartwatchEventLabelled
 
 
-def to_vitals(topic: str, event: AnySmartwatchEvent) -> list[Vital]:
-    return to_vitals_many(topic, (event,))
-
-
-def to_vitals_many(topic: str, events: Sequence[AnySmartwatchEvent]) -> list[Vital]:
+def to_vitals(topic: str, events: Sequence[AnySmartwatchEvent]) -> list[Vital]:
     """One Vital per event, in order (the ids of a run are computed together)."""
     fields = []
     raw: float | datetime  # the source's time: epoch seconds or a datetime

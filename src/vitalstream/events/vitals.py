@@ -90,11 +90,7 @@ class PatientMetadata(msgspec.Struct, frozen=True, kw_only=True):
 VitalEvent = HeartRateEvent | BloodOxygenEvent | BloodPressureEvent | FallDetectionEvent
 
 
-def to_vitals(topic: str, event: VitalEvent) -> list[Vital]:
-    return to_vitals_many(topic, (event,))
-
-
-def to_vitals_many(topic: str, events: Sequence[VitalEvent]) -> list[Vital]:
+def to_vitals(topic: str, events: Sequence[VitalEvent]) -> list[Vital]:
     """One Vital per event, in order (the ids of a run are computed together)."""
     ids = scoped_event_ids([event.patient_id for event in events], [event.event_id for event in events])
     return [_vital(event, event_id) for event, event_id in zip(events, ids, strict=True)]

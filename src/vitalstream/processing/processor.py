@@ -72,7 +72,7 @@ OUTPUT_TOPICS = (
 # Sources whose patient_id is a device id, resolved through the reference tables.
 _DEVICE_KEYED = frozenset(("device", "smartwatch"))
 # raw vital topic -> its normaliser of a run of events (one Vital per event), looked up once a run
-_NORMALISERS = {t: CODECS[t].normalise_many for t in VITAL_INPUTS}
+_NORMALISERS = {t: CODECS[t].normalise for t in VITAL_INPUTS}
 _DECODERS = {t: CODECS[t].decode for t in INPUT_TOPICS}  # the strict decoders `decode` calls
 _TOPIC = attrgetter("topic")
 

@@ -166,6 +166,6 @@ def test_a_run_normalises_as_its_events_one_by_one(profile: str) -> None:
             by_topic.setdefault(m.topic, []).append(decode(m.topic, m.value))
     assert by_topic
     for topic, events in by_topic.items():
-        many = CODECS[topic].normalise_many
+        many = CODECS[topic].normalise
         assert many is not None
         assert many(topic, events) == [v for e in events for v in normalise(topic, e)]

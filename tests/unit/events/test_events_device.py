@@ -138,10 +138,10 @@ def test_event_id_is_the_hash_of_the_reading_as_sent_cached_or_not() -> None:
 
     event = decode(topics.DEVICE_DATA, SEED_MESSAGE)
     name = f"{topics.DEVICE_DATA}\x1fdevice123\x1f1711958400000\x1f75\x1f120\x1f80\x1f98\x1f98.6"
-    first, again = (to_vitals(topics.DEVICE_DATA, event)[0] for _ in range(2))
+    first, again = (to_vitals(topics.DEVICE_DATA, [event])[0] for _ in range(2))
     assert first.event_id == again.event_id == uuid5_str(name)
     assert first.temperature_c == again.temperature_c == 37.0
     # an int °F (a caller building the struct by hand) reads "99" in the id, never a cached "99.0"
-    to_vitals(topics.DEVICE_DATA, msgspec.structs.replace(event, body_temperature=99.0))
-    as_int = to_vitals(topics.DEVICE_DATA, msgspec.structs.replace(event, body_temperature=99))[0]
+    to_vitals(topics.DEVICE_DATA, [msgspec.structs.replace(event, body_temperature=99.0)])
+    as_int = to_vitals(topics.DEVICE_DATA, [msgspec.structs.replace(event, body_temperature=99)])[0]
     assert as_int.event_id == uuid5_str(name.replace("98.6", "99"))
